@@ -1,0 +1,63 @@
+/**
+ * Configuration is read here and only here (STYLE.md rule 9). Every variable is listed in
+ * .env.example and the README.
+ */
+import path from 'node:path';
+import { NODE_ID_REGEX } from './hub/hlc.ts';
+
+export interface Config {
+  nodeEnv: string;
+  host: string;
+  port: number;
+  /** Where embedded data (PGlite, the generated API token) lives. `memory://` keeps it in memory. */
+  dataDir: string;
+  /** Real Postgres when set; embedded PGlite otherwise. */
+  databaseUrl: string | undefined;
+  /** Postgres schema to use (lets several gateways, or test runs, share one database). */
+  databaseSchema: string | undefined;
+  /** Bearer token for the API; generated into DATA_DIR when unset outside production. */
+  apiToken: string | undefined;
+  /** This hub's node id in vector clocks and HLC timestamps. */
+  nodeId: string;
+  logLevel: string;
+  redisUrl: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}.`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const nodeEnv = env.NODE_ENV ?? 'development';
+  const nodeId = env.CHITTY_NODE_ID || 'hub';
+  if (!NODE_ID_REGEX.test(nodeId)) throw new ConfigError(`CHITTY_NODE_ID must be letters, digits, '.', '-' or '_' (at most 64), got ${JSON.stringify(nodeId)}.`);
+  const schema = env.DATABASE_SCHEMA || undefined;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new ConfigError(`DATABASE_SCHEMA must be a lower-case Postgres identifier, got ${JSON.stringify(schema)}.`);
+  }
+  const apiToken = env.CHITTY_API_TOKEN || undefined;
+  if (apiToken === undefined && nodeEnv === 'production') {
+    throw new ConfigError('CHITTY_API_TOKEN is not set. In production set it to a long random secret (e.g. `openssl rand -hex 32`).');
+  }
+  const dataDir = env.DATA_DIR || './data';
+  return {
+    nodeEnv,
+    host: env.HOST || '127.0.0.1',
+    port: int(env, 'PORT', 3000),
+    dataDir: dataDir === 'memory://' ? dataDir : path.resolve(dataDir),
+    databaseUrl: env.DATABASE_URL || undefined,
+    databaseSchema: schema,
+    apiToken,
+    nodeId,
+    logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
+    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Opens the database: embedded PGlite under DATA_DIR when DATABASE_URL is unset, real Postgres
+ * when it is set. Same schema, same migrations (applied here, at start).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import * as schema from '../drizzle/schema.ts';
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+export interface Database {
+  db: Db;
+  kind: 'pglite' | 'postgres';
+  close(): Promise<void>;
+  ping(): Promise<void>;
+}
+
+const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../drizzle/migrations');
+
+export interface DatabaseOptions {
+  databaseUrl: string | undefined;
+  databaseSchema: string | undefined;
+  dataDir: string;
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.databaseSchema) : openPglite(opts.dataDir);
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const { migrate } = await import('drizzle-orm/pglite/migrator');
+  let client;
+  if (dataDir === 'memory://') client = new PGlite();
+  else {
+    const dir = path.join(dataDir, 'pglite');
+    fs.mkdirSync(dir, { recursive: true });
+    client = new PGlite(dir);
+  }
+  const db = drizzle(client, { schema });
+  await migrate(db, { migrationsFolder: MIGRATIONS });
+  return {
+    db: db as unknown as Db,
+    kind: 'pglite',
+    close: () => client.close(),
+    ping: async () => void (await client.query('select 1')),
+  };
+}
+
+async function openPostgres(url: string, pgSchema: string | undefined): Promise<Database> {
+  const pg = (await import('pg')).default;
+  const { drizzle } = await import('drizzle-orm/node-postgres');
+  const { migrate } = await import('drizzle-orm/node-postgres/migrator');
+  const searchPath = pgSchema ? { options: `-c search_path=${pgSchema}` } : {};
+  const pool = new pg.Pool({ connectionString: url, max: 10, ...searchPath });
+  pool.on('error', () => {}); // idle-client errors surface on the next query instead of crashing
+  const db = drizzle(pool, { schema });
+  // One migrator at a time across processes (several web/worker processes may start together).
+  const lockClient = await pool.connect();
+  try {
+    await lockClient.query(`select pg_advisory_lock(hashtext('chittychat:migrate'))`);
+    if (pgSchema) await lockClient.query(`create schema if not exists "${pgSchema}"`);
+    await migrate(drizzle(lockClient, { schema }), { migrationsFolder: MIGRATIONS, migrationsSchema: pgSchema ?? 'drizzle' });
+  } finally {
+    await lockClient.query(`select pg_advisory_unlock(hashtext('chittychat:migrate'))`).catch(() => {});
+    lockClient.release();
+  }
+  return {
+    db: db as unknown as Db,
+    kind: 'postgres',
+    close: () => pool.end(),
+    ping: async () => void (await db.execute(sql`select 1`)),
+  };
+}
