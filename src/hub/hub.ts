@@ -371,24 +371,45 @@ export class Hub extends EventEmitter<HubEvents> {
     const pages: Entity[][] = [];
     for (let i = 0; i < entities.length; i += SNAPSHOT_PAGE) pages.push(entities.slice(i, i + SNAPSHOT_PAGE));
     if (opts.dryRun || entities.length === 0) return { domain: opts.domain, dryRun: !!opts.dryRun, entities: entities.length, messages: opts.dryRun ? pages.length : 0, ids: entities.map((e) => e.chittyId) };
-    const messages: SyncMessage[] = pages.map((page, i) => ({
+    const messages: SyncMessage[] = pages.map((page, i) =>
+      this.message('state_snapshot', actor, opts.domain, {
+        chittyId: opts.entityId ?? opts.projectId ?? opts.sessionId ?? opts.domain,
+        type: 'snapshot',
+        data: { page: i + 1, pages: pages.length, entities: page },
+      }, 3600),
+    );
+    await this.enqueueMessages(opts.domain, opts.entityId ?? null, messages);
+    return { domain: opts.domain, dryRun: false, entities: entities.length, messages: messages.length, ids: entities.map((e) => e.chittyId) };
+  }
+
+  /**
+   * Publish an `event` SyncMessage about an entity (e.g. a context propagation) through the
+   * outbox, optionally aimed at some platforms. Hub state does not change.
+   */
+  async publishEvent(domain: Domain, entityId: string, data: Record<string, unknown>, platforms: string[], actor: Actor = API_ACTOR): Promise<SyncMessage> {
+    const m = this.message('event', actor, domain, { chittyId: entityId, type: 'event', data }, 86_400);
+    if (platforms.length > 0) m.target = { broadcast: false, platforms };
+    await this.enqueueMessages(domain, entityId, [m]);
+    return m;
+  }
+
+  private message(type: SyncMessage['type'], actor: Actor, domain: Domain, entity: SyncMessage['payload']['entity'], ttl: number): SyncMessage {
+    return {
       id: messageId(),
-      type: 'state_snapshot',
+      type,
       source: { nodeId: this.nodeId, platform: actor.platform, ...(actor.chittyId ? { chittyId: actor.chittyId } : {}) },
       target: { broadcast: true },
-      payload: {
-        domain: opts.domain,
-        operation: 'query',
-        entity: { chittyId: opts.entityId ?? opts.projectId ?? opts.sessionId ?? opts.domain, type: 'snapshot', data: { page: i + 1, pages: pages.length, entities: page } },
-      },
-      metadata: { timestamp: new Date().toISOString(), vectorClock: {}, hlc: this.clock.now(), causality: [], ttl: 3600 },
-    }));
+      payload: { domain, operation: 'query', entity },
+      metadata: { timestamp: new Date().toISOString(), vectorClock: {}, hlc: this.clock.now(), causality: [], ttl },
+    };
+  }
+
+  /** Write messages to the outbox in one transaction; announced once committed. */
+  private async enqueueMessages(domain: Domain, entityId: string | null, messages: SyncMessage[]): Promise<void> {
     await this.transact(async (tx) => {
-      for (const m of messages) await tx.insert(schema.outbox).values({ id: m.id, domain: opts.domain, entityId: opts.entityId ?? null, message: m });
-      return { chittyId: '' } as Entity;
+      for (const m of messages) await tx.insert(schema.outbox).values({ id: m.id, domain, entityId, message: m });
+      this.pendingMessages.get(tx)?.push(...messages);
     });
-    for (const m of messages) this.emit('change', m);
-    return { domain: opts.domain, dryRun: false, entities: entities.length, messages: messages.length, ids: entities.map((e) => e.chittyId) };
   }
 
   // ---------------------------------------------------------------- internals
