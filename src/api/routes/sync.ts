@@ -1,0 +1,77 @@
+/** The spec's sync endpoints: replica changes in, broadcasts out, conflicts, sync status. */
+import { z } from 'zod';
+import { DOMAINS, DomainSchema, type Domain } from '../../hub/domains.ts';
+import type { Hub } from '../../hub/hub.ts';
+import { SyncMessageSchema } from '../../sync/sync-message.ts';
+import { route, type RouteDef } from '../route-table.ts';
+import { actorOf } from '../auth.ts';
+
+const MAX_BATCH = 500;
+const SyncBody = z.union([
+  z.strictObject({ messages: z.array(SyncMessageSchema).min(1).max(MAX_BATCH) }),
+  SyncMessageSchema,
+]);
+const Broadcast = z.strictObject({
+  domain: z.union([DomainSchema, z.literal('all')]),
+  projectId: z.string().max(200).optional(),
+  sessionId: z.string().max(200).optional(),
+  dryRun: z.boolean().default(false),
+});
+
+export function syncRoutes(hub: Hub): RouteDef[] {
+  return [
+    route({
+      method: 'GET', url: '/sync/conflicts', tag: 'sync', summary: 'List conflicts (open by default)',
+      query: z.strictObject({ status: z.enum(['open', 'resolved', 'all']).default('open') }),
+      handler: async ({ query }) => ({ items: await hub.conflicts(query.status) }),
+    }),
+    route({
+      method: 'POST', url: '/sync/conflicts/:id/resolve', tag: 'sync',
+      summary: 'Resolve a conflict: choose a version (index, change id or node id) or give a value',
+      params: z.object({ id: z.string().min(1).max(200) }),
+      body: z
+        .strictObject({ version: z.union([z.number().int().nonnegative(), z.string().min(1).max(200)]).optional(), value: z.string().max(20_000).optional() })
+        .refine((b) => (b.version === undefined) !== (b.value === undefined), 'send exactly one of "version" or "value"'),
+      handler: ({ params, body, req }) =>
+        hub.resolveConflict(params.id, { ...(body.version !== undefined ? { version: body.version } : {}), ...(body.value !== undefined ? { value: body.value } : {}) }, actorOf(req)),
+    }),
+    route({
+      method: 'POST', url: '/sync/broadcast', tag: 'sync', summary: 'Broadcast a state snapshot of a domain (or all) to every subscriber',
+      body: Broadcast,
+      handler: async ({ body, req }) => {
+        const domains: Domain[] = body.domain === 'all' ? [...DOMAINS] : [body.domain];
+        const results = [];
+        for (const domain of domains) {
+          results.push(
+            await hub.broadcast(
+              { domain, dryRun: body.dryRun, ...(body.projectId ? { projectId: body.projectId } : {}), ...(body.sessionId ? { sessionId: body.sessionId } : {}) },
+              actorOf(req),
+            ),
+          );
+        }
+        return { dryRun: body.dryRun, results };
+      },
+    }),
+    route({
+      method: 'GET', url: '/sync/:domain/:id/status', tag: 'sync', summary: 'Sync status of one entity: clock, events, outbox, open conflicts',
+      params: z.object({ domain: DomainSchema, id: z.string().min(1).max(200) }),
+      handler: ({ params }) => hub.syncStatus(params.domain, params.id),
+    }),
+    route({
+      method: 'POST', url: '/sync/:domain/:id', tag: 'sync', summary: 'Broadcast one entity\'s current state',
+      params: z.object({ domain: DomainSchema, id: z.string().min(1).max(200) }),
+      body: z.strictObject({ dryRun: z.boolean().default(false) }).optional(),
+      handler: ({ params, body, req }) => hub.broadcast({ domain: params.domain, entityId: params.id, dryRun: body?.dryRun ?? false }, actorOf(req)),
+    }),
+    route({
+      method: 'POST', url: '/sync/:domain', tag: 'sync',
+      summary: `Apply SyncMessages from another replica (one message, or {messages: [...]} up to ${MAX_BATCH}); duplicates are ignored`,
+      params: z.object({ domain: DomainSchema }), body: SyncBody,
+      handler: async ({ params, body }) => {
+        const messages = 'messages' in body ? body.messages : [body];
+        const results = await hub.applyRemote(params.domain, messages);
+        return { results, openConflicts: (await hub.conflicts('open')).filter((c) => results.some((r) => r.entityId === c.entityId)) };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,120 @@
+/**
+ * The HTTP server: /health, /api/v1 (bearer token, zod-validated, OpenAPI described), /ws.
+ * Every error leaves as `{ "error": { "code", "message", "details"? } }` with a fitting status.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { Database } from '../db.ts';
+import { HubError } from '../hub/errors.ts';
+import type { Hub } from '../hub/hub.ts';
+import type { Logger } from '../log.ts';
+import { presentedToken, tokenMatches } from './auth.ts';
+import { openApiDocument, registerRoutes, route, type RouteDef } from './route-table.ts';
+import { entityRoutes } from './routes/entities.ts';
+import { syncRoutes } from './routes/sync.ts';
+import { registerWebSocket, WS_MAX_PAYLOAD, type ChangeSource } from './ws.ts';
+
+export const API_PREFIX = '/api/v1';
+/** Largest request body accepted; larger ones get 413. */
+export const BODY_LIMIT = 1024 * 1024;
+export const VERSION = '0.1.0';
+
+export interface ServerDeps {
+  hub: Hub;
+  database: Database;
+  logger: Logger;
+  apiToken: string;
+  /** Changes for WebSocket clients; the hub itself unless a cross-process source is given. */
+  changes?: ChangeSource;
+  /** Routes other modules add under /api/v1 (commands, subscriptions, deliveries…). */
+  routes?: RouteDef[];
+  /** Extra health checks (e.g. Redis), each returning ok and a detail. */
+  health?: Record<string, () => Promise<{ ok: boolean; [k: string]: unknown }>>;
+}
+
+function errorBody(code: string, message: string, details?: unknown) {
+  return { error: { code, message, ...(details !== undefined ? { details } : {}) } };
+}
+
+const FASTIFY_CODES: Record<string, [number, string, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'body_too_large', `Request body is larger than ${BODY_LIMIT} bytes.`],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type', 'Send JSON with Content-Type: application/json.'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'bad_json', 'The body is empty but Content-Type is application/json.'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'bad_json', 'The body is not valid JSON.'],
+};
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { hub, database, logger, apiToken } = deps;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  app.setErrorHandler((err: FastifyError | HubError | Error, req, reply) => {
+    if (err instanceof HubError) return reply.status(err.status).send(errorBody(err.code, err.message, err.details));
+    const code = (err as FastifyError).code;
+    const known = code ? FASTIFY_CODES[code] : undefined;
+    if (known) return reply.status(known[0]).send(errorBody(known[1], known[2]));
+    if (err instanceof SyntaxError) return reply.status(400).send(errorBody('bad_json', `The body is not valid JSON: ${err.message}`));
+    const status = (err as FastifyError).statusCode;
+    if (status && status >= 400 && status < 500) return reply.status(status).send(errorBody(code?.toLowerCase() ?? 'bad_request', err.message));
+    req.log.error({ err, url: req.url }, 'request failed');
+    return reply.status(500).send(errorBody('internal', 'Internal error; the request changed nothing that was not committed. See the server log.'));
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`)));
+
+  app.addHook('onRequest', async (req, reply) => {
+    if ((req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
+    if (!tokenMatches(presentedToken(req), apiToken)) {
+      reply.header('WWW-Authenticate', 'Bearer realm="chittychat"');
+      return reply.status(401).send(errorBody('unauthorized', 'Send the API token as "Authorization: Bearer <token>" (CHITTY_API_TOKEN, or DATA_DIR/api-token).'));
+    }
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  await app.register(websocket, { options: { maxPayload: WS_MAX_PAYLOAD } });
+
+  const started = Date.now();
+  const health = route({
+    method: 'GET', url: '/health', tag: 'health', public: true, summary: 'Liveness and database status (no token needed)',
+    handler: async ({ reply }) => {
+      const checks: Record<string, { ok: boolean; [k: string]: unknown }> = {};
+      const t0 = performance.now();
+      try {
+        await database.ping();
+        checks.database = { ok: true, kind: database.kind, latencyMs: Math.round((performance.now() - t0) * 10) / 10 };
+      } catch (err) {
+        checks.database = { ok: false, kind: database.kind, error: (err as Error).message };
+      }
+      for (const [name, check] of Object.entries(deps.health ?? {})) {
+        try {
+          checks[name] = await check();
+        } catch (err) {
+          checks[name] = { ok: false, error: (err as Error).message };
+        }
+      }
+      const ok = Object.values(checks).every((c) => c.ok);
+      reply.status(ok ? 200 : 503);
+      return { status: ok ? 'ok' : 'degraded', version: VERSION, nodeId: hub.nodeId, uptimeSeconds: Math.round((Date.now() - started) / 1000), checks };
+    },
+  });
+  registerRoutes(app, '', [health]);
+
+  const apiRoutes = [...syncRoutes(hub), ...entityRoutes(hub), ...(deps.routes ?? [])];
+  const document = openApiDocument([health, ...apiRoutes.map((r) => ({ ...r, url: API_PREFIX + r.url }))], '', {
+    title: 'ChittyChat gateway API',
+    version: VERSION,
+    description: 'One bot, many channels, one shared hub state. Bearer token: CHITTY_API_TOKEN.',
+  });
+  registerRoutes(app, '', [
+    route({ method: 'GET', url: `${API_PREFIX}/openapi.json`, tag: 'meta', public: true, summary: 'This document', handler: async () => document }),
+  ]);
+  registerRoutes(app, API_PREFIX, apiRoutes);
+  registerWebSocket(app, hub, deps.changes ?? hub, logger);
+  return app;
+}

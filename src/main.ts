@@ -1,0 +1,69 @@
+/**
+ * Process entry point. `npm start` = everything in one process (development); the Procfile runs
+ * `web` (HTTP, webhooks, WebSocket) and `worker` (queue workers) apart, each scalable.
+ */
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { startGateway } from './app.ts';
+
+type Mode = 'all' | 'web' | 'worker';
+
+async function main(): Promise<void> {
+  const mode = (process.argv[2] ?? 'all') as Mode;
+  if (!['all', 'web', 'worker'].includes(mode)) {
+    process.stderr.write(`Unknown mode ${JSON.stringify(mode)}: use "web", "worker" or nothing for both.\n`);
+    process.exit(2);
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const gateway = await startGateway(config, { logger, listen: mode !== 'worker' });
+  const { token } = gateway;
+  if (mode !== 'worker') {
+    logger.info({ url: gateway.url, database: gateway.database.kind, dataDir: config.dataDir, nodeId: config.nodeId, mode }, 'ChittyChat gateway ready');
+    const lines = [
+      '',
+      `  ChittyChat gateway is running at ${gateway.url}`,
+      `    health:   ${gateway.url}/health`,
+      `    API:      ${gateway.url}/api/v1   (OpenAPI: ${gateway.url}/api/v1/openapi.json)`,
+      `    live:     ${gateway.url.replace(/^http/, 'ws')}/ws`,
+    ];
+    if (token.source === 'generated' || token.source === 'file' || token.source === 'memory') {
+      lines.push(`    token:    ${token.token}${token.file ? `   (${token.source === 'generated' ? 'generated and saved in' : 'from'} ${token.file})` : ''}`);
+      lines.push(`    try:      curl -H "Authorization: Bearer ${token.token}" ${gateway.url}/api/v1/todos`);
+    } else {
+      lines.push('    token:    from CHITTY_API_TOKEN');
+    }
+    process.stdout.write(`${lines.join('\n')}\n\n`);
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new work, finishing in-flight requests');
+    const force = setTimeout(() => {
+      logger.error('shutdown took longer than 10 s; exiting');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    await gateway.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`ChittyChat gateway failed to start: ${(err as Error).message}\n`);
+  process.exit(1);
+});
