@@ -66,6 +66,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`)));
 
+  // Before the auth hook: the plugin's own hooks must see refused upgrades to close their sockets.
+  await app.register(websocket, { options: { maxPayload: WS_MAX_PAYLOAD } });
+
   app.addHook('onRequest', async (req, reply) => {
     if ((req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
     if (!tokenMatches(presentedToken(req), apiToken)) {
@@ -76,8 +79,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
-
-  await app.register(websocket, { options: { maxPayload: WS_MAX_PAYLOAD } });
 
   const started = Date.now();
   const health = route({

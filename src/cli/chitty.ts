@@ -1,0 +1,242 @@
+/**
+ * `chitty` — the command-line client of the gateway API (spec "CLI Interface").
+ *
+ *   chitty sync <domain|all> [--project P] [--session S] [--dry-run] [--watch] [--verbose] [--json]
+ *   chitty todo add|list|done|start …     chitty project create|list …
+ *
+ * Exit codes: 0 ok, 1 the API refused, 2 bad usage, 3 gateway unreachable, 4 bad token.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { pathToFileURL } from 'node:url';
+import WebSocket from 'ws';
+import { DOMAINS, PRIORITIES, TODO_STATUSES } from '../hub/domains.ts';
+import { ApiClient, CliError, clientConfig } from './api-client.ts';
+import { clip, table } from './tables.ts';
+
+type Json = Record<string, unknown>;
+type Entity = Json & { chittyId: string };
+
+export interface CliIO {
+  env: NodeJS.ProcessEnv;
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** Resolves when --watch should stop (Ctrl-C by default). */
+  untilStopped?: () => Promise<void>;
+}
+
+const SYNC_DOMAINS = [...DOMAINS, 'all'] as const;
+
+function untilSigint(): Promise<void> {
+  return new Promise((resolve) => process.once('SIGINT', () => resolve()));
+}
+
+export function buildProgram(io: CliIO): Command {
+  const api = () => new ApiClient(clientConfig(io.env));
+  const print = (json: boolean, data: unknown, human: () => string) => io.out(json ? JSON.stringify(data, null, 2) : human());
+
+  /** A project given by id or by name. */
+  async function projectId(client: ApiClient, p: string | undefined): Promise<string | undefined> {
+    if (!p || /^CHITTY-PROJ-/i.test(p)) return p?.toUpperCase();
+    const projects = await listAll(client, '/projects');
+    const hit = projects.filter((x) => String(x.name).toLowerCase() === p.toLowerCase());
+    if (hit.length === 1) return hit[0]!.chittyId;
+    if (hit.length > 1) throw new CliError(`several projects are named "${p}"; use its id (${hit.map((h) => h.chittyId).join(', ')}).`);
+    throw new CliError(`no project named "${p}" (chitty project list shows them).`);
+  }
+
+  async function listAll(client: ApiClient, route: string): Promise<Entity[]> {
+    const out: Entity[] = [];
+    let after: string | null = null;
+    do {
+      const sep = route.includes('?') ? '&' : '?';
+      const page: { items: Entity[]; next: string | null } = await client.request('GET', `${route}${sep}limit=1000${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+      out.push(...page.items);
+      after = page.next;
+    } while (after);
+    return out;
+  }
+
+  const todoRows = (todos: Entity[]) =>
+    table(
+      ['#', 'id', 'status', 'priority', 'content', 'sessions'],
+      todos.map((t, i) => [i + 1, t.chittyId, t.status as string, t.priority as string, clip(t.content), ((t.sessions as string[] | undefined) ?? []).length || '']),
+    );
+
+  const program = new Command('chitty')
+    .description('ChittyChat gateway CLI. Talks to CHITTY_URL (default http://127.0.0.1:3000) with CHITTY_API_TOKEN.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });
+
+  // ------------------------------------------------------------------ sync
+  program
+    .command('sync')
+    .description('Reconcile and broadcast a domain\'s state to every subscriber (todos: merge duplicates across sessions first)')
+    .addArgument(program.createArgument('<domain>', `one of ${SYNC_DOMAINS.join(', ')}`).choices(SYNC_DOMAINS))
+    .option('--project <P>', 'only this project (id or name)')
+    .option('--session <S>', 'only this session')
+    .option('--dry-run', 'print what would change and change nothing', false)
+    .option('--watch', 'then stream live updates until Ctrl-C', false)
+    .option('--verbose', 'list every entity', false)
+    .option('--json', 'machine-readable output', false)
+    .action(async (domain: (typeof SYNC_DOMAINS)[number], o: { project?: string; session?: string; dryRun: boolean; watch: boolean; verbose: boolean; json: boolean }) => {
+      const client = api();
+      const project = await projectId(client, o.project);
+      const result: Json = { domain, dryRun: o.dryRun };
+      if (domain === 'todos' || domain === 'all') {
+        const projects = project ? [project] : (await listAll(client, '/projects')).map((p) => p.chittyId);
+        const reconciled = [];
+        for (const p of projects) reconciled.push(await client.request<Json>('POST', '/todos/reconcile', { projectId: p, dryRun: o.dryRun }));
+        result.reconciled = reconciled;
+      }
+      result.broadcast = await client.request('POST', '/sync/broadcast', {
+        domain, dryRun: o.dryRun, ...(project ? { projectId: project } : {}), ...(o.session ? { sessionId: o.session } : {}),
+      });
+      print(o.json, result, () => describeSync(result, o.verbose));
+      if (o.watch) await watch(client, domain, project, o.session, o.json);
+    });
+
+  async function watch(client: ApiClient, domain: string, project: string | undefined, session: string | undefined, json: boolean): Promise<void> {
+    const ws = new WebSocket(client.wsUrl());
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', (err) => reject(new CliError(`cannot open ${client.config.baseUrl}/ws: ${err.message}`, 3)));
+      ws.once('unexpected-response', (req, res) => {
+        req.destroy();
+        reject(new CliError(`the gateway refused the WebSocket (${res.statusCode}); check CHITTY_API_TOKEN.`, res.statusCode === 401 ? 4 : 1));
+      });
+    });
+    const filters = { ...(project ? { projectId: project } : {}), ...(session ? { sessionId: session } : {}) };
+    ws.send(JSON.stringify({ type: 'subscribe', ...(domain === 'all' ? {} : { domains: [domain] }), filters }));
+    if (!json) io.out(`Watching ${domain}${project ? ` in ${project}` : ''}${session ? ` of ${session}` : ''} — Ctrl-C to stop.`);
+    ws.on('message', (raw) => {
+      const m = JSON.parse(raw.toString()) as Json & { entity?: Entity };
+      if (m.type === 'welcome' || m.type === 'subscribed') return;
+      if (json) return io.out(JSON.stringify(m));
+      const e = m.entity;
+      const label = e ? `${e.chittyId} ${clip(e.content ?? e.name ?? e.title ?? '', 50)}${e.status ? ` [${String(e.status)}]` : ''}` : '';
+      io.out(`${new Date().toISOString().slice(11, 19)}  ${String(m.type).padEnd(14)} ${String(m.domain ?? '').padEnd(9)} ${String(m.operation ?? '').padEnd(7)} ${label}`);
+    });
+    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+    await Promise.race([(io.untilStopped ?? untilSigint)(), closed]);
+    ws.close();
+  }
+
+  function describeSync(r: Json, verbose: boolean): string {
+    const lines: string[] = [];
+    const verb = r.dryRun ? 'Would' : 'Did';
+    for (const rec of (r.reconciled as Json[] | undefined) ?? []) {
+      const groups = rec.groups as { survivor: string; merged: string[]; content: string; status: string; sessions: string[] }[];
+      const todos = rec.todos as Entity[];
+      lines.push(`${rec.projectId}: ${groups.length === 0 ? 'no duplicate todos' : `${r.dryRun ? 'would merge' : 'merged'} ${groups.reduce((n, g) => n + g.merged.length, 0)} duplicate todos into ${groups.length}`}; ${todos.length} todos ${r.dryRun ? 'would remain' : 'now'}.`);
+      if (groups.length > 0) lines.push(table(['keeps', 'merges', 'status', 'sessions', 'content'], groups.map((g) => [g.survivor, g.merged.join('\n'), g.status, g.sessions.length, clip(g.content, 40)])));
+      if (verbose) lines.push(todoRows(todos));
+    }
+    const b = r.broadcast as { dryRun: boolean; results: { domain: string; entities: number; messages: number; ids: string[] }[] };
+    for (const x of b.results) {
+      lines.push(`${verb} broadcast ${x.domain}: ${x.entities} entities in ${r.dryRun ? Math.ceil(x.entities / 100) : x.messages} message(s).`);
+      if (verbose && x.ids.length > 0) lines.push(`  ${x.ids.join('\n  ')}`);
+    }
+    if (r.dryRun) lines.push('Dry run: nothing was changed.');
+    return lines.join('\n');
+  }
+
+  // ------------------------------------------------------------------ todo
+  const todo = program.command('todo').description('Todos: add, list, done, start');
+  todo
+    .command('add')
+    .description('Add a todo')
+    .argument('<content...>', 'what to do (words are joined)')
+    .option('--project <P>', 'project id or name')
+    .option('--session <S>', 'session id')
+    .addOption(new Option('--priority <level>', 'priority').choices(PRIORITIES))
+    .option('--assign <who>', 'assignee')
+    .option('--json', 'machine-readable output', false)
+    .action(async (words: string[], o: { project?: string; session?: string; priority?: string; assign?: string; json: boolean }) => {
+      const client = api();
+      const project = await projectId(client, o.project);
+      const body = {
+        content: words.join(' '),
+        ...(project ? { projectId: project } : {}),
+        ...(o.session ? { sessionId: o.session, sessions: [o.session] } : {}),
+        ...(o.priority ? { priority: o.priority } : {}),
+        ...(o.assign ? { assignees: [o.assign] } : {}),
+      };
+      const t = await client.request<Entity>('POST', '/todos', body);
+      print(o.json, t, () => `Added ${t.chittyId}: ${String(t.content)}`);
+    });
+  todo
+    .command('list')
+    .description('List todos')
+    .option('--project <P>', 'project id or name')
+    .option('--session <S>', 'session id')
+    .addOption(new Option('--status <status>', 'only this status').choices(TODO_STATUSES))
+    .option('--json', 'machine-readable output', false)
+    .action(async (o: { project?: string; session?: string; status?: string; json: boolean }) => {
+      const client = api();
+      const project = await projectId(client, o.project);
+      const q = new URLSearchParams({ ...(project ? { projectId: project } : {}), ...(o.session ? { sessionId: o.session } : {}), ...(o.status ? { status: o.status } : {}) });
+      const todos = await listAll(client, `/todos?${q}`);
+      print(o.json, todos, () => (todos.length === 0 ? 'No todos.' : todoRows(todos)));
+    });
+  for (const [name, status, verb] of [['done', 'completed', 'Completed'], ['start', 'in_progress', 'Started']] as const) {
+    todo
+      .command(name)
+      .description(`Mark a todo ${status}`)
+      .argument('<id>', 'the todo\'s ChittyID (CHITTY-TODO-…)')
+      .option('--json', 'machine-readable output', false)
+      .action(async (id: string, o: { json: boolean }) => {
+        const t = await api().request<Entity>('PUT', `/todos/${encodeURIComponent(id.toUpperCase())}`, { status });
+        print(o.json, t, () => `${verb} ${t.chittyId}: ${String(t.content)}`);
+      });
+  }
+
+  // ------------------------------------------------------------------ project
+  const project = program.command('project').description('Projects: create, list');
+  project
+    .command('create')
+    .description('Create a project')
+    .argument('<name...>', 'project name')
+    .option('--description <text>', 'description')
+    .option('--json', 'machine-readable output', false)
+    .action(async (words: string[], o: { description?: string; json: boolean }) => {
+      const p = await api().request<Entity>('POST', '/projects', { name: words.join(' '), ...(o.description ? { description: o.description } : {}) });
+      print(o.json, p, () => `Created ${p.chittyId}: ${String(p.name)}`);
+    });
+  project
+    .command('list')
+    .description('List projects')
+    .option('--json', 'machine-readable output', false)
+    .action(async (o: { json: boolean }) => {
+      const ps = await listAll(api(), '/projects');
+      print(o.json, ps, () => (ps.length === 0 ? 'No projects.' : table(['id', 'name', 'status', 'description'], ps.map((p) => [p.chittyId, p.name as string, p.status as string, clip(p.description, 40)]))));
+    });
+
+  return program;
+}
+
+/** Run the CLI; returns the exit code instead of exiting (tests call this directly). */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof CliError) {
+      io.err(`chitty: ${err.message}`);
+      return err.exitCode;
+    }
+    io.err(`chitty: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href || process.argv[1]?.endsWith('bin/chitty.mjs')) {
+  const code = await runCli(process.argv.slice(2), {
+    env: process.env,
+    out: (s) => process.stdout.write(`${s}\n`),
+    err: (s) => process.stderr.write(`${s}\n`),
+  });
+  process.exit(code);
+}

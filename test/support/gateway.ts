@@ -1,0 +1,70 @@
+/** A whole gateway on a random port for integration tests: PGlite in memory or a private Postgres schema. */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { sql } from 'drizzle-orm';
+import { loadConfig } from '../../src/config.ts';
+import { startGateway, type Gateway } from '../../src/app.ts';
+import { TEST_DATABASE_URL, type DbKind } from './database.ts';
+
+export const TEST_TOKEN = 'test-token-0123456789abcdef';
+
+export interface TestGateway extends Gateway {
+  /** fetch against the gateway with the token (unless `token: null`). */
+  call(method: string, path: string, body?: unknown, opts?: { token?: string | null; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; json: any; text: string }>;
+  /** Row counts of every table that a write touches, to prove a request changed nothing. */
+  counts(): Promise<Record<string, number>>;
+}
+
+export async function startTestGateway(kind: DbKind = 'pglite', env: Record<string, string> = {}): Promise<TestGateway> {
+  const schema = kind === 'postgres' ? `t_${randomUUID().replaceAll('-', '').slice(0, 16)}` : undefined;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    DATA_DIR: 'memory://',
+    CHITTY_API_TOKEN: TEST_TOKEN,
+    ...(schema ? { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema } : {}),
+    ...env,
+  });
+  const gw = await startGateway(config);
+  const close = gw.close;
+  return {
+    ...gw,
+    async close() {
+      await close();
+      if (schema) {
+        const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+        await client.connect();
+        await client.query(`drop schema if exists "${schema}" cascade`);
+        await client.end();
+      }
+    },
+    async call(method, path, body, opts = {}) {
+      const token = opts.token === undefined ? TEST_TOKEN : opts.token;
+      const res = await fetch(`${gw.url}${path}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined || opts.raw !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...opts.headers,
+        },
+        ...(opts.raw !== undefined ? { body: opts.raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: res.status, json, text };
+    },
+    async counts() {
+      const r = await gw.database.db.execute(sql`select
+        (select count(*) from events)::int as events, (select count(*) from outbox)::int as outbox,
+        (select count(*) from todos)::int as todos, (select count(*) from projects)::int as projects,
+        (select count(*) from sessions)::int as sessions, (select count(*) from conflicts)::int as conflicts,
+        (select coalesce(max(updated_at)::text, '') from todos) as todos_updated`);
+      return ((r as unknown as { rows?: Record<string, number>[] }).rows ?? (r as unknown as Record<string, number>[]))[0]!;
+    },
+  };
+}
