@@ -660,6 +660,13 @@ function parseTokens(tokens: readonly Token[], now: Date, options: ParseOptions)
  * Parses what a person typed (`/todo add Buy milk --due fri`, `done 2`, `STOP`) into a
  * `Command`, reading dates relative to `now`. Never throws: bad input is `{ ok: false }` with
  * a sentence and the usage line of the command that was meant.
+ *
+ * Forms: a leading `/` is optional; command words and flag names are case-insensitive; `—x`/`–x`
+ * mean `--x`; quotes may be straight or smart. Short forms: `add`, `list`, `done|start|block|reopen
+ * <ref>` are the `todo` commands; `todos`/`projects`/`topics`/`sessions` alone list. `stop` (any
+ * case, anything after it ignored, like the SMS keyword) is `unsubscribe` with target `all`.
+ * Single-word flag values with spaces need quotes (`--project "Chitty Chat"`); trailing names
+ * (`project create Chitty Chat`) do not. `--due` takes the longest run of words that is a date.
  */
 export function parseCommand(text: string, now: Date = new Date(), options: ParseOptions = {}): ParseResult {
   try {
