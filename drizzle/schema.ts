@@ -4,7 +4,7 @@
  * reorder a generated migration.
  */
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /** Columns every domain table shares: the materialized entity, its CRDT state, and indexed fields. */
 const entityColumns = () => ({
@@ -91,4 +91,97 @@ export const conflicts = pgTable(
     resolvedAt: timestamp('resolved_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [uniqueIndex('conflicts_open_uq').on(t.entityId, t.field).where(sql`${t.status} = 'open'`), index('conflicts_status_idx').on(t.status)],
+);
+
+// ------------------------------------------------------------------ conversation core
+
+/** A person: every channel identity maps to one. */
+export const people = pgTable('people', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** The first identity this person was seen with. */
+  createdVia: text('created_via').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/** A channel identity (`slack:T1:U1`, `sms:+15550001111`, `email:ann@example.com`…) and its person. */
+export const identities = pgTable(
+  'identities',
+  {
+    key: text('key').primaryKey(),
+    channel: text('channel').notNull(),
+    personId: text('person_id'),
+    displayName: text('display_name'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('identities_person_idx').on(t.personId)],
+);
+
+/**
+ * One-time codes. `pair`: an unknown identity waits for a member to approve it.
+ * `link`: a member's code that another of their identities redeems to join them.
+ */
+export const pairingCodes = pgTable(
+  'pairing_codes',
+  {
+    code: text('code').primaryKey(),
+    kind: text('kind').$type<'pair' | 'link'>().notNull(),
+    identityKey: text('identity_key').notNull(),
+    personId: text('person_id'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true, mode: 'date' }),
+    usedBy: text('used_by'),
+  },
+  (t) => [index('pairing_codes_identity_idx').on(t.identityKey, t.kind)],
+);
+
+/** Per-conversation memory: the last list shown (for `done 2`), the project in use, paging. */
+export const conversations = pgTable('conversations', {
+  key: text('key').primaryKey(),
+  state: jsonb('state').$type<Record<string, unknown>>().notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/**
+ * Every inbound message, written before it is processed. The provider's own id makes a
+ * re-delivery (Slack retry, repeated Twilio MessageSid, re-sent email) run once.
+ */
+export const inboundMessages = pgTable(
+  'inbound_messages',
+  {
+    channel: text('channel').notNull(),
+    providerMessageId: text('provider_message_id').notNull(),
+    conversationKey: text('conversation_key').notNull(),
+    identityKey: text('identity_key').notNull(),
+    text: text('text').notNull(),
+    actionId: text('action_id'),
+    status: text('status').$type<'received' | 'done' | 'failed'>().notNull(),
+    reply: jsonb('reply').$type<unknown>(),
+    receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
+    processedAt: timestamp('processed_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [primaryKey({ columns: [t.channel, t.providerMessageId] }), index('inbound_received_idx').on(t.status, t.receivedAt)],
+);
+
+/** A destination's subscription to a project, a topic or the whole hub, for some domains. */
+export const subscriptions = pgTable(
+  'subscriptions',
+  {
+    id: text('id').primaryKey(),
+    channel: text('channel').notNull(),
+    address: text('address').notNull(),
+    /** '' when the destination has no thread. */
+    thread: text('thread').notNull().default(''),
+    /** '' = whole hub; else the project or topic id. */
+    scope: text('scope').notNull(),
+    projectId: text('project_id'),
+    topicId: text('topic_id'),
+    /** Empty = every domain. */
+    domains: jsonb('domains').$type<string[]>().notNull(),
+    createdBy: text('created_by'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('subscriptions_dest_scope_uq').on(t.channel, t.address, t.thread, t.scope), index('subscriptions_scope_idx').on(t.scope)],
 );

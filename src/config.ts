@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { NODE_ID_REGEX } from './hub/hlc.ts';
+import { parseIdentityKey } from './core/inbound.ts';
 
 export interface Config {
   nodeEnv: string;
@@ -21,6 +22,8 @@ export interface Config {
   nodeId: string;
   logLevel: string;
   redisUrl: string;
+  /** Channel identities (`sms:+1555…`, `slack:T1:U1`…) that are members without pairing. */
+  allowlist: string[];
 }
 
 export class ConfigError extends Error {
@@ -47,6 +50,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (apiToken === undefined && nodeEnv === 'production') {
     throw new ConfigError('CHITTY_API_TOKEN is not set. In production set it to a long random secret (e.g. `openssl rand -hex 32`).');
   }
+  const allowlist: string[] = [];
+  for (const raw of (env.CHITTY_ALLOWLIST ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    const id = parseIdentityKey(raw);
+    if (!id.ok) throw new ConfigError(`CHITTY_ALLOWLIST: ${id.error}`);
+    allowlist.push(id.key);
+  }
   const dataDir = env.DATA_DIR || './data';
   return {
     nodeEnv,
@@ -59,5 +68,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeId,
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    allowlist,
   };
 }

@@ -119,13 +119,15 @@ const specs: Record<Domain, DomainSpec> = {
       priority: z.enum(PRIORITIES),
       completedAt: isoDate.nullable(),
       mergedInto: ref.nullable(),
+      /** The person (CHITTY-PERSON-…) who added it, when known. */
+      createdBy: ref.nullable(),
     }),
     textFields: ['content', 'activeForm'],
     setFields: ['assignees', 'dependencies', 'tags', 'sessions', 'mergedFrom'],
     required: ['content'],
     defaults: {
       activeForm: '', status: 'pending', sessionId: null, projectId: null, deadline: null, priority: 'medium',
-      completedAt: null, mergedInto: null,
+      completedAt: null, mergedInto: null, createdBy: null,
     },
     // blocked outranks in_progress: whoever hit the blocker knows more than a concurrent "started".
     statusRank: rank(TODO_STATUSES),

@@ -193,6 +193,16 @@ export class Hub extends EventEmitter<HubEvents> {
     };
   }
 
+  /** Hub-wide sync figures: events, outbox backlog, open conflicts. */
+  async stats(): Promise<{ nodeId: string; events: number; outboxPending: number; openConflicts: number }> {
+    const r = await this.db.execute(sql`select
+      (select count(*) from ${schema.events})::int as events,
+      (select count(*) from ${schema.outbox} where ${schema.outbox.dispatchedAt} is null)::int as pending,
+      (select count(*) from ${schema.conflicts} where ${schema.conflicts.status} = 'open')::int as conflicts`);
+    const row = ((r as unknown as { rows?: Record<string, number>[] }).rows ?? (r as unknown as Record<string, number>[]))[0] ?? {};
+    return { nodeId: this.nodeId, events: Number(row.events ?? 0), outboxPending: Number(row.pending ?? 0), openConflicts: Number(row.conflicts ?? 0) };
+  }
+
   // ---------------------------------------------------------------- local changes
 
   async create(domain: Domain, body: unknown, actor: Actor = API_ACTOR): Promise<Entity> {

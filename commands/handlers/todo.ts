@@ -1,0 +1,98 @@
+/** todo add|list|done|start|block|reopen|edit|assign|delete|reconcile */
+import type { Reply, ReplyItem } from '../../src/core/reply.ts';
+import type { Entity } from '../../src/hub/hub.ts';
+import type { Command } from '../grammar/index.ts';
+import type { CommandContext } from '../context.ts';
+import { projectFor, resolveRef, resolveWho } from './resolve.ts';
+import { remember, rememberOne, todoItem } from './views.ts';
+
+type TodoCommand = Extract<Command, { name: `todo.${string}` }>;
+
+const OPEN = new Set(['pending', 'in_progress', 'blocked']);
+const STATUS_CHANGE = {
+  'todo.done': { status: 'completed', verb: 'Completed' },
+  'todo.start': { status: 'in_progress', verb: 'Started' },
+  'todo.block': { status: 'blocked', verb: 'Blocked' },
+  'todo.reopen': { status: 'pending', verb: 'Reopened' },
+} as const;
+
+const actor = (ctx: CommandContext) => ({ platform: ctx.channel, chittyId: ctx.person.id });
+
+function one(ctx: CommandContext, kind: Reply['kind'], title: string, t: Entity): Reply {
+  return { kind, title, items: [todoItem(t, rememberOne(ctx, t.chittyId), ctx)] };
+}
+
+export async function todoCommand(cmd: TodoCommand, ctx: CommandContext): Promise<Reply> {
+  switch (cmd.name) {
+    case 'todo.add': {
+      const project = await projectFor(cmd.project, ctx);
+      const assignees = cmd.assign ? [await resolveWho(cmd.assign, ctx)] : [];
+      const t = await ctx.hub.create(
+        'todos',
+        {
+          content: cmd.text,
+          createdBy: ctx.person.id,
+          ...(project ? { projectId: project.chittyId } : {}),
+          ...(cmd.due ? { deadline: cmd.due } : {}),
+          ...(cmd.priority ? { priority: cmd.priority } : {}),
+          ...(assignees.length ? { assignees } : {}),
+        },
+        actor(ctx),
+      );
+      const reply = one(ctx, 'ok', 'Todo added', t);
+      if (project) reply.footer = `in ${String(project.name)}`;
+      return reply;
+    }
+    case 'todo.list': {
+      const project = await projectFor(cmd.project, ctx);
+      let todos = await ctx.hub.list('todos', {
+        ...(project ? { projectId: project.chittyId } : {}),
+        ...(cmd.status ? { status: cmd.status } : {}),
+        limit: 1000,
+      });
+      if (!cmd.status) todos = todos.filter((t) => OPEN.has(String(t.status)));
+      if (cmd.mine) todos = todos.filter((t) => ((t.assignees as string[] | undefined) ?? []).includes(ctx.person.id) || (t.createdBy === ctx.person.id && !((t.assignees as string[] | undefined) ?? []).length));
+      const scope = [cmd.mine ? 'your' : '', cmd.status ? cmd.status.replace('_', ' ') : 'open'].filter(Boolean).join(' ');
+      const title = `${scope[0]!.toUpperCase()}${scope.slice(1)} todos${project ? ` in ${String(project.name)}` : ''} (${todos.length})`;
+      if (todos.length === 0) return { kind: 'info', title, text: 'Nothing here. Add one with: add <text>' };
+      const items: ReplyItem[] = remember(ctx, todos).map((t, i) => todoItem(t, i + 1, ctx));
+      return { kind: 'info', title, items, footer: 'Reply "done 2" to complete #2, "start 2" to start it.' };
+    }
+    case 'todo.done':
+    case 'todo.start':
+    case 'todo.block':
+    case 'todo.reopen': {
+      const t = await resolveRef(cmd.ref, ctx);
+      const { status, verb } = STATUS_CHANGE[cmd.name];
+      const set: Record<string, unknown> = { status, completedAt: status === 'completed' ? ctx.now.toISOString() : null };
+      const updated = t.status === status ? t : await ctx.hub.update('todos', t.chittyId, set, actor(ctx));
+      return one(ctx, 'ok', t.status === status ? `Already ${status.replace('_', ' ')}` : verb, updated);
+    }
+    case 'todo.edit': {
+      const t = await resolveRef(cmd.ref, ctx);
+      return one(ctx, 'ok', 'Edited', await ctx.hub.update('todos', t.chittyId, { content: cmd.text }, actor(ctx)));
+    }
+    case 'todo.assign': {
+      const t = await resolveRef(cmd.ref, ctx);
+      const who = await resolveWho(cmd.assignee, ctx);
+      return one(ctx, 'ok', `Assigned to ${who === ctx.person.id ? 'you' : who}`, await ctx.hub.update('todos', t.chittyId, { assignees: [who] }, actor(ctx)));
+    }
+    case 'todo.delete': {
+      const t = await resolveRef(cmd.ref, ctx);
+      await ctx.hub.remove('todos', t.chittyId, actor(ctx));
+      return { kind: 'ok', title: 'Deleted', text: String(t.content), footer: t.chittyId };
+    }
+    case 'todo.reconcile': {
+      const project = await projectFor(cmd.project, ctx);
+      if (!project) return { kind: 'usage', text: 'Which project? Add --project P, or pick one with "project use P" first.', footer: 'todo reconcile [--project P]' };
+      const r = await ctx.hub.reconcileTodos({ projectId: project.chittyId }, actor(ctx));
+      const merged = r.groups.reduce((n, g) => n + g.merged.length, 0);
+      return {
+        kind: 'ok',
+        title: merged ? `Merged ${merged} duplicate todo${merged === 1 ? '' : 's'} in ${String(project.name)}` : `No duplicates in ${String(project.name)}`,
+        items: remember(ctx, r.todos).map((t, i) => todoItem(t, i + 1, ctx)),
+        footer: `${r.todos.length} todos`,
+      };
+    }
+  }
+}

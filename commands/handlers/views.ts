@@ -1,0 +1,43 @@
+/** Neutral views of hub entities shared by the handlers. */
+import type { Entity } from '../../src/hub/hub.ts';
+import type { ItemStatus, ReplyItem } from '../../src/core/reply.ts';
+import type { CommandContext } from '../context.ts';
+
+const TODO_STATUSES = new Set(['pending', 'in_progress', 'completed', 'blocked']);
+
+function shortDate(iso: unknown): string {
+  if (typeof iso !== 'string') return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : d.toISOString().slice(0, 10);
+}
+
+/** A todo as a list item: ref number, text, status, and a short detail line. */
+export function todoItem(t: Entity, ref: number, ctx?: CommandContext): ReplyItem {
+  const who = (t.assignees as string[] | undefined) ?? [];
+  const detail = [
+    t.priority && t.priority !== 'medium' ? `${String(t.priority)}` : '',
+    t.deadline ? `due ${shortDate(t.deadline)}` : '',
+    who.length ? `→ ${who.map((w) => (ctx && w === ctx.person.id ? 'you' : w)).join(', ')}` : '',
+  ].filter(Boolean);
+  const status = TODO_STATUSES.has(String(t.status)) ? (t.status as ItemStatus) : undefined;
+  return { ref: String(ref), id: t.chittyId, text: String(t.content ?? ''), ...(status ? { status } : {}), ...(detail.length ? { detail: detail.join(' · ') } : {}) };
+}
+
+/** A project/topic/session as a list item. */
+export function namedItem(e: Entity, ref: number, nameField: string): ReplyItem {
+  return { ref: String(ref), id: e.chittyId, text: String(e[nameField] || e.chittyId), detail: String(e.status ?? '') };
+}
+
+/** Remember a list's ids so "done 2" means its second item; returns the items numbered from 1. */
+export function remember<T extends { chittyId: string }>(ctx: CommandContext, entities: T[]): T[] {
+  ctx.conversation.lastList = entities.map((e) => e.chittyId);
+  return entities;
+}
+
+/** Add one id to the remembered list (e.g. a todo just added) and return its number. */
+export function rememberOne(ctx: CommandContext, id: string): number {
+  const i = ctx.conversation.lastList.indexOf(id);
+  if (i >= 0) return i + 1;
+  ctx.conversation.lastList.push(id);
+  return ctx.conversation.lastList.length;
+}

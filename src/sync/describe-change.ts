@@ -1,0 +1,88 @@
+/**
+ * A SyncMessage told as a neutral Reply, for people: "Todo completed: Buy milk". The fan-out and
+ * /api/v1/preview use it, so every channel words a change the same way before rendering it.
+ */
+import type { Reply, ReplyItem, ItemStatus } from '../core/reply.ts';
+import type { SyncMessage } from './sync-message.ts';
+
+const TODO_STATUS = new Set(['pending', 'in_progress', 'completed', 'blocked']);
+
+const NAME_FIELDS = ['content', 'title', 'name', 'summary'] as const;
+
+/** The human name of an entity: its content, title or name, else its id. */
+export function entityLabel(data: Record<string, unknown>, id: string): string {
+  for (const f of NAME_FIELDS) {
+    const v = data[f];
+    if (typeof v === 'string' && v.trim()) return v.trim();
+  }
+  return id;
+}
+
+const SINGULAR: Record<string, string> = {
+  topics: 'Topic', projects: 'Project', sessions: 'Session', todos: 'Todo', contexts: 'Context', repos: 'Repo', services: 'Service',
+};
+
+function verb(m: SyncMessage, data: Record<string, unknown>): string {
+  const op = m.payload.operation;
+  if (op === 'create') return 'added';
+  if (op === 'delete') return data.mergedInto ? 'merged' : 'deleted';
+  const set = ((m.payload as { delta?: { set?: Record<string, unknown> } }).delta?.set ?? {}) as Record<string, unknown>;
+  if ('status' in set) {
+    const s = String(set.status);
+    return { completed: 'completed', in_progress: 'started', blocked: 'blocked', pending: 'reopened', ended: 'ended', archived: 'archived' }[s] ?? `now ${s}`;
+  }
+  if ('assignees' in set) return 'reassigned';
+  return 'updated';
+}
+
+function itemOf(id: string, data: Record<string, unknown>, ref: string): ReplyItem {
+  const status = typeof data.status === 'string' && TODO_STATUS.has(data.status) ? (data.status as ItemStatus) : undefined;
+  const detail = [data.priority && data.priority !== 'medium' ? `${String(data.priority)} priority` : '', Array.isArray(data.assignees) && data.assignees.length ? `→ ${data.assignees.join(', ')}` : '']
+    .filter(Boolean)
+    .join(' · ');
+  return { ref, id, text: entityLabel(data, id), ...(status ? { status } : {}), ...(detail ? { detail } : {}) };
+}
+
+export function describeChange(m: SyncMessage): Reply {
+  const { domain, entity } = m.payload;
+  const kind = SINGULAR[domain] ?? domain;
+  const data = entity.data ?? {};
+  if (m.type === 'conflict') {
+    const versions = (data.versions as { value: unknown; node: string }[] | undefined) ?? [];
+    return {
+      kind: 'update',
+      title: `Conflict on a ${kind.toLowerCase()}'s ${String(data.field ?? 'field')}`,
+      text: `Two edits were made at the same time to ${entity.chittyId}. Pick the one to keep.`,
+      items: versions.map((v, i) => ({ ref: String(i + 1), text: String(v.value), detail: `from ${v.node}` })),
+      actions: versions.slice(0, 5).map((_, i) => ({ id: `resolve-${i + 1}`, label: `Keep ${i + 1}`, command: `sync resolve ${String(data.conflictId ?? '')} ${i + 1}` })),
+      footer: `conflict ${String(data.conflictId ?? '')}`,
+    };
+  }
+  if (m.type === 'state_snapshot') {
+    const entities = (data.entities as Record<string, unknown>[] | undefined) ?? [];
+    return {
+      kind: 'update',
+      title: `${kind}s: current state${data.pages && Number(data.pages) > 1 ? ` (part ${String(data.page)} of ${String(data.pages)})` : ''}`,
+      items: entities.map((e, i) => itemOf(String(e.chittyId), e, String(i + 1))),
+      footer: `${entities.length} ${domain} · synced from ${m.source.nodeId}`,
+    };
+  }
+  if (m.type === 'event') {
+    return { kind: 'update', title: `${kind} event: ${String(data.kind ?? 'event')}`, text: typeof data.summary === 'string' ? data.summary : entityLabel(data, entity.chittyId), footer: entity.chittyId };
+  }
+  const label = entityLabel(data, entity.chittyId);
+  const v = verb(m, data);
+  const actions =
+    domain === 'todos' && m.payload.operation !== 'delete'
+      ? data.status === 'completed'
+        ? [{ id: `reopen:${entity.chittyId}`, label: 'Reopen', command: `todo reopen ${entity.chittyId}` }]
+        : [{ id: `done:${entity.chittyId}`, label: 'Done', command: `todo done ${entity.chittyId}`, style: 'primary' as const }]
+      : [];
+  return {
+    kind: 'update',
+    title: `${kind} ${v}: ${label}`,
+    items: [itemOf(entity.chittyId, data, '1')],
+    ...(actions.length ? { actions } : {}),
+    footer: `${entity.chittyId} · by ${m.source.platform}${m.source.chittyId ? ` (${m.source.chittyId})` : ''}`,
+  };
+}
