@@ -1,0 +1,133 @@
+/**
+ * SMS renderer: plain GSM-7 text where possible, each body exactly ONE segment (160 GSM-7
+ * septets, or 70 UCS-2 units when emoji/CJK remain), so carriers never concatenate or bill
+ * extra parts. A long reply becomes several pages, each ending with `(1/3) reply MORE`.
+ *
+ * `renderSms` returns ALL pages; the fan-out sends page 1 and keeps the rest for when the
+ * person replies MORE (`ctx.page` is therefore not used here: page n is `renderSms(r)[n - 1]`).
+ */
+import { SegmentedMessage } from 'sms-segments-calculator';
+import type { RenderContext, Reply } from '../src/core/reply.ts';
+import { RenderValidationError } from './errors.ts';
+import { clean, isBlank, oneLine } from './fit.ts';
+import { fitsOneSegment, splitGraphemes, transliterateGsm } from './gsm.ts';
+import { SMS_GSM7_SEGMENT, SMS_UCS2_SEGMENT } from './limits.ts';
+import { KIND_LABEL, STATUS_WORD, smsCommand } from './model.ts';
+
+/** The word a person texts for the next page. */
+export const SMS_MORE = 'MORE';
+
+interface Token {
+  sep: '' | ' ' | '\n';
+  word: string;
+}
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  for (const line of text.split('\n')) {
+    const words = line.split(' ').filter((w) => w !== '');
+    words.forEach((word, i) => tokens.push({ sep: i === 0 ? '\n' : ' ', word }));
+  }
+  const first = tokens[0];
+  if (first !== undefined) first.sep = '';
+  return tokens;
+}
+
+const marker = (page: number, pages: number): string => (page < pages ? `(${page}/${pages}) reply ${SMS_MORE}` : `(${page}/${pages})`);
+
+function pack(tokens: readonly Token[], reserve: string): string[] {
+  const fits = (s: string): boolean => fitsOneSegment(s + reserve);
+  const pages: string[] = [];
+  let cur = '';
+  for (const { sep, word } of tokens) {
+    const candidate = cur === '' ? word : cur + sep + word;
+    if (fits(candidate)) {
+      cur = candidate;
+      continue;
+    }
+    if (cur !== '' && fits(word)) {
+      pages.push(cur);
+      cur = word;
+      continue;
+    }
+    // A word longer than a whole page: the only place we split inside a word.
+    let prefix = cur === '' ? '' : cur + sep;
+    for (const g of splitGraphemes(word)) {
+      if (prefix === '' || fits(prefix + g)) {
+        prefix += g;
+        continue;
+      }
+      if (prefix.trim() !== '') pages.push(prefix.trimEnd());
+      prefix = g;
+    }
+    cur = prefix;
+  }
+  if (cur.trim() !== '') pages.push(cur);
+  return pages;
+}
+
+/**
+ * Transliterates text to GSM-7 and splits it into single-segment bodies at spaces and line
+ * breaks (a word is split only when it alone exceeds a segment). With more than one page,
+ * each ends with `(i/n) reply MORE` (the last with `(n/n)`).
+ */
+export function paginateSms(text: string): string[] {
+  const body = transliterateGsm(clean(text))
+    .split('\n')
+    .map((line) => line.replace(/ +/g, ' ').trim())
+    .filter((line) => line !== '')
+    .join('\n');
+  if (body === '') return [];
+  if (fitsOneSegment(body)) return [body];
+  const tokens = tokenize(body);
+  for (let digits = 1; ; digits++) {
+    const widest = '9'.repeat(digits);
+    const pages = pack(tokens, `\n(${widest}/${widest}) reply ${SMS_MORE}`);
+    if (pages.length < 10 ** digits) return pages.map((p, i) => `${p}\n${marker(i + 1, pages.length)}`);
+  }
+}
+
+/** The reply as text lines, before paging: title, text, fields, `2. Buy milk [done]`, `Reply DONE 2`, footer. */
+export function smsText(reply: Reply): string {
+  const lines: string[] = [];
+  if (!isBlank(reply.title)) lines.push(oneLine(reply.title));
+  if (!isBlank(reply.text)) lines.push(clean(reply.text).trim());
+  for (const f of reply.fields ?? []) lines.push(`${oneLine(f.label)}: ${oneLine(f.value)}`.trim());
+  for (const item of reply.items ?? []) {
+    const ref = isBlank(item.ref) ? '' : `${oneLine(item.ref)}. `;
+    const status = item.status === undefined ? '' : ` [${STATUS_WORD[item.status]}]`;
+    const detail = isBlank(item.detail) ? '' : ` (${oneLine(item.detail)})`;
+    lines.push(`${ref}${oneLine(item.text)}${status}${detail}`);
+  }
+  for (const a of reply.actions ?? []) {
+    const command = smsCommand(a.command);
+    if (command === '') continue;
+    const label = oneLine(a.label);
+    const hint = label === '' || label.toLowerCase() === oneLine(a.command).toLowerCase() ? '' : ` to ${label}`;
+    lines.push(`Reply ${command}${hint}`);
+  }
+  if (!isBlank(reply.footer)) lines.push(oneLine(reply.footer));
+  return lines.join('\n');
+}
+
+/** Renders a reply as SMS bodies, each exactly one segment; validated before it is returned. */
+export function renderSms(reply: Reply, _ctx?: RenderContext): string[] {
+  const pages = paginateSms(smsText(reply));
+  const bodies = pages.length > 0 ? pages : [KIND_LABEL[reply.kind]];
+  validateSms(bodies);
+  return bodies;
+}
+
+/** Checks with `sms-segments-calculator` that every body is non-empty and exactly one segment. */
+export function validateSms(bodies: readonly string[]): void {
+  if (bodies.length === 0) throw new RenderValidationError('sms', 'SMS_GSM7_SEGMENT', 'no message body');
+  bodies.forEach((body, i) => {
+    if (body.trim() === '') throw new RenderValidationError('sms', 'SMS_GSM7_SEGMENT', `body ${i + 1} is empty`);
+    const message = new SegmentedMessage(body);
+    if (message.segmentsCount !== 1) {
+      const limit = message.encodingName === 'GSM-7' ? 'SMS_GSM7_SEGMENT' : 'SMS_UCS2_SEGMENT';
+      const max = message.encodingName === 'GSM-7' ? SMS_GSM7_SEGMENT : SMS_UCS2_SEGMENT;
+      throw new RenderValidationError('sms', limit, `body ${i + 1} needs ${message.segmentsCount} ${message.encodingName} segments (one holds ${max})`);
+    }
+  });
+}
