@@ -9,12 +9,15 @@ import { Hub } from './hub/hub.ts';
 import { createLogger, type Logger } from './log.ts';
 import { resolveApiToken, type ResolvedToken } from './api/auth.ts';
 import { buildServer } from './api/server.ts';
+import { conversationRoutes } from './api/routes/conversation.ts';
+import { ConversationCore } from './core/conversation-core.ts';
 
 export interface Gateway {
   config: Config;
   logger: Logger;
   database: Database;
   hub: Hub;
+  core: ConversationCore;
   app: FastifyInstance;
   token: ResolvedToken;
   /** Base URL once listening (e.g. http://127.0.0.1:3000). */
@@ -33,7 +36,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const database = await openDatabase({ databaseUrl: config.databaseUrl, databaseSchema: config.databaseSchema, dataDir: config.dataDir });
   const hub = new Hub(database, config.nodeId);
   const token = await resolveApiToken(config.apiToken, config.dataDir);
-  const app = await buildServer({ hub, database, logger, apiToken: token.token });
+  const core = new ConversationCore(hub, database, logger, { allowlist: config.allowlist });
+  const app = await buildServer({ hub, database, logger, apiToken: token.token, routes: conversationRoutes(core) });
   let url = '';
   if (opts.listen !== false) {
     url = await app.listen({ host: config.host, port: config.port });
@@ -41,7 +45,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   }
   let closed = false;
   return {
-    config, logger, database, hub, app, token, url,
+    config, logger, database, hub, core, app, token, url,
     async close() {
       if (closed) return;
       closed = true;

@@ -3,6 +3,7 @@
  *
  *   chitty sync <domain|all> [--project P] [--session S] [--dry-run] [--watch] [--verbose] [--json]
  *   chitty todo add|list|done|start …     chitty project create|list …
+ *   chitty say "<command>" [--as id]       chitty preview "<command>" [--channel c]
  *
  * Exit codes: 0 ok, 1 the API refused, 2 bad usage, 3 gateway unreachable, 4 bad token.
  */
@@ -210,6 +211,42 @@ export function buildProgram(io: CliIO): Command {
     .action(async (o: { json: boolean }) => {
       const ps = await listAll(api(), '/projects');
       print(o.json, ps, () => (ps.length === 0 ? 'No projects.' : table(['id', 'name', 'status', 'description'], ps.map((p) => [p.chittyId, p.name as string, p.status as string, clip(p.description, 40)]))));
+    });
+
+  // ------------------------------------------------------------------ say / preview
+  program
+    .command('say')
+    .description('Run a command through the conversation core, as the token owner or --as an identity')
+    .argument('<command...>', 'the command, e.g. "todo list" (quote it)')
+    .option('--as <identity>', 'run as a channel identity, e.g. sms:+15551234567')
+    .option('--json', 'the neutral reply as JSON', false)
+    .action(async (words: string[], o: { as?: string; json: boolean }) => {
+      const r = await api().request<{ reply: Json; rendered: { text: string } }>('POST', '/commands', { text: words.join(' '), render: true, ...(o.as ? { as: o.as } : {}) });
+      print(o.json, r.reply, () => r.rendered.text);
+    });
+  program
+    .command('preview')
+    .description('Show what every channel would receive for a read-only command (nothing is sent)')
+    .argument('<command...>', 'the command, e.g. "todo list"')
+    .addOption(new Option('--channel <name>', 'only this channel').choices(['slack', 'discord', 'sms', 'whatsapp', 'email', 'text']))
+    .option('--as <identity>', 'run as a channel identity')
+    .option('--json', 'machine-readable output', false)
+    .action(async (words: string[], o: { channel?: string; as?: string; json: boolean }) => {
+      const r = await api().request<{ rendered: Record<string, unknown> }>('POST', '/preview', { text: words.join(' '), ...(o.as ? { as: o.as } : {}) });
+      const rendered = o.channel ? { [o.channel]: r.rendered[o.channel] } : r.rendered;
+      print(o.json, rendered, () =>
+        Object.entries(rendered)
+          .map(([channel, out]) => {
+            const body =
+              channel === 'text' || channel === 'whatsapp'
+                ? String(out)
+                : channel === 'sms'
+                  ? (out as string[]).map((m, i) => `[message ${i + 1}/${(out as string[]).length}, ${m.length} chars]\n${m}`).join('\n')
+                  : JSON.stringify(out, null, 2);
+            return `=== ${channel} ===\n${body}`;
+          })
+          .join('\n\n'),
+      );
     });
 
   return program;
