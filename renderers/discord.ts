@@ -24,7 +24,7 @@ import {
   DISCORD_FOOTER,
   DISCORD_ROWS,
 } from './limits.ts';
-import { KIND_LABEL, MORE_COMMAND, STATUS_EMOJI, itemsOf, moreMarker, pageOf, startOfPage } from './model.ts';
+import { KIND_LABEL, continuationOf, MORE_COMMAND, STATUS_EMOJI, itemsOf, moreMarker, pageOf, startOfPage } from './model.ts';
 
 /** An embed as sent to the API (the type `EmbedBuilder#toJSON` returns). */
 export type APIEmbed = ReturnType<EmbedBuilder['toJSON']>;
@@ -54,8 +54,8 @@ const STYLE = { primary: 1 as ButtonStyle, secondary: 2 as ButtonStyle, danger: 
 const MAX_BUTTONS = DISCORD_BUTTONS_PER_ROW * DISCORD_ROWS;
 /** Room kept for the "…and N more" line in the last description and in the total. */
 const MORE_RESERVE = 64;
-/** Room kept for items when the header parts are long. */
-const ITEM_RESERVE = 600;
+/** Room kept for at least one item (its longest line) when the header parts are long. */
+const ITEM_RESERVE = 900;
 /** Room kept for the "…and N more fields" note. */
 const NOTE_RESERVE = 40;
 const FOOTER_MAX = 512;
@@ -97,7 +97,8 @@ interface Page {
   shown: number;
 }
 
-function build(reply: Reply, start: number): Page {
+function build(whole: Reply, start: number): Page {
+  const reply = start > 0 ? continuationOf(whole) : whole;
   const items = itemsOf(reply);
   const first = new EmbedBuilder().setColor(DISCORD_KIND_COLOR[reply.kind]);
   let total = MORE_RESERVE;

@@ -60,6 +60,26 @@ export const GSM_SUBSTITUTIONS: ReadonlyMap<string, string> = new Map<string, st
   ...sub('→⇒➔➜➝➞⟶', '->'),
   ...sub('←⇐⟵', '<-'),
   ...sub('↔⇔⟷', '<->'),
+  ...sub('⁎∗⊛✢✣✤✥✱✲✳✺✻✼✽❃❉❊❋⧆', '*'),
+  ...sub('∣⎸⎹⏐⎜⎟', '|'),
+  ...sub('⧸', '/'),
+  ...sub('⧹⧵', '\\'),
+  ...sub('⎼⎽‗', '-'),
+  ...sub('❨❪⟮⦅', '('),
+  ...sub('❩❫⟯⦆', ')'),
+  ...sub('、﹑､︑', ','),
+  ...sub('。｡', '.'),
+  ...sub('ː˸⦂꞉', ':'),
+  ...sub('ˮ', '"'),
+  ...sub('˷∼', '~'),
+  ['❴', '{'],
+  ['❵', '}'],
+  ['ǃ', '!'],
+  ['⁏', ';'],
+  ['꞊', '='],
+  ['˖', '+'],
+  // Small capitals have no compatibility decomposition.
+  ...Array.from('ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ', (c, i): [string, string] => [c, 'ABCDEFGHIJKLMNOPRSTUVWYZ'[i] ?? c]),
   ['…', '...'],
   ['‹', '<'],
   ['›', '>'],
@@ -102,6 +122,26 @@ function transliterateChar(c: string, depth = 0): string {
   return decomposed !== '' && isGsmText(decomposed) ? decomposed : c;
 }
 
+const ONLY_MARKS = /^\p{M}+$/u;
+const GSM_PATTERN_SOURCE = Array.from(GSM_BASIC)
+  .concat(Array.from(GSM_EXTENDED))
+  .map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  .join('');
+/** Runs of characters outside GSM-7; only these are looked at closely. */
+const NON_GSM_RUN = new RegExp(`[^${GSM_PATTERN_SOURCE}]+`, 'gu');
+
+function transliterateCluster(g: string): string {
+  // Accents left alone after NFC (no precomposed form in GSM-7): dropped.
+  if (ONLY_MARKS.test(g)) return '';
+  if (Array.from(g).length === 1) return transliterateChar(g);
+  // A cluster: base + marks, or an emoji sequence. Use the GSM-7 form when the whole cluster
+  // has one (á + accent → a, ✔ + VS16 → [x]); otherwise keep it whole (it goes out as UCS-2).
+  const stripped = g.normalize('NFKD').replace(MARK, '');
+  const gsm = Array.from(stripped, (c) => transliterateChar(c)).join('');
+  if (stripped !== '' && isGsmText(gsm)) return gsm;
+  return g.length > MAX_GRAPHEME_UNITS ? (Array.from(g)[0] ?? '') : g;
+}
+
 /**
  * Transliterates to GSM-7 where a look-alike exists (smart quotes → straight, dashes → `-`,
  * `…` → `...`, odd spaces → space, bullets → `-`, check marks → `[x]`, accents dropped when the
@@ -109,18 +149,7 @@ function transliterateChar(c: string, depth = 0): string {
  * then goes out as UCS-2. Oversized grapheme clusters are cut to their first code point.
  */
 export function transliterateGsm(text: string): string {
-  let out = '';
-  for (const g of splitGraphemes(text.normalize('NFC'))) {
-    if (Array.from(g).length === 1) {
-      out += transliterateChar(g);
-      continue;
-    }
-    // A cluster: base + marks, or an emoji sequence. Use the GSM-7 form when the whole cluster
-    // has one (e + accents → e, ✔ + VS16 → [x]); otherwise keep it whole (it goes out as UCS-2).
-    const stripped = g.normalize('NFKD').replace(MARK, '');
-    const gsm = Array.from(stripped, (c) => transliterateChar(c)).join('');
-    if (stripped !== '' && isGsmText(gsm)) out += gsm;
-    else out += g.length > MAX_GRAPHEME_UNITS ? (Array.from(g)[0] ?? '') : g;
-  }
-  return out;
+  return text
+    .normalize('NFC')
+    .replace(NON_GSM_RUN, (run) => splitGraphemes(run).map(transliterateCluster).join(''));
 }

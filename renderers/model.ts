@@ -68,3 +68,12 @@ export function smsCommand(command: string): string {
   const space = trimmed.indexOf(' ');
   return space < 0 ? trimmed.toUpperCase() : trimmed.slice(0, space).toUpperCase() + trimmed.slice(space);
 }
+
+/**
+ * What pages after the first repeat of a reply: title, items, actions and footer, but not the
+ * body text and fields, which page 1 already showed.
+ */
+export function continuationOf(reply: Reply): Reply {
+  const { text: _text, fields: _fields, ...rest } = reply;
+  return rest;
+}

@@ -21,7 +21,7 @@ import {
   SLACK_SECTION_FIELDS,
   SLACK_SECTION_TEXT,
 } from './limits.ts';
-import { KIND_LABEL, MORE_COMMAND, itemsOf, moreMarker, pageOf, startOfPage } from './model.ts';
+import { KIND_LABEL, continuationOf, MORE_COMMAND, itemsOf, moreMarker, pageOf, startOfPage } from './model.ts';
 
 export interface SlackPlainText {
   type: 'plain_text';
@@ -121,7 +121,8 @@ interface Page {
   shown: number;
 }
 
-function build(reply: Reply, start: number): Page {
+function build(whole: Reply, start: number): Page {
+  const reply = start > 0 ? continuationOf(whole) : whole;
   const head: SlackBlock[] = [];
   if (!isBlank(reply.title)) {
     head.push({ type: 'header', text: { type: 'plain_text', text: plain(oneLine(reply.title), SLACK_HEADER_TEXT), emoji: true } });

@@ -10,7 +10,7 @@ import { SegmentedMessage } from 'sms-segments-calculator';
 import type { RenderContext, Reply } from '../src/core/reply.ts';
 import { RenderValidationError } from './errors.ts';
 import { clean, isBlank, oneLine } from './fit.ts';
-import { fitsOneSegment, splitGraphemes, transliterateGsm } from './gsm.ts';
+import { fitsOneSegment, smsSize, splitGraphemes, transliterateGsm } from './gsm.ts';
 import { SMS_GSM7_SEGMENT, SMS_UCS2_SEGMENT } from './limits.ts';
 import { KIND_LABEL, STATUS_WORD, smsCommand } from './model.ts';
 
@@ -35,32 +35,63 @@ function tokenize(text: string): Token[] {
 
 const marker = (page: number, pages: number): string => (page < pages ? `(${page}/${pages}) reply ${SMS_MORE}` : `(${page}/${pages})`);
 
-function pack(tokens: readonly Token[], reserve: string): string[] {
-  const fits = (s: string): boolean => fitsOneSegment(s + reserve);
+/** Running size of a page: GSM-7 septets and UTF-16 units, and whether it is still GSM-7. */
+interface Size {
+  gsm: boolean;
+  septets: number;
+  units: number;
+}
+const EMPTY: Size = { gsm: true, septets: 0, units: 0 };
+const sizeOf = (text: string): Size => {
+  const size = smsSize(text);
+  return { gsm: size.encoding === 'GSM-7', septets: size.encoding === 'GSM-7' ? size.units : 0, units: text.length };
+};
+const plus = (a: Size, b: Size): Size => {
+  if (!(a.gsm && b.gsm)) {
+    // Septets of a page that turns UCS-2 no longer matter: count UTF-16 units only.
+    return { gsm: false, septets: 0, units: a.units + b.units };
+  }
+  return { gsm: true, septets: a.septets + b.septets, units: a.units + b.units };
+};
+const oneSegment = (s: Size): boolean => (s.gsm ? s.septets <= SMS_GSM7_SEGMENT : s.units <= SMS_UCS2_SEGMENT);
+const SEP: Size = { gsm: true, septets: 1, units: 1 };
+
+function pack(tokens: readonly Token[], reserveText: string): string[] {
+  const reserve = sizeOf(reserveText);
+  const fits = (s: Size): boolean => oneSegment(plus(s, reserve));
   const pages: string[] = [];
   let cur = '';
+  let size = EMPTY;
   for (const { sep, word } of tokens) {
-    const candidate = cur === '' ? word : cur + sep + word;
+    const wordSize = sizeOf(word);
+    const candidate = cur === '' ? wordSize : plus(plus(size, SEP), wordSize);
     if (fits(candidate)) {
-      cur = candidate;
+      cur = cur === '' ? word : cur + sep + word;
+      size = candidate;
       continue;
     }
-    if (cur !== '' && fits(word)) {
+    if (cur !== '' && fits(wordSize)) {
       pages.push(cur);
       cur = word;
+      size = wordSize;
       continue;
     }
     // A word longer than a whole page: the only place we split inside a word.
-    let prefix = cur === '' ? '' : cur + sep;
+    if (cur !== '') {
+      cur += sep;
+      size = plus(size, SEP);
+    }
     for (const g of splitGraphemes(word)) {
-      if (prefix === '' || fits(prefix + g)) {
-        prefix += g;
+      const next = plus(size, sizeOf(g));
+      if (cur === '' || fits(next)) {
+        cur += g;
+        size = next;
         continue;
       }
-      if (prefix.trim() !== '') pages.push(prefix.trimEnd());
-      prefix = g;
+      if (cur.trim() !== '') pages.push(cur.trimEnd());
+      cur = g;
+      size = sizeOf(g);
     }
-    cur = prefix;
   }
   if (cur.trim() !== '') pages.push(cur);
   return pages;
@@ -80,10 +111,13 @@ export function paginateSms(text: string): string[] {
   if (body === '') return [];
   if (fitsOneSegment(body)) return [body];
   const tokens = tokenize(body);
-  for (let digits = 1; ; digits++) {
+  // The marker's width depends on the page count: pack, and pack again if the count got wider.
+  for (let digits = 1; ; ) {
     const widest = '9'.repeat(digits);
     const pages = pack(tokens, `\n(${widest}/${widest}) reply ${SMS_MORE}`);
-    if (pages.length < 10 ** digits) return pages.map((p, i) => `${p}\n${marker(i + 1, pages.length)}`);
+    const needed = String(pages.length).length;
+    if (needed <= digits) return pages.map((p, i) => `${p}\n${marker(i + 1, pages.length)}`);
+    digits = needed;
   }
 }
 

@@ -10,7 +10,7 @@ import { RenderValidationError } from './errors.ts';
 import { whatsAppTokens } from './escape.ts';
 import { clean, fitTokens, isBlank, oneLine } from './fit.ts';
 import { WHATSAPP_TEXT } from './limits.ts';
-import { KIND_LABEL, STATUS_EMOJI, itemsOf, moreMarker, pageOf, startOfPage } from './model.ts';
+import { KIND_LABEL, continuationOf, STATUS_EMOJI, itemsOf, moreMarker, pageOf, startOfPage } from './model.ts';
 
 /** Most actions offered as numbered choices. */
 export const WHATSAPP_CHOICES = 9;
@@ -18,7 +18,8 @@ export const WHATSAPP_CHOICES = 9;
 export const WHATSAPP_MORE = 'MORE';
 
 const MORE_RESERVE = 64;
-const ITEM_RESERVE = 500;
+/** Room kept for at least one item (its longest line), so every page makes progress. */
+const ITEM_RESERVE = 800;
 const FOOTER_MAX = 300;
 const FIELD_MAX = 300;
 const ITEM_TEXT = 500;
@@ -43,7 +44,8 @@ interface Page {
   shown: number;
 }
 
-function build(reply: Reply, start: number): Page {
+function build(whole: Reply, start: number): Page {
+  const reply = start > 0 ? continuationOf(whole) : whole;
   const items = itemsOf(reply);
   const hasItems = items.length > 0;
   const choices = (reply.actions ?? []).slice(0, WHATSAPP_CHOICES).map((a, i) => {
@@ -79,7 +81,11 @@ function build(reply: Reply, start: number): Page {
     fieldsShown++;
   }
   const fieldsLeft = (reply.fields ?? []).length - fieldsShown;
-  if (fieldsLeft > 0) fields.push(`…and ${fieldsLeft} more fields`);
+  if (fieldsLeft > 0) {
+    const note = `…and ${fieldsLeft} more fields`;
+    fields.push(note);
+    used += note.length + 1;
+  }
 
   const lines: string[] = [];
   let index = start;
