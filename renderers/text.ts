@@ -15,7 +15,7 @@ export const TEXT_STATUS_MARK: Record<ItemStatus, string> = {
 
 function itemLine(item: ReplyItem, esc: (s: string) => string): string {
   const mark = item.status === undefined ? '' : `${TEXT_STATUS_MARK[item.status]} `;
-  const ref = isBlank(item.ref) ? '' : `${esc(oneLine(item.ref))}. `;
+  const ref = isBlank(item.ref) ? '' : `${esc(`${oneLine(item.ref)}.`)} `;
   const detail = isBlank(item.detail) ? '' : ` — ${esc(oneLine(item.detail))}`;
   return `${ref}${mark}${esc(oneLine(item.text))}${detail}`;
 }
