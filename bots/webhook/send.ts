@@ -1,0 +1,193 @@
+/**
+ * Sends one signed JSON POST to a generic webhook destination. The body is a SyncMessage, or a
+ * digest envelope `{ type: 'digest', count, messages }` when several changes were coalesced;
+ * this class does not care which — it serializes once, signs the exact bytes it sends, and turns
+ * every failure into a typed {@link ChannelError}.
+ */
+import { performance } from 'node:perf_hooks';
+import { ChannelError, NetworkError, ValidationError, classifyHttpFailure, redactUrl } from '../../src/core/channel-errors.ts';
+import { signWebhook } from './sign.ts';
+
+/** Channel name used in errors and subscriptions. */
+export const WEBHOOK_CHANNEL = 'webhook';
+
+/** Header names of a delivery (the public interface; receivers read these). */
+export const WEBHOOK_HEADERS = {
+  timestamp: 'X-Chitty-Timestamp',
+  signature: 'X-Chitty-Signature',
+  delivery: 'X-Chitty-Delivery',
+  userAgent: 'User-Agent',
+  contentType: 'Content-Type',
+  /** Response header a receiver may set; reported as `providerMessageId`. */
+  requestId: 'X-Request-Id',
+} as const;
+
+export const WEBHOOK_USER_AGENT = 'ChittyChat-Webhook/1';
+export const WEBHOOK_DEFAULT_TIMEOUT_MS = 10_000;
+/** Largest body we send, in bytes (matches `WEBHOOK_CAPABILITIES.maxMessageLength`). */
+export const WEBHOOK_MAX_BODY_BYTES = 1_000_000;
+/** How much of an error response we read (the error message quotes 200 chars of it). */
+const RESPONSE_READ_LIMIT = 8 * 1024;
+
+export interface WebhookSenderOptions {
+  /** HMAC key (`CHITTY_WEBHOOK_SECRET`). */
+  secret: string;
+  /** Whole-request timeout, headers and body (default 10 s). */
+  timeoutMs?: number;
+  userAgent?: string;
+  /** Largest serialized body accepted (default {@link WEBHOOK_MAX_BODY_BYTES}). */
+  maxBodyBytes?: number;
+  /** Clock in ms, for tests (default `Date.now`). */
+  now?: () => number;
+}
+
+export interface WebhookSendResult {
+  status: number;
+  /** The receiver's `X-Request-Id`, if it sent one. */
+  providerMessageId: string | null;
+  /** Wall time of the request, ms. */
+  ms: number;
+}
+
+/**
+ * Checks a destination URL before anything is sent: http(s) only, no credentials in it.
+ * Throws {@link ValidationError}; returns the parsed URL.
+ */
+export function validateWebhookUrl(url: string): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch (cause) {
+    throw new ValidationError(`${WEBHOOK_CHANNEL}: not a URL: ${JSON.stringify(url.slice(0, 100))}`, WEBHOOK_CHANNEL, { cause });
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new ValidationError(`${WEBHOOK_CHANNEL}: only http: and https: URLs can receive webhooks, got ${u.protocol}`, WEBHOOK_CHANNEL, { url: redactUrl(url) });
+  }
+  if (u.username !== '' || u.password !== '') {
+    throw new ValidationError(`${WEBHOOK_CHANNEL}: credentials in the URL are not allowed; the delivery is signed with CHITTY_WEBHOOK_SECRET instead`, WEBHOOK_CHANNEL, { url: redactUrl(url) });
+  }
+  return u;
+}
+
+/** Posts signed JSON to webhook destinations through the global `fetch` (undici, keep-alive). */
+export class WebhookSender {
+  readonly #secret: string;
+  readonly #timeoutMs: number;
+  readonly #userAgent: string;
+  readonly #maxBodyBytes: number;
+  readonly #now: () => number;
+
+  constructor(opts: WebhookSenderOptions) {
+    if (opts.secret === '') throw new Error('WebhookSender needs a secret: set CHITTY_WEBHOOK_SECRET');
+    this.#secret = opts.secret;
+    this.#timeoutMs = opts.timeoutMs ?? WEBHOOK_DEFAULT_TIMEOUT_MS;
+    this.#userAgent = opts.userAgent ?? WEBHOOK_USER_AGENT;
+    this.#maxBodyBytes = opts.maxBodyBytes ?? WEBHOOK_MAX_BODY_BYTES;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /**
+   * POSTs `body` (serialized once) to `url`, signed, with `X-Chitty-Delivery: deliveryId`.
+   * Resolves on 2xx; otherwise throws the classified {@link ChannelError} (see `classifyHttpFailure`);
+   * connection failures and timeouts throw {@link NetworkError}.
+   */
+  async send(url: string, body: unknown, deliveryId: string): Promise<WebhookSendResult> {
+    validateWebhookUrl(url);
+    if (deliveryId === '' || deliveryId.length > 200 || !/^[\x21-\x7e]+$/.test(deliveryId)) {
+      throw new ValidationError(`${WEBHOOK_CHANNEL}: delivery id must be 1-200 printable ASCII characters without spaces`, WEBHOOK_CHANNEL);
+    }
+    let raw: string | undefined;
+    try {
+      raw = JSON.stringify(body);
+    } catch (cause) {
+      throw new ValidationError(`${WEBHOOK_CHANNEL}: body cannot be serialized to JSON`, WEBHOOK_CHANNEL, { cause });
+    }
+    if (raw === undefined) throw new ValidationError(`${WEBHOOK_CHANNEL}: body serializes to nothing`, WEBHOOK_CHANNEL);
+    const bytes = Buffer.byteLength(raw, 'utf8');
+    if (bytes > this.#maxBodyBytes) {
+      throw new ValidationError(`${WEBHOOK_CHANNEL}: body is ${bytes} bytes, over the ${this.#maxBodyBytes}-byte limit; split the digest`, WEBHOOK_CHANNEL);
+    }
+
+    const timestamp = Math.floor(this.#now() / 1000);
+    const headers: Record<string, string> = {
+      [WEBHOOK_HEADERS.contentType]: 'application/json',
+      [WEBHOOK_HEADERS.userAgent]: this.#userAgent,
+      [WEBHOOK_HEADERS.timestamp]: String(timestamp),
+      [WEBHOOK_HEADERS.signature]: signWebhook(this.#secret, raw, timestamp),
+      [WEBHOOK_HEADERS.delivery]: deliveryId,
+    };
+
+    const started = performance.now();
+    const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    const where = `POST ${redactUrl(url)}`;
+    let res: Response;
+    try {
+      // Redirects are not followed: a 3xx is reported (classified as ValidationError) instead.
+      res = await fetch(url, { method: 'POST', headers, body: raw, signal, redirect: 'manual' });
+    } catch (cause) {
+      throw this.#networkError(cause, where, url, elapsed());
+    }
+
+    if (res.status >= 200 && res.status < 300) {
+      try {
+        await discardBody(res);
+      } catch (cause) {
+        throw this.#networkError(cause, where, url, elapsed());
+      }
+      return { status: res.status, providerMessageId: res.headers.get(WEBHOOK_HEADERS.requestId), ms: elapsed() };
+    }
+
+    let bodyText = '';
+    try {
+      bodyText = await readTextCapped(res, RESPONSE_READ_LIMIT);
+    } catch {
+      // The status is what matters; a body we could not read is left out of the message.
+    }
+    throw classifyHttpFailure(WEBHOOK_CHANNEL, { status: res.status, headers: res.headers, method: 'POST', url, bodyText });
+  }
+
+  #networkError(cause: unknown, where: string, url: string, ms: number): ChannelError {
+    if (cause instanceof ChannelError) return cause;
+    const name = cause instanceof Error ? cause.name : '';
+    const timedOut = name === 'TimeoutError' || name === 'AbortError';
+    const detail = timedOut ? `timed out after ${this.#timeoutMs} ms` : `request failed: ${describeCause(cause)}`;
+    return new NetworkError(`${WEBHOOK_CHANNEL}: ${where} ${detail} (${ms} ms)`, WEBHOOK_CHANNEL, { cause, method: 'POST', url });
+  }
+}
+
+/** "fetch failed" hides the reason in `cause` (ECONNREFUSED, ENOTFOUND…): show it. */
+function describeCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const inner = (cause as { cause?: unknown }).cause;
+  if (inner instanceof Error) {
+    const code = (inner as { code?: unknown }).code;
+    return `${cause.message}: ${typeof code === 'string' ? `${code} ` : ''}${inner.message}`;
+  }
+  return cause.message;
+}
+
+/** Reads (and releases) a small success body so the keep-alive connection is reused. */
+async function discardBody(res: Response): Promise<void> {
+  if (res.body === null) return;
+  await readTextCapped(res, RESPONSE_READ_LIMIT);
+}
+
+/** Reads at most `limit` bytes of the body as UTF-8, then cancels the rest. */
+async function readTextCapped(res: Response, limit: number): Promise<string> {
+  if (res.body === null) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    if (size >= limit) {
+      await reader.cancel().catch(() => undefined);
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}

@@ -1,0 +1,198 @@
+/**
+ * Typed errors every channel adapter throws when sending (STYLE.md rule 6): a base `ChannelError`
+ * and a few subclasses whose `retryable` flag the queues turn into a decision (rule 8).
+ * Transport errors carry `status`, `method` and `url`, like discord.js `DiscordAPIError`.
+ */
+
+/** Extra facts about a failed call to a platform. */
+export interface ChannelErrorOptions {
+  cause?: unknown;
+  /** HTTP status of the failed response, when there was one. */
+  status?: number;
+  method?: string;
+  url?: string;
+}
+
+/** Base of every channel send error. `code` is a short stable string (`rate_limited`, `auth`, …). */
+export class ChannelError extends Error {
+  override name = 'ChannelError';
+  readonly channel: string;
+  readonly code: string;
+  readonly status: number | undefined;
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+  /** Whether sending the same thing again later can succeed. */
+  readonly retryable: boolean = false;
+
+  constructor(message: string, channel: string, code: string, opts: ChannelErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.channel = channel;
+    this.code = code;
+    this.status = opts.status;
+    this.method = opts.method;
+    this.url = opts.url;
+  }
+}
+
+/** Who is limiting us: this one destination, or the platform as a whole (all destinations). */
+export type RateLimitScope = 'destination' | 'platform';
+
+/** 429 or an equivalent: wait `retryAfterMs`, then try again. */
+export class RateLimitedError extends ChannelError {
+  override name = 'RateLimitedError';
+  override readonly retryable: boolean = true;
+  readonly retryAfterMs: number;
+  readonly scope: RateLimitScope;
+
+  constructor(message: string, channel: string, retryAfterMs: number, opts: ChannelErrorOptions & { scope?: RateLimitScope } = {}) {
+    super(message, channel, 'rate_limited', opts);
+    this.retryAfterMs = retryAfterMs;
+    this.scope = opts.scope ?? 'destination';
+  }
+}
+
+/** 401/403 or a rejected credential: retrying will not help until someone fixes the config. */
+export class AuthError extends ChannelError {
+  override name = 'AuthError';
+  constructor(message: string, channel: string, opts: ChannelErrorOptions = {}) {
+    super(message, channel, 'auth', opts);
+  }
+}
+
+/** The payload or address is wrong (400, 413, 422, a bad URL…): permanent. */
+export class ValidationError extends ChannelError {
+  override name = 'ValidationError';
+  constructor(message: string, channel: string, opts: ChannelErrorOptions = {}) {
+    super(message, channel, 'validation', opts);
+  }
+}
+
+/** Connection refused/reset, DNS failure, timeout, 408: try again. */
+export class NetworkError extends ChannelError {
+  override name = 'NetworkError';
+  override readonly retryable: boolean = true;
+  constructor(message: string, channel: string, opts: ChannelErrorOptions = {}) {
+    super(message, channel, 'network', opts);
+  }
+}
+
+/** The destination does not exist any more (404/410): permanent; the subscription is stale. */
+export class DestinationNotFoundError extends ChannelError {
+  override name = 'DestinationNotFoundError';
+  constructor(message: string, channel: string, opts: ChannelErrorOptions = {}) {
+    super(message, channel, 'not_found', opts);
+  }
+}
+
+/** 5xx from the platform: try again with backoff. */
+export class ServerError extends ChannelError {
+  override name = 'ServerError';
+  override readonly retryable: boolean = true;
+  constructor(message: string, channel: string, opts: ChannelErrorOptions = {}) {
+    super(message, channel, 'server', opts);
+  }
+}
+
+/** Wait used for a 429 without a usable `Retry-After`. */
+export const RETRY_AFTER_DEFAULT_MS = 1_000;
+/** Longest wait we honour from `Retry-After` (15 min); longer asks are capped. */
+export const RETRY_AFTER_MAX_MS = 15 * 60_000;
+/** Characters of a response body quoted in an error message. */
+export const BODY_EXCERPT_CHARS = 200;
+
+/** Response headers as fetch gives them (`Headers`) or as node:http / a plain object does. */
+export type HeadersLike = { get(name: string): string | null } | Record<string, string | string[] | undefined>;
+
+/** Reads one header case-insensitively from either header shape. */
+export function headerValue(headers: HeadersLike | undefined, name: string): string | undefined {
+  if (headers === undefined) return undefined;
+  if (typeof headers.get === 'function') return (headers as { get(name: string): string | null }).get(name) ?? undefined;
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
+    if (k.toLowerCase() === lower) return Array.isArray(v) ? v[0] : v;
+  }
+  return undefined;
+}
+
+/**
+ * Parses `Retry-After` (delay seconds, possibly fractional, or an HTTP-date) into milliseconds,
+ * capped at {@link RETRY_AFTER_MAX_MS}; `undefined` when absent or unreadable.
+ * https://www.rfc-editor.org/rfc/rfc9110#field.retry-after
+ */
+export function parseRetryAfter(value: string | undefined | null, nowMs: number = Date.now()): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const v = value.trim();
+  if (v === '') return undefined;
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(v)) {
+    ms = Math.ceil(Number(v) * 1000);
+  } else {
+    if (!/[A-Za-z]{3}/.test(v)) return undefined; // an HTTP-date names its day and month
+    const at = Date.parse(v);
+    if (Number.isNaN(at)) return undefined;
+    ms = Math.max(0, at - nowMs);
+  }
+  return Math.min(ms, RETRY_AFTER_MAX_MS);
+}
+
+/** Whitespace-collapsed first {@link BODY_EXCERPT_CHARS} characters of a response body. */
+export function bodyExcerpt(bodyText: string | undefined): string {
+  if (bodyText === undefined) return '';
+  const s = bodyText.replace(/\s+/g, ' ').trim();
+  return s.length <= BODY_EXCERPT_CHARS ? s : `${s.slice(0, BODY_EXCERPT_CHARS - 1)}…`;
+}
+
+/** A URL safe to print: no credentials, query or fragment (they often carry tokens). */
+export function redactUrl(url: string | undefined): string {
+  if (url === undefined) return '';
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+/** What {@link classifyHttpFailure} needs to know about a non-2xx response. */
+export interface HttpFailure {
+  status: number;
+  headers?: HeadersLike;
+  method?: string;
+  url?: string;
+  bodyText?: string;
+  /** Who a 429 limits (default `destination`). */
+  rateLimitScope?: RateLimitScope;
+  /** Clock for HTTP-date `Retry-After` (default `Date.now()`). */
+  nowMs?: number;
+}
+
+/**
+ * Maps a non-2xx HTTP response to the right {@link ChannelError}:
+ * 429 → RateLimited (Retry-After honoured, default 1 s, capped at 15 min); 401/403 → Auth;
+ * 404/410 → DestinationNotFound; 408 → Network; other 4xx → Validation; 5xx → Server;
+ * 1xx/3xx (redirects are not followed) → Validation.
+ */
+export function classifyHttpFailure(channel: string, failure: HttpFailure): ChannelError {
+  const { status } = failure;
+  const opts: ChannelErrorOptions = { status };
+  if (failure.method !== undefined) opts.method = failure.method;
+  if (failure.url !== undefined) opts.url = failure.url;
+  const where = [failure.method, redactUrl(failure.url)].filter((s) => s !== undefined && s !== '').join(' ');
+  const excerpt = bodyExcerpt(failure.bodyText);
+  const describe = (what: string) => `${channel}: ${what} (HTTP ${status}${where === '' ? '' : ` from ${where}`})${excerpt === '' ? '' : `: ${excerpt}`}`;
+
+  if (status === 429) {
+    const retryAfterMs = parseRetryAfter(headerValue(failure.headers, 'retry-after'), failure.nowMs) ?? RETRY_AFTER_DEFAULT_MS;
+    return new RateLimitedError(describe(`rate limited, retry after ${retryAfterMs} ms`), channel, retryAfterMs, {
+      ...opts,
+      scope: failure.rateLimitScope ?? 'destination',
+    });
+  }
+  if (status === 401 || status === 403) return new AuthError(describe('authentication rejected'), channel, opts);
+  if (status === 404 || status === 410) return new DestinationNotFoundError(describe('destination not found'), channel, opts);
+  if (status === 408) return new NetworkError(describe('request timed out'), channel, opts);
+  if (status >= 500) return new ServerError(describe('server error'), channel, opts);
+  if (status >= 400) return new ValidationError(describe('request rejected'), channel, opts);
+  if (status >= 300 && status < 400) return new ValidationError(describe('redirect not followed; subscribe the final URL'), channel, opts);
+  return new ValidationError(describe('unexpected response'), channel, opts);
+}
