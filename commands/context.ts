@@ -2,7 +2,7 @@
  * What a command handler gets: the hub, who is asking, where, and the conversation's memory.
  * Handlers return a neutral Reply (src/core/reply.ts) and never channel JSON.
  */
-import type { Hub } from '../src/hub/hub.ts';
+import type { Actor, Hub } from '../src/hub/hub.ts';
 import type { Reply } from '../src/core/reply.ts';
 import type { ConversationState } from '../src/core/conversation-store.ts';
 import type { IdentityDirectory, Person } from '../src/core/identity-directory.ts';
@@ -24,6 +24,8 @@ export interface CommandContext {
   /** The conversation's memory; handlers mutate it and the core saves it. */
   conversation: ConversationState;
   now: Date;
+  /** Who changes hub state: platform, person, and the conversation (for no-echo fan-out). */
+  actor: Actor;
 }
 
 export type { Reply };

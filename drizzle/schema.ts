@@ -4,7 +4,7 @@
  * reorder a generated migration.
  */
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /** Columns every domain table shares: the materialized entity, its CRDT state, and indexed fields. */
 const entityColumns = () => ({
@@ -72,6 +72,8 @@ export const outbox = pgTable(
     message: jsonb('message').$type<unknown>().notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     dispatchedAt: timestamp('dispatched_at', { withTimezone: true, mode: 'date' }),
+    /** When the fan-out turned it into deliveries (null: not yet, even if dispatched). */
+    fannedOutAt: timestamp('fanned_out_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [uniqueIndex('outbox_id_uq').on(t.id), index('outbox_pending_idx').on(t.seq).where(sql`${t.dispatchedAt} is null`)],
 );
@@ -184,4 +186,44 @@ export const subscriptions = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('subscriptions_dest_scope_uq').on(t.channel, t.address, t.thread, t.scope), index('subscriptions_scope_idx').on(t.scope)],
+);
+
+// ------------------------------------------------------------------ fan-out
+
+/**
+ * The deliveries ledger: one row per (SyncMessage, subscription). Rows are claimed by delivery
+ * jobs, sent (alone or in a digest), retried, or dead-lettered; nothing is deleted but by a prune.
+ */
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    /** `<message id>__<subscription id>`: deterministic, so a re-fanned message is not delivered twice. */
+    id: text('id').primaryKey(),
+    messageId: text('message_id').notNull(),
+    subscriptionId: text('subscription_id').notNull(),
+    channel: text('channel').notNull(),
+    /** Hash of channel + address + thread: the unit of ordering, rate limits and digests. */
+    destinationKey: text('destination_key').notNull(),
+    address: text('address').notNull(),
+    thread: text('thread'),
+    domain: text('domain').notNull(),
+    entityId: text('entity_id'),
+    message: jsonb('message').$type<unknown>().notNull(),
+    status: text('status').$type<'queued' | 'sending' | 'sent' | 'failed' | 'dead'>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    claimedBy: text('claimed_by'),
+    lastError: text('last_error'),
+    providerMessageId: text('provider_message_id'),
+    /** Id of the request that carried it (several rows share one when coalesced into a digest). */
+    batchId: text('batch_id'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    index('deliveries_dest_status_idx').on(t.destinationKey, t.status, t.createdAt),
+    index('deliveries_status_updated_idx').on(t.status, t.updatedAt),
+    index('deliveries_message_idx').on(t.messageId),
+    index('deliveries_entity_idx').on(t.entityId),
+  ],
 );

@@ -1,25 +1,41 @@
 /**
- * Wires the gateway together from a Config: database, hub, HTTP/WS server. Used by the process
- * entry point (src/main.ts) and by integration tests, so both run the same thing.
+ * Wires the gateway together from a Config: database, hub, conversation core, delivery queues
+ * and, per process mode, the HTTP/WS server (`web`), the pipeline workers (`worker`) or both
+ * (`all`, for development). Used by src/main.ts and by integration tests, so both run the same.
  */
+import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db.ts';
 import { Hub } from './hub/hub.ts';
 import { createLogger, type Logger } from './log.ts';
-import { resolveApiToken, type ResolvedToken } from './api/auth.ts';
+import { resolveApiToken, resolveSecret, type ResolvedToken } from './api/auth.ts';
 import { buildServer } from './api/server.ts';
+import { registerQueueDashboard } from './api/queue-dashboard.ts';
 import { conversationRoutes } from './api/routes/conversation.ts';
+import { deliveryRoutes } from './api/routes/deliveries.ts';
 import { ConversationCore } from './core/conversation-core.ts';
+import { ensureRedis, type RedisHandle } from './redis/connect.ts';
+import { DeliveryQueues, startPipelineWorkers, type PipelineConfig, type PipelineWorkers } from '../queues/pipeline.ts';
+import { RedisChangeBus } from '../queues/change-bus.ts';
+import { changesChannel, parsePaces } from '../queues/names.ts';
+import { LiveChanges } from './sync/live-changes.ts';
+
+export type GatewayMode = 'all' | 'web' | 'worker';
 
 export interface Gateway {
   config: Config;
+  mode: GatewayMode;
   logger: Logger;
   database: Database;
   hub: Hub;
   core: ConversationCore;
-  app: FastifyInstance;
+  queues: DeliveryQueues;
+  workers: PipelineWorkers | undefined;
+  app: FastifyInstance | undefined;
   token: ResolvedToken;
+  webhookSecret: ResolvedToken;
+  redis: RedisHandle;
   /** Base URL once listening (e.g. http://127.0.0.1:3000). */
   url: string;
   close(): Promise<void>;
@@ -27,30 +43,76 @@ export interface Gateway {
 
 export interface GatewayOptions {
   logger?: Logger;
-  /** Listen on config.host:config.port (default true). Tests may use port 0. */
+  mode?: GatewayMode;
+  /** Listen on config.host:config.port (default true in web/all). Tests use port 0. */
   listen?: boolean;
+  /** Pipeline overrides (tests: senders, sweeper timings, poll interval). */
+  pipeline?: Partial<PipelineConfig>;
 }
 
 export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
+  const mode = opts.mode ?? 'all';
   const logger = opts.logger ?? createLogger(config.logLevel);
+  const redis = await ensureRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, logger });
   const database = await openDatabase({ databaseUrl: config.databaseUrl, databaseSchema: config.databaseSchema, dataDir: config.dataDir });
   const hub = new Hub(database, config.nodeId);
   const token = await resolveApiToken(config.apiToken, config.dataDir);
+  const webhookSecret = await resolveSecret(config.webhookSecret, config.dataDir, 'webhook-secret');
   const core = new ConversationCore(hub, database, logger, { allowlist: config.allowlist });
-  const app = await buildServer({ hub, database, logger, apiToken: token.token, routes: conversationRoutes(core) });
+  const queues = new DeliveryQueues(
+    {
+      redisUrl: redis.url,
+      prefix: config.queuePrefix,
+      windowMs: config.digestWindowMs,
+      paces: parsePaces(config.rateLimits),
+      attempts: config.deliveryAttempts,
+      retryBaseMs: config.retryBaseMs,
+      webhookSecret: webhookSecret.token,
+      ...opts.pipeline,
+    },
+    database,
+  );
+  const workers = mode === 'web' ? undefined : startPipelineWorkers(queues, database, hub, core.subscriptions, logger);
+
+  let app: FastifyInstance | undefined;
+  let bus: RedisChangeBus | undefined;
   let url = '';
-  if (opts.listen !== false) {
-    url = await app.listen({ host: config.host, port: config.port });
-    url = url.replace('[::1]', 'localhost');
+  if (mode !== 'worker') {
+    const subscriber = new Redis(redis.url, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 200, 2000), connectionName: 'chitty-live' });
+    subscriber.on('error', () => undefined);
+    bus = new RedisChangeBus(queues.redis, subscriber, changesChannel(config.queuePrefix), hub, logger);
+    await bus.start();
+    const live = new LiveChanges(hub, bus);
+    app = await buildServer({
+      hub, database, logger, apiToken: token.token,
+      changes: live,
+      routes: [...conversationRoutes(core), ...deliveryRoutes(queues)],
+      deliveryCounts: (id) => queues.ledger.countsForEntity(id),
+      health: { redis: () => queues.ping() },
+      plugins: (a, isValidToken) => registerQueueDashboard(a, queues.all(), { isValidToken }),
+    });
+    app.addHook('onClose', async () => {
+      await bus?.stop();
+      subscriber.disconnect();
+    });
+    if (opts.listen !== false) {
+      url = await app.listen({ host: config.host, port: config.port });
+      url = url.replace('[::1]', 'localhost');
+    }
   }
+
   let closed = false;
   return {
-    config, logger, database, hub, core, app, token, url,
+    config, mode, logger, database, hub, core, queues, workers, app, token, webhookSecret, redis, url,
     async close() {
       if (closed) return;
       closed = true;
-      await app.close();
+      // Stop taking work, let in-flight requests and jobs finish, then close connections.
+      await app?.close();
+      await workers?.close();
+      await queues.close();
       await database.close();
+      await redis.stop();
     },
   };
 }

@@ -21,7 +21,18 @@ export interface Config {
   /** This hub's node id in vector clocks and HLC timestamps. */
   nodeId: string;
   logLevel: string;
-  redisUrl: string;
+  /** REDIS_URL as given; undefined = use 127.0.0.1:6379 or start a private redis-server. */
+  redisUrl: string | undefined;
+  /** BullMQ/Redis key prefix: a Redis Cluster hash tag. */
+  queuePrefix: string;
+  /** Changes to one destination within this window go out as one digest. */
+  digestWindowMs: number;
+  /** `channel=max/ms,…` overrides of the per-destination pace. */
+  rateLimits: string | undefined;
+  deliveryAttempts: number;
+  retryBaseMs: number;
+  /** HMAC secret for webhook destinations; generated into DATA_DIR when unset outside production. */
+  webhookSecret: string | undefined;
   /** Channel identities (`sms:+1555…`, `slack:T1:U1`…) that are members without pairing. */
   allowlist: string[];
 }
@@ -56,6 +67,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!id.ok) throw new ConfigError(`CHITTY_ALLOWLIST: ${id.error}`);
     allowlist.push(id.key);
   }
+  const queuePrefix = env.CHITTY_QUEUE_PREFIX || '{chitty}';
+  if (!/^\{[A-Za-z0-9_.-]{1,40}\}$/.test(queuePrefix)) throw new ConfigError(`CHITTY_QUEUE_PREFIX must be a Redis Cluster hash tag like {chitty}, got ${JSON.stringify(queuePrefix)}.`);
+  if (env.CHITTY_WEBHOOK_SECRET === undefined && nodeEnv === 'production') {
+    throw new ConfigError('CHITTY_WEBHOOK_SECRET is not set. In production set it to a long random secret; webhook receivers verify X-Chitty-Signature with it.');
+  }
   const dataDir = env.DATA_DIR || './data';
   return {
     nodeEnv,
@@ -67,7 +83,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiToken,
     nodeId,
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
-    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    redisUrl: env.REDIS_URL || undefined,
+    queuePrefix,
+    digestWindowMs: int(env, 'CHITTY_DIGEST_WINDOW_MS', 1000),
+    rateLimits: env.CHITTY_RATE_LIMITS || undefined,
+    deliveryAttempts: Math.max(1, int(env, 'CHITTY_DELIVERY_ATTEMPTS', 8)),
+    retryBaseMs: Math.max(1, int(env, 'CHITTY_RETRY_BASE_MS', 1000)),
+    webhookSecret: env.CHITTY_WEBHOOK_SECRET || undefined,
     allowlist,
   };
 }

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  const gateway = await startGateway(config, { logger, listen: mode !== 'worker' });
+  const gateway = await startGateway(config, { logger, mode });
   const { token } = gateway;
   if (mode !== 'worker') {
     logger.info({ url: gateway.url, database: gateway.database.kind, dataDir: config.dataDir, nodeId: config.nodeId, mode }, 'ChittyChat gateway ready');
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
       `    health:   ${gateway.url}/health`,
       `    API:      ${gateway.url}/api/v1   (OpenAPI: ${gateway.url}/api/v1/openapi.json)`,
       `    live:     ${gateway.url.replace(/^http/, 'ws')}/ws`,
+      `    queues:   ${gateway.url}/admin/queues?token=…   (Redis ${gateway.redis.url}${gateway.redis.started ? ', private redis-server started for you' : ''})`,
     ];
     if (token.source === 'generated' || token.source === 'file' || token.source === 'memory') {
       lines.push(`    token:    ${token.token}${token.file ? `   (${token.source === 'generated' ? 'generated and saved in' : 'from'} ${token.file})` : ''}`);
@@ -42,7 +43,10 @@ async function main(): Promise<void> {
     } else {
       lines.push('    token:    from CHITTY_API_TOKEN');
     }
+    if (gateway.webhookSecret.source !== 'env') lines.push(`    webhooks: signed with the secret in ${gateway.webhookSecret.file ?? '(memory)'} (set CHITTY_WEBHOOK_SECRET to choose it)`);
     process.stdout.write(`${lines.join('\n')}\n\n`);
+  } else {
+    logger.info({ redis: gateway.redis.url, database: gateway.database.kind }, 'ChittyChat worker ready: outbox relay, fan-out and delivery workers running');
   }
 
   let stopping = false;

@@ -8,7 +8,6 @@ import { namedItem, remember, rememberOne } from './views.ts';
 
 type EntityCommand = Extract<Command, { name: `project.${string}` | `topic.${string}` | `session.${string}` }>;
 
-const actor = (ctx: CommandContext) => ({ platform: ctx.channel, chittyId: ctx.person.id });
 const SESSION_PLATFORMS = new Set(['slack', 'discord', 'sms', 'whatsapp', 'email', 'web', 'cli', 'api']);
 
 function details(e: Entity, fields: [string, string][]): ReplyField[] {
@@ -26,7 +25,7 @@ async function counts(ctx: CommandContext, projectId: string): Promise<string> {
 export async function entityCommand(cmd: EntityCommand, ctx: CommandContext): Promise<Reply> {
   switch (cmd.name) {
     case 'project.create': {
-      const p = await ctx.hub.create('projects', { name: cmd.projectName, ...(cmd.description ? { description: cmd.description } : {}), owner: ctx.person.id }, actor(ctx));
+      const p = await ctx.hub.create('projects', { name: cmd.projectName, ...(cmd.description ? { description: cmd.description } : {}), owner: ctx.person.id }, ctx.actor);
       return { kind: 'ok', title: 'Project created', items: [namedItem(p, rememberOne(ctx, p.chittyId), 'name')], footer: `Use it here with: project use ${String(p.name)}` };
     }
     case 'project.list': {
@@ -45,7 +44,7 @@ export async function entityCommand(cmd: EntityCommand, ctx: CommandContext): Pr
     }
     case 'topic.create': {
       const project = ctx.conversation.projectId;
-      const t = await ctx.hub.create('topics', { title: cmd.topicName, ...(cmd.description ? { description: cmd.description } : {}), ...(project ? { projectId: project } : {}) }, actor(ctx));
+      const t = await ctx.hub.create('topics', { title: cmd.topicName, ...(cmd.description ? { description: cmd.description } : {}), ...(project ? { projectId: project } : {}) }, ctx.actor);
       return { kind: 'ok', title: 'Topic created', items: [namedItem(t, rememberOne(ctx, t.chittyId), 'title')] };
     }
     case 'topic.list': {
@@ -59,7 +58,7 @@ export async function entityCommand(cmd: EntityCommand, ctx: CommandContext): Pr
     }
     case 'topic.archive': {
       const t = await resolveNamed('topics', cmd.topic, ctx);
-      const u = await ctx.hub.update('topics', t.chittyId, { status: 'archived' }, actor(ctx));
+      const u = await ctx.hub.update('topics', t.chittyId, { status: 'archived' }, ctx.actor);
       return { kind: 'ok', title: `Archived ${String(u.title)}`, footer: u.chittyId };
     }
     case 'session.start': {
@@ -74,7 +73,7 @@ export async function entityCommand(cmd: EntityCommand, ctx: CommandContext): Pr
           participants: [ctx.person.id],
           ...(project ? { projectId: project.chittyId } : {}),
         },
-        actor(ctx),
+        ctx.actor,
       );
       ctx.conversation.sessionId = s.chittyId;
       return { kind: 'ok', title: 'Session started', items: [namedItem(s, rememberOne(ctx, s.chittyId), 'title')], footer: 'End it with: session end' };
@@ -82,7 +81,7 @@ export async function entityCommand(cmd: EntityCommand, ctx: CommandContext): Pr
     case 'session.end': {
       const s = cmd.session ? await resolveNamed('sessions', cmd.session, ctx) : ctx.conversation.sessionId ? await ctx.hub.mustGet('sessions', ctx.conversation.sessionId) : undefined;
       if (!s) return { kind: 'usage', text: 'Which session? No session was started in this conversation.', footer: 'session end [<S>]' };
-      const u = await ctx.hub.update('sessions', s.chittyId, { status: 'ended', endedAt: ctx.now.toISOString() }, actor(ctx));
+      const u = await ctx.hub.update('sessions', s.chittyId, { status: 'ended', endedAt: ctx.now.toISOString() }, ctx.actor);
       if (ctx.conversation.sessionId === s.chittyId) delete ctx.conversation.sessionId;
       return { kind: 'ok', title: `Ended ${String(u.title || u.chittyId)}`, footer: u.chittyId };
     }

@@ -10,7 +10,6 @@ import { remember } from './views.ts';
 
 type SyncCommand = Extract<Command, { name: 'sync' | `sync.${string}` }>;
 
-const actor = (ctx: CommandContext) => ({ platform: ctx.channel, chittyId: ctx.person.id });
 const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
 async function conflictByRef(ref: Ref, ctx: CommandContext): Promise<ConflictView> {
@@ -31,7 +30,7 @@ export async function syncCommand(cmd: SyncCommand, ctx: CommandContext): Promis
       if (domains.includes('todos')) {
         const projects = project ? [project] : await ctx.hub.list('projects', { limit: 1000 });
         for (const p of projects) {
-          const r = await ctx.hub.reconcileTodos({ projectId: p.chittyId, dryRun: cmd.dryRun }, actor(ctx));
+          const r = await ctx.hub.reconcileTodos({ projectId: p.chittyId, dryRun: cmd.dryRun }, ctx.actor);
           const merged = r.groups.reduce((n, g) => n + g.merged.length, 0);
           if (merged || project) lines.push(`${String(p.name)}: ${merged ? `${cmd.dryRun ? 'would merge' : 'merged'} ${merged} duplicate todo${merged === 1 ? '' : 's'}` : 'no duplicate todos'}`);
         }
@@ -40,7 +39,7 @@ export async function syncCommand(cmd: SyncCommand, ctx: CommandContext): Promis
       for (const domain of domains) {
         const b = await ctx.hub.broadcast(
           { domain, dryRun: cmd.dryRun, ...(project ? { projectId: project.chittyId } : {}), ...(session ? { sessionId: session.chittyId } : {}) },
-          actor(ctx),
+          ctx.actor,
         );
         entities += b.entities;
       }
@@ -75,7 +74,7 @@ export async function syncCommand(cmd: SyncCommand, ctx: CommandContext): Promis
       const c = await conflictByRef(cmd.conflict, ctx);
       const choice = cmd.choice;
       if (choice.kind === 'index' && (choice.index < 1 || choice.index > c.versions.length)) throw new InvalidChangeError(`Choose 1 to ${c.versions.length}, or type the value you want.`);
-      const { entity } = await ctx.hub.resolveConflict(c.id, choice.kind === 'index' ? { version: choice.index - 1 } : { value: choice.value }, actor(ctx));
+      const { entity } = await ctx.hub.resolveConflict(c.id, choice.kind === 'index' ? { version: choice.index - 1 } : { value: choice.value }, ctx.actor);
       return { kind: 'ok', title: `Resolved: ${c.field} is now`, text: show(entity[c.field]), footer: c.entityId };
     }
   }

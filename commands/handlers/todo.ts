@@ -16,7 +16,6 @@ const STATUS_CHANGE = {
   'todo.reopen': { status: 'pending', verb: 'Reopened' },
 } as const;
 
-const actor = (ctx: CommandContext) => ({ platform: ctx.channel, chittyId: ctx.person.id });
 
 function one(ctx: CommandContext, kind: Reply['kind'], title: string, t: Entity): Reply {
   return { kind, title, items: [todoItem(t, rememberOne(ctx, t.chittyId), ctx)] };
@@ -37,7 +36,7 @@ export async function todoCommand(cmd: TodoCommand, ctx: CommandContext): Promis
           ...(cmd.priority ? { priority: cmd.priority } : {}),
           ...(assignees.length ? { assignees } : {}),
         },
-        actor(ctx),
+        ctx.actor,
       );
       const reply = one(ctx, 'ok', 'Todo added', t);
       if (project) reply.footer = `in ${String(project.name)}`;
@@ -65,27 +64,27 @@ export async function todoCommand(cmd: TodoCommand, ctx: CommandContext): Promis
       const t = await resolveRef(cmd.ref, ctx);
       const { status, verb } = STATUS_CHANGE[cmd.name];
       const set: Record<string, unknown> = { status, completedAt: status === 'completed' ? ctx.now.toISOString() : null };
-      const updated = t.status === status ? t : await ctx.hub.update('todos', t.chittyId, set, actor(ctx));
+      const updated = t.status === status ? t : await ctx.hub.update('todos', t.chittyId, set, ctx.actor);
       return one(ctx, 'ok', t.status === status ? `Already ${status.replace('_', ' ')}` : verb, updated);
     }
     case 'todo.edit': {
       const t = await resolveRef(cmd.ref, ctx);
-      return one(ctx, 'ok', 'Edited', await ctx.hub.update('todos', t.chittyId, { content: cmd.text }, actor(ctx)));
+      return one(ctx, 'ok', 'Edited', await ctx.hub.update('todos', t.chittyId, { content: cmd.text }, ctx.actor));
     }
     case 'todo.assign': {
       const t = await resolveRef(cmd.ref, ctx);
       const who = await resolveWho(cmd.assignee, ctx);
-      return one(ctx, 'ok', `Assigned to ${who === ctx.person.id ? 'you' : who}`, await ctx.hub.update('todos', t.chittyId, { assignees: [who] }, actor(ctx)));
+      return one(ctx, 'ok', `Assigned to ${who === ctx.person.id ? 'you' : who}`, await ctx.hub.update('todos', t.chittyId, { assignees: [who] }, ctx.actor));
     }
     case 'todo.delete': {
       const t = await resolveRef(cmd.ref, ctx);
-      await ctx.hub.remove('todos', t.chittyId, actor(ctx));
+      await ctx.hub.remove('todos', t.chittyId, ctx.actor);
       return { kind: 'ok', title: 'Deleted', text: String(t.content), footer: t.chittyId };
     }
     case 'todo.reconcile': {
       const project = await projectFor(cmd.project, ctx);
       if (!project) return { kind: 'usage', text: 'Which project? Add --project P, or pick one with "project use P" first.', footer: 'todo reconcile [--project P]' };
-      const r = await ctx.hub.reconcileTodos({ projectId: project.chittyId }, actor(ctx));
+      const r = await ctx.hub.reconcileTodos({ projectId: project.chittyId }, ctx.actor);
       const merged = r.groups.reduce((n, g) => n + g.merged.length, 0);
       return {
         kind: 'ok',

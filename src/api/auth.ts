@@ -18,10 +18,15 @@ export interface ResolvedToken {
 }
 
 /** The API token: from config, else DATA_DIR/api-token, else a new one written there (mode 0600). */
-export async function resolveApiToken(configured: string | undefined, dataDir: string): Promise<ResolvedToken> {
+export function resolveApiToken(configured: string | undefined, dataDir: string): Promise<ResolvedToken> {
+  return resolveSecret(configured, dataDir, TOKEN_FILE);
+}
+
+/** A secret from config, else from DATA_DIR/<file>, else generated and written there (mode 0600). */
+export async function resolveSecret(configured: string | undefined, dataDir: string, fileName: string): Promise<ResolvedToken> {
   if (configured) return { token: configured, source: 'env' };
   if (dataDir === 'memory://') return { token: randomBytes(24).toString('base64url'), source: 'memory' };
-  const file = path.join(dataDir, TOKEN_FILE);
+  const file = path.join(dataDir, fileName);
   try {
     const token = (await readFile(file, 'utf8')).trim();
     if (token.length >= 16) return { token, source: 'file', file };

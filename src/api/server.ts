@@ -9,9 +9,10 @@ import { HubError } from '../hub/errors.ts';
 import type { Hub } from '../hub/hub.ts';
 import type { Logger } from '../log.ts';
 import { presentedToken, tokenMatches } from './auth.ts';
+import { DASHBOARD_BASE_PATH, tokenFromCookie } from './queue-dashboard.ts';
 import { openApiDocument, registerRoutes, route, type RouteDef } from './route-table.ts';
 import { entityRoutes } from './routes/entities.ts';
-import { syncRoutes } from './routes/sync.ts';
+import { syncRoutes, type DeliveryCounts } from './routes/sync.ts';
 import { registerWebSocket, WS_MAX_PAYLOAD, type ChangeSource } from './ws.ts';
 
 export const API_PREFIX = '/api/v1';
@@ -28,6 +29,10 @@ export interface ServerDeps {
   changes?: ChangeSource;
   /** Routes other modules add under /api/v1 (commands, subscriptions, deliveries…). */
   routes?: RouteDef[];
+  /** Deliveries by status for an entity (sync status). */
+  deliveryCounts?: DeliveryCounts;
+  /** Registers more plugins (the queue dashboard) after the auth hook. */
+  plugins?: (app: FastifyInstance, isValidToken: (t: string) => boolean) => Promise<void>;
   /** Extra health checks (e.g. Redis), each returning ok and a detail. */
   health?: Record<string, () => Promise<{ ok: boolean; [k: string]: unknown }>>;
 }
@@ -71,7 +76,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.addHook('onRequest', async (req, reply) => {
     if ((req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
-    if (!tokenMatches(presentedToken(req), apiToken)) {
+    const presented = presentedToken(req) ?? (req.url.startsWith(DASHBOARD_BASE_PATH) ? tokenFromCookie(req.headers.cookie) : undefined);
+    if (!tokenMatches(presented, apiToken)) {
       reply.header('WWW-Authenticate', 'Bearer realm="chittychat"');
       return reply.status(401).send(errorBody('unauthorized', 'Send the API token as "Authorization: Bearer <token>" (CHITTY_API_TOKEN, or DATA_DIR/api-token).'));
     }
@@ -106,7 +112,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   registerRoutes(app, '', [health]);
 
-  const apiRoutes = [...syncRoutes(hub), ...entityRoutes(hub), ...(deps.routes ?? [])];
+  if (deps.plugins) await deps.plugins(app, (t) => tokenMatches(t, apiToken));
+  const apiRoutes = [...syncRoutes(hub, deps.deliveryCounts), ...entityRoutes(hub), ...(deps.routes ?? [])];
   const document = openApiDocument([health, ...apiRoutes.map((r) => ({ ...r, url: API_PREFIX + r.url }))], '', {
     title: 'ChittyChat gateway API',
     version: VERSION,

@@ -120,6 +120,11 @@ export class ConversationCore {
         ...(m.thread ? { thread: m.thread } : {}),
         conversation,
         now,
+        actor: {
+          platform: m.channel,
+          ...(access.kind === 'member' ? { chittyId: access.person.id } : {}),
+          origin: { channel: m.channel, address: m.address, ...(m.thread ? { thread: m.thread } : {}) },
+        },
       });
     } catch (err) {
       if (!(err instanceof HubError)) throw err;

@@ -24,6 +24,8 @@ export type Entity = Record<string, unknown> & { chittyId: string };
 export interface Actor {
   platform: string;
   chittyId?: string;
+  /** The conversation the change came from (not echoed back there by the fan-out). */
+  origin?: { channel: string; address: string; thread?: string };
 }
 
 export const API_ACTOR: Actor = { platform: 'api' };
@@ -551,6 +553,7 @@ export class Hub extends EventEmitter<HubEvents> {
         hlc: change.hlc,
         causality: change.node === this.nodeId ? [] : [change.id],
         ttl: 86_400,
+        ...(actor.origin ? { origin: actor.origin } : {}),
       },
     };
     if (change.set) (message.payload.delta as Record<string, unknown>).set = change.set;

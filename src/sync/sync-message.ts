@@ -51,6 +51,8 @@ export const SyncMessageSchema = z
       hlc: z.string().regex(HLC_REGEX, 'hlc must look like 0001700000000000:000000:node').optional(),
       causality: z.array(z.string().max(200)).max(100).optional(),
       ttl: z.number().int().nonnegative().optional(),
+      /** The conversation a change was made from: the fan-out does not echo it back there. */
+      origin: z.object({ channel: z.string().max(20), address: z.string().max(2000), thread: z.string().max(300).optional() }).optional(),
     }),
   })
   .describe('SyncMessage');

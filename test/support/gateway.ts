@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../../src/config.ts';
-import { startGateway, type Gateway } from '../../src/app.ts';
+import { Redis } from 'ioredis';
+import { startGateway, type Gateway, type GatewayOptions } from '../../src/app.ts';
 import { TEST_DATABASE_URL, type DbKind } from './database.ts';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
@@ -15,22 +16,41 @@ export interface TestGateway extends Gateway {
   counts(): Promise<Record<string, number>>;
 }
 
-export async function startTestGateway(kind: DbKind = 'pglite', env: Record<string, string> = {}): Promise<TestGateway> {
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Delete every Redis key under a prefix (a test's queues, flags and buckets). */
+export async function dropRedisPrefix(prefix: string): Promise<void> {
+  const r = new Redis(TEST_REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await r.del(...keys);
+  } while (cursor !== '0');
+  r.disconnect();
+}
+
+export async function startTestGateway(kind: DbKind = 'pglite', env: Record<string, string> = {}, opts: GatewayOptions = {}): Promise<TestGateway> {
+  const prefix = `{t${randomUUID().slice(0, 8)}}`;
   const schema = kind === 'postgres' ? `t_${randomUUID().replaceAll('-', '').slice(0, 16)}` : undefined;
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
     DATA_DIR: 'memory://',
     CHITTY_API_TOKEN: TEST_TOKEN,
+    REDIS_URL: TEST_REDIS_URL,
+    CHITTY_QUEUE_PREFIX: prefix,
+    CHITTY_WEBHOOK_SECRET: 'test-webhook-secret',
     ...(schema ? { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema } : {}),
     ...env,
   });
-  const gw = await startGateway(config);
+  const gw = await startGateway(config, opts);
   const close = gw.close;
   return {
     ...gw,
     async close() {
       await close();
+      await dropRedisPrefix(prefix);
       if (schema) {
         const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
         await client.connect();

@@ -18,7 +18,10 @@ const Broadcast = z.strictObject({
   dryRun: z.boolean().default(false),
 });
 
-export function syncRoutes(hub: Hub): RouteDef[] {
+/** Extra sync-status figures from the fan-out (deliveries by status). */
+export type DeliveryCounts = (entityId: string) => Promise<Record<string, number>>;
+
+export function syncRoutes(hub: Hub, deliveryCounts?: DeliveryCounts): RouteDef[] {
   return [
     route({
       method: 'GET', url: '/sync/conflicts', tag: 'sync', summary: 'List conflicts (open by default)',
@@ -55,7 +58,10 @@ export function syncRoutes(hub: Hub): RouteDef[] {
     route({
       method: 'GET', url: '/sync/:domain/:id/status', tag: 'sync', summary: 'Sync status of one entity: clock, events, outbox, open conflicts',
       params: z.object({ domain: DomainSchema, id: z.string().min(1).max(200) }),
-      handler: ({ params }) => hub.syncStatus(params.domain, params.id),
+      handler: async ({ params }) => {
+        const status = await hub.syncStatus(params.domain, params.id);
+        return deliveryCounts ? { ...status, deliveries: await deliveryCounts(params.id) } : status;
+      },
     }),
     route({
       method: 'POST', url: '/sync/:domain/:id', tag: 'sync', summary: 'Broadcast one entity\'s current state',

@@ -1,0 +1,136 @@
+/**
+ * The deliveries ledger in the database: what must reach which destination, and what happened.
+ * Delivery jobs claim a destination's waiting rows (`FOR UPDATE SKIP LOCKED`, so two workers
+ * never send the same row), then mark them sent, failed (to retry) or dead.
+ */
+import { and, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import * as schema from '../drizzle/schema.ts';
+import type { Db } from '../src/db.ts';
+import type { SyncMessage } from '../src/sync/sync-message.ts';
+
+export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'dead';
+export type DeliveryRow = typeof schema.deliveries.$inferSelect;
+export type NewDelivery = typeof schema.deliveries.$inferInsert;
+
+/** Most rows one request carries (a digest of up to this many changes). */
+export const MAX_BATCH = 100;
+
+function rowsOf<T>(r: unknown): T[] {
+  return ((r as { rows?: T[] }).rows ?? (r as T[])) as T[];
+}
+
+export class DeliveryLedger {
+  constructor(private readonly db: Db) {}
+
+  /** Record deliveries (idempotent: a row that exists is left alone). Returns the new ones. */
+  async enqueue(rows: NewDelivery[]): Promise<string[]> {
+    if (rows.length === 0) return [];
+    const out: string[] = [];
+    for (let i = 0; i < rows.length; i += 500) {
+      const inserted = await this.db.insert(schema.deliveries).values(rows.slice(i, i + 500)).onConflictDoNothing().returning({ id: schema.deliveries.id });
+      out.push(...inserted.map((r) => r.id));
+    }
+    return out;
+  }
+
+  /**
+   * Claim a destination's waiting rows for one job, oldest first. Rows this same job claimed
+   * before (it crashed or stalled mid-send) are taken again.
+   */
+  async claim(destinationKey: string, jobId: string, limit = MAX_BATCH): Promise<DeliveryRow[]> {
+    const d = schema.deliveries;
+    const r = await this.db.execute(sql`
+      update ${d} set status = 'sending', claimed_by = ${jobId}, attempts = ${d.attempts} + 1, updated_at = now()
+      where ${d.id} in (
+        select ${d.id} from ${d}
+        where ${d.destinationKey} = ${destinationKey}
+          and (${d.status} in ('queued', 'failed') or (${d.status} = 'sending' and ${d.claimedBy} = ${jobId}))
+        order by ${d.createdAt}, ${d.id}
+        limit ${limit}
+        for update skip locked)
+      returning *`);
+    const rows = rowsOf<Record<string, unknown>>(r).map(toRow);
+    return rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
+  }
+
+  async markSent(ids: string[], providerMessageId: string | null, batchId: string): Promise<void> {
+    if (ids.length === 0) return;
+    const d = schema.deliveries;
+    await this.db.update(d).set({ status: 'sent', providerMessageId, batchId, sentAt: new Date(), updatedAt: new Date(), lastError: null }).where(inArray(d.id, ids));
+  }
+
+  /** A failed attempt: `failed` waits for a retry, `dead` is a dead letter; `queued` gives the attempt back (rate limited). */
+  async markFailed(ids: string[], error: string, status: 'failed' | 'dead' | 'queued'): Promise<void> {
+    if (ids.length === 0) return;
+    const d = schema.deliveries;
+    await this.db
+      .update(d)
+      .set({ status, lastError: error.slice(0, 2000), updatedAt: new Date(), claimedBy: null, ...(status === 'queued' ? { attempts: sql`greatest(${d.attempts} - 1, 0)` } : {}) })
+      .where(inArray(d.id, ids));
+  }
+
+  async get(id: string): Promise<DeliveryRow | undefined> {
+    const [row] = await this.db.select().from(schema.deliveries).where(eq(schema.deliveries.id, id));
+    return row;
+  }
+
+  async list(f: { status?: DeliveryStatus; messageId?: string; entityId?: string; channel?: string; limit?: number } = {}): Promise<DeliveryRow[]> {
+    const d = schema.deliveries;
+    const where: SQL[] = [];
+    if (f.status) where.push(eq(d.status, f.status));
+    if (f.messageId) where.push(eq(d.messageId, f.messageId));
+    if (f.entityId) where.push(eq(d.entityId, f.entityId));
+    if (f.channel) where.push(eq(d.channel, f.channel));
+    return this.db.select().from(d).where(and(...where)).orderBy(desc(d.createdAt)).limit(Math.min(f.limit ?? 100, 1000));
+  }
+
+  /** Put dead (or given) rows back in the queue; returns them so jobs can be scheduled. */
+  async requeue(ids: string[] | 'all-dead'): Promise<DeliveryRow[]> {
+    const d = schema.deliveries;
+    const where = ids === 'all-dead' ? eq(d.status, 'dead') : and(inArray(d.id, ids), inArray(d.status, ['dead', 'failed']));
+    return this.db.update(d).set({ status: 'queued', attempts: 0, claimedBy: null, updatedAt: new Date() }).where(where).returning();
+  }
+
+  /** Delete dead letters older than the date; returns how many. */
+  async pruneDead(olderThan: Date): Promise<number> {
+    const d = schema.deliveries;
+    const rows = await this.db.delete(d).where(and(eq(d.status, 'dead'), lt(d.updatedAt, olderThan))).returning({ id: d.id });
+    return rows.length;
+  }
+
+  /** Destinations with rows waiting longer than `olderThan` (their job may have been lost). */
+  async stuckDestinations(olderThan: Date, limit = 500): Promise<{ destinationKey: string; channel: string; messageId: string }[]> {
+    const d = schema.deliveries;
+    const r = await this.db.execute(sql`
+      select distinct on (${d.destinationKey}) ${d.destinationKey} as "destinationKey", ${d.channel} as channel, ${d.messageId} as "messageId"
+      from ${d}
+      where (${d.status} in ('queued', 'failed') and ${d.updatedAt} < ${olderThan.toISOString()})
+         or (${d.status} = 'sending' and ${d.updatedAt} < ${new Date(olderThan.getTime() - 5 * 60_000).toISOString()})
+      order by ${d.destinationKey}, ${d.createdAt}
+      limit ${limit}`);
+    return rowsOf(r);
+  }
+
+  /** Counts by status for the messages of one entity (sync status). */
+  async countsForEntity(entityId: string): Promise<Record<DeliveryStatus, number>> {
+    const d = schema.deliveries;
+    const rows = await this.db.select({ status: d.status, n: sql<number>`count(*)::int` }).from(d).where(eq(d.entityId, entityId)).groupBy(d.status);
+    const out: Record<DeliveryStatus, number> = { queued: 0, sending: 0, sent: 0, failed: 0, dead: 0 };
+    for (const r of rows) out[r.status] = Number(r.n);
+    return out;
+  }
+}
+
+/** A raw SQL row (snake_case) as the drizzle row type. */
+function toRow(r: Record<string, unknown>): DeliveryRow {
+  const date = (v: unknown) => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)));
+  return {
+    id: String(r.id), messageId: String(r.message_id), subscriptionId: String(r.subscription_id), channel: String(r.channel),
+    destinationKey: String(r.destination_key), address: String(r.address), thread: (r.thread as string | null) ?? null,
+    domain: String(r.domain), entityId: (r.entity_id as string | null) ?? null,
+    message: typeof r.message === 'string' ? (JSON.parse(r.message) as SyncMessage) : r.message,
+    status: r.status as DeliveryStatus, attempts: Number(r.attempts), claimedBy: (r.claimed_by as string | null) ?? null,
+    lastError: (r.last_error as string | null) ?? null, providerMessageId: (r.provider_message_id as string | null) ?? null,
+    batchId: (r.batch_id as string | null) ?? null, createdAt: date(r.created_at)!, updatedAt: date(r.updated_at)!, sentAt: date(r.sent_at),
+  };
+}

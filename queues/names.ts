@@ -1,0 +1,54 @@
+/**
+ * Queue names, Redis key names and the per-channel delivery policy. Every key carries the
+ * configured prefix, which is a Redis Cluster hash tag (`{chitty}`), so all of a gateway's keys
+ * live in one slot and BullMQ's multi-key scripts work on a cluster.
+ */
+import { createHash } from 'node:crypto';
+import type { DestinationChannel } from '../src/core/subscription-store.ts';
+
+export const FANOUT_QUEUE = 'fanout';
+export const deliveryQueueName = (channel: DestinationChannel): string => `deliver-${channel}`;
+
+/** A destination (channel + address + thread) as a short, colon-free key. */
+export function destinationKey(channel: string, address: string, thread?: string | null): string {
+  return createHash('sha256').update(`${channel}\n${address}\n${thread ?? ''}`).digest('hex').slice(0, 24);
+}
+
+/** Redis key: "a delivery job for this destination is already waiting". */
+export const pendingKey = (prefix: string, dest: string): string => `${prefix}:pending:${dest}`;
+/** Redis key: the destination's token bucket. */
+export const bucketKey = (prefix: string, dest: string): string => `${prefix}:bucket:${dest}`;
+/** Redis pub/sub channel carrying every committed SyncMessage to every web process. */
+export const changesChannel = (prefix: string): string => `${prefix}:changes`;
+
+/** Per-destination pace: `max` messages per `perMs`, bursts up to `max`. */
+export interface Pace {
+  max: number;
+  perMs: number;
+}
+
+/**
+ * Default pace per destination, from each platform's published limits: Slack ~1 message/s per
+ * channel (https://api.slack.com/apis/rate-limits#posting-messages), Discord 5 per 5 s per
+ * channel, Twilio long codes ~1 SMS/s per sending number, WhatsApp and email conservative, and
+ * webhooks generous (the receiver is ours or a customer's service).
+ */
+export const DEFAULT_PACE: Record<DestinationChannel, Pace> = {
+  slack: { max: 1, perMs: 1000 },
+  discord: { max: 5, perMs: 5000 },
+  sms: { max: 1, perMs: 1000 },
+  whatsapp: { max: 1, perMs: 1000 },
+  email: { max: 2, perMs: 1000 },
+  webhook: { max: 50, perMs: 1000 },
+};
+
+/** Parse `slack=1/1000,webhook=100/1000` (max per milliseconds) over the defaults. */
+export function parsePaces(raw: string | undefined): Record<DestinationChannel, Pace> {
+  const out = { ...DEFAULT_PACE };
+  for (const part of (raw ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^([a-z]+)=(\d+)\/(\d+)$/.exec(part);
+    if (!m || !(m[1]! in out)) throw new Error(`CHITTY_RATE_LIMITS: "${part}" is not <channel>=<max>/<milliseconds> with channel one of ${Object.keys(out).join(', ')}.`);
+    out[m[1] as DestinationChannel] = { max: Math.max(1, Number(m[2])), perMs: Math.max(1, Number(m[3])) };
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+/**
+ * The outbox relay: moves committed outbox rows to the BullMQ fan-out queue in batches and marks
+ * them dispatched in the same database transaction. If Redis is down the add fails, the
+ * transaction rolls back, the rows wait, and the relay tries again with backoff until Redis is
+ * back. Rows are locked with SKIP LOCKED, so several relays (processes) never take the same rows.
+ */
+import type { Queue } from 'bullmq';
+import { sql } from 'drizzle-orm';
+import * as schema from '../drizzle/schema.ts';
+import type { Db } from '../src/db.ts';
+import type { Logger } from '../src/log.ts';
+import type { SyncMessage } from '../src/sync/sync-message.ts';
+
+/** Rows one relay pass takes. */
+export const RELAY_BATCH = 1000;
+/** Messages per fan-out job. */
+export const FANOUT_CHUNK = 100;
+
+export interface FanoutJobData {
+  messages: SyncMessage[];
+}
+
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+  private failures = 0;
+  /** Rows moved since start. */
+  relayed = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly fanout: Queue<FanoutJobData>,
+    private readonly logger: Logger,
+    private readonly pollMs = 200,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Run a pass now (a change was just committed in this process). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.pass(), ms);
+    this.timer.unref?.();
+  }
+
+  private async pass(): Promise<void> {
+    if (this.running || this.stopped) return;
+    let moved = 0;
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          moved = await this.relayOnce();
+        } while ((moved === RELAY_BATCH || this.again) && !this.stopped);
+        if (this.failures > 0) this.logger.info({ after: this.failures }, 'outbox relay reconnected; backlog moving again');
+        this.failures = 0;
+      } catch (err) {
+        this.failures++;
+        if (this.failures === 1 || this.failures % 20 === 0) this.logger.warn({ err: (err as Error).message, failures: this.failures }, 'outbox relay cannot reach the queue; rows stay in the outbox and will be retried');
+      }
+    })();
+    await this.running;
+    this.running = undefined;
+    if (!this.stopped) this.schedule(this.failures > 0 ? Math.min(5000, 250 * 2 ** Math.min(this.failures, 5)) : this.again ? 0 : this.pollMs);
+  }
+
+  /** One batch: lock pending rows, add their fan-out jobs, mark them dispatched, commit. */
+  async relayOnce(): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const o = schema.outbox;
+      const r = await tx.execute(sql`
+        select ${o.seq} as seq, ${o.id} as id, ${o.message} as message from ${o}
+        where ${o.dispatchedAt} is null order by ${o.seq} limit ${RELAY_BATCH} for update skip locked`);
+      const rows = ((r as unknown as { rows?: { seq: number; id: string; message: unknown }[] }).rows ?? (r as unknown as { seq: number; id: string; message: unknown }[]));
+      if (rows.length === 0) return 0;
+      const jobs = [];
+      for (let i = 0; i < rows.length; i += FANOUT_CHUNK) {
+        const chunk = rows.slice(i, i + FANOUT_CHUNK);
+        const messages = chunk.map((x) => (typeof x.message === 'string' ? JSON.parse(x.message) : x.message) as SyncMessage);
+        jobs.push({ name: 'fanout', data: { messages }, opts: { jobId: `fo-${chunk[0]!.id}-${chunk.length}` } });
+      }
+      await this.fanout.addBulk(jobs);
+      const seqs = rows.map((x) => Number(x.seq));
+      await tx.execute(sql`update ${o} set dispatched_at = now() where ${o.seq} in (${sql.join(seqs.map((s) => sql`${s}`), sql`, `)})`);
+      this.relayed += rows.length;
+      return rows.length;
+    });
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Assembles the delivery pipeline: queues (web and worker processes both need them: the API
+ * retries dead letters and the dashboard shows them), and the workers that only `worker`
+ * processes run — outbox relay, fan-out, one delivery worker per channel, and the sweeper.
+ */
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Database } from '../src/db.ts';
+import type { Hub } from '../src/hub/hub.ts';
+import type { Logger } from '../src/log.ts';
+import { DESTINATION_CHANNELS, type DestinationChannel, type SubscriptionStore } from '../src/core/subscription-store.ts';
+import { DeliveryLedger } from './delivery-ledger.ts';
+import { DeliveryProcessor } from './delivery-worker.ts';
+import { DeliveryScheduler, FanoutProcessor, type DeliveryJobData } from './fanout-worker.ts';
+import { deliveryQueueName, FANOUT_QUEUE, type Pace } from './names.ts';
+import { OutboxRelay, type FanoutJobData } from './outbox-relay.ts';
+import { UnconfiguredSender, WebhookDeliverySender, type DeliverySender } from './senders.ts';
+import { DEFAULT_SWEEPER, Sweeper, type SweeperOptions } from './sweeper.ts';
+
+export interface PipelineConfig {
+  redisUrl: string;
+  /** Key prefix, a Redis Cluster hash tag like `{chitty}`. */
+  prefix: string;
+  windowMs: number;
+  paces: Record<DestinationChannel, Pace>;
+  attempts: number;
+  retryBaseMs: number;
+  webhookSecret: string;
+  relayPollMs?: number;
+  sweeper?: Partial<SweeperOptions>;
+  /** Concurrent delivery jobs per channel worker. */
+  deliveryConcurrency?: number;
+  fanoutConcurrency?: number;
+  /** Replace senders (tests, channels configured elsewhere). */
+  senders?: Partial<Record<DestinationChannel, DeliverySender>>;
+}
+
+/** Producer connection: fails fast when Redis is down (callers keep the work and retry). */
+function producerConnection(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false, retryStrategy: (n) => Math.min(n * 200, 2000), connectionName: 'chitty-producer' });
+}
+
+/** Worker connection: BullMQ needs maxRetriesPerRequest null for blocking commands. */
+function workerConnection(url: string, name: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: (n) => Math.min(n * 200, 2000), connectionName: name });
+}
+
+export class DeliveryQueues {
+  readonly redis: Redis;
+  readonly fanout: Queue<FanoutJobData>;
+  readonly deliver: Record<DestinationChannel, Queue<DeliveryJobData>>;
+  readonly scheduler: DeliveryScheduler;
+  readonly ledger: DeliveryLedger;
+
+  constructor(readonly config: PipelineConfig, database: Database) {
+    this.redis = producerConnection(config.redisUrl);
+    this.redis.on('error', () => undefined); // reported by the relay and /health, not as unhandled errors
+    const connection = this.redis as unknown as ConnectionOptions;
+    const base = { connection, prefix: config.prefix };
+    this.fanout = new Queue<FanoutJobData>(FANOUT_QUEUE, {
+      ...base,
+      defaultJobOptions: { attempts: 20, backoff: { type: 'exponential', delay: 500, jitter: 0.5 }, removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86_400 } },
+    });
+    this.deliver = Object.fromEntries(
+      DESTINATION_CHANNELS.map((ch) => [
+        ch,
+        new Queue<DeliveryJobData>(deliveryQueueName(ch), {
+          ...base,
+          defaultJobOptions: {
+            attempts: config.attempts,
+            backoff: { type: 'exponential', delay: config.retryBaseMs, jitter: 0.5 },
+            removeOnComplete: { age: 3600, count: 10_000 },
+            removeOnFail: { age: 7 * 86_400 },
+          },
+        }),
+      ]),
+    ) as Record<DestinationChannel, Queue<DeliveryJobData>>;
+    this.scheduler = new DeliveryScheduler(this.redis, config.prefix, this.deliver, config.windowMs);
+    this.ledger = new DeliveryLedger(database.db);
+  }
+
+  all(): Queue[] {
+    return [this.fanout, ...Object.values(this.deliver)] as Queue[];
+  }
+
+  async ping(): Promise<{ ok: boolean; latencyMs?: number; error?: string }> {
+    const t0 = performance.now();
+    try {
+      await this.redis.ping();
+      return { ok: true, latencyMs: Math.round((performance.now() - t0) * 10) / 10 };
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.all().map((q) => q.close()));
+    this.redis.disconnect();
+  }
+}
+
+export interface PipelineWorkers {
+  relay: OutboxRelay;
+  sweeper: Sweeper;
+  workers: Worker[];
+  close(): Promise<void>;
+}
+
+/** Start the worker side: relay, fan-out, delivery workers, sweeper. */
+export function startPipelineWorkers(queues: DeliveryQueues, database: Database, hub: Hub, subscriptions: SubscriptionStore, logger: Logger): PipelineWorkers {
+  const { config } = queues;
+  const prefix = config.prefix;
+  const senders = Object.fromEntries(
+    DESTINATION_CHANNELS.map((ch) => [ch, config.senders?.[ch] ?? (ch === 'webhook' ? new WebhookDeliverySender(config.webhookSecret) : new UnconfiguredSender(ch))]),
+  ) as Record<DestinationChannel, DeliverySender>;
+
+  const relay = new OutboxRelay(database.db, queues.fanout, logger, config.relayPollMs ?? 200);
+  const onChange = () => relay.kick();
+  hub.on('change', onChange);
+
+  const fanoutProcessor = new FanoutProcessor(database.db, subscriptions, queues.ledger, queues.scheduler);
+  const deliveryProcessor = new DeliveryProcessor(queues.redis, prefix, queues.ledger, queues.scheduler, senders, config.paces, logger);
+  const connections: Redis[] = [];
+  const conn = (name: string) => {
+    const c = workerConnection(config.redisUrl, name);
+    c.on('error', () => undefined);
+    connections.push(c);
+    return c as unknown as ConnectionOptions;
+  };
+  const workers: Worker[] = [
+    new Worker<FanoutJobData>(FANOUT_QUEUE, (job) => fanoutProcessor.process(job), { connection: conn('chitty-fanout'), prefix, concurrency: config.fanoutConcurrency ?? 4 }),
+    ...DESTINATION_CHANNELS.map(
+      (ch) => new Worker<DeliveryJobData>(deliveryQueueName(ch), (job, token) => deliveryProcessor.process(job, token), { connection: conn(`chitty-deliver-${ch}`), prefix, concurrency: config.deliveryConcurrency ?? 32 }),
+    ),
+  ];
+  for (const w of workers) {
+    w.on('error', (err) => logger.debug({ err: err.message, queue: w.name }, 'worker connection error'));
+    w.on('failed', (job, err) => {
+      if (job && err.name !== 'DelayedError') logger.info({ queue: w.name, job: job.id, attempt: job.attemptsMade, err: err.message }, 'job failed');
+    });
+  }
+  const sweeper = new Sweeper(database.db, queues.redis, prefix, queues.ledger, queues.scheduler, logger, { ...DEFAULT_SWEEPER, ...config.sweeper });
+  relay.start();
+  sweeper.start();
+  return {
+    relay,
+    sweeper,
+    workers,
+    async close() {
+      hub.off('change', onChange);
+      await relay.stop();
+      await sweeper.stop();
+      // Finish in-flight jobs (Worker.close waits for them), then drop connections.
+      await Promise.allSettled(workers.map((w) => w.close()));
+      for (const c of connections) c.disconnect();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Senders: how a batch of changes for one destination leaves the gateway. The webhook sender
+ * posts the SyncMessage (or a digest envelope) signed with CHITTY_WEBHOOK_SECRET; channels whose
+ * SDK adapter is not configured fail with a ValidationError (a dead letter that can be replayed
+ * once the channel is set up).
+ */
+import { WebhookSender } from '../bots/webhook/index.ts';
+import { ValidationError } from '../src/core/channel-errors.ts';
+import type { DestinationChannel } from '../src/core/subscription-store.ts';
+import type { SyncMessage } from '../src/sync/sync-message.ts';
+
+export interface DeliveryBatch {
+  channel: DestinationChannel;
+  address: string;
+  thread: string | null;
+  /** Id of this request (shared by every row it carries). */
+  batchId: string;
+  messages: SyncMessage[];
+}
+
+export interface DeliverySender {
+  send(batch: DeliveryBatch): Promise<{ providerMessageId: string | null }>;
+}
+
+/** Bytes a digest body may take (the sender refuses bodies over 1 MB). */
+export const WEBHOOK_BODY_BUDGET = 900_000;
+
+/** Consecutive groups whose JSON stays under `budget` bytes (a single huge message is its own group). */
+export function splitBySize(messages: SyncMessage[], budget: number): SyncMessage[][] {
+  const out: SyncMessage[][] = [];
+  let current: SyncMessage[] = [];
+  let size = 0;
+  for (const m of messages) {
+    const n = Buffer.byteLength(JSON.stringify(m));
+    if (current.length > 0 && size + n > budget) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(m);
+    size += n + 1;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** The webhook body: the SyncMessage itself, or `{type: "digest", count, messages}` for several. */
+export function webhookBody(messages: SyncMessage[]): unknown {
+  return messages.length === 1 ? messages[0] : { type: 'digest', count: messages.length, messages };
+}
+
+export class WebhookDeliverySender implements DeliverySender {
+  private readonly sender: WebhookSender;
+
+  constructor(secret: string, timeoutMs = 10_000) {
+    this.sender = new WebhookSender({ secret, timeoutMs });
+  }
+
+  /** Sends the batch as one request, or several when a digest would pass the body limit. */
+  async send(batch: DeliveryBatch) {
+    let providerMessageId: string | null = null;
+    const chunks = splitBySize(batch.messages, WEBHOOK_BODY_BUDGET);
+    for (const [i, chunk] of chunks.entries()) {
+      const r = await this.sender.send(batch.address, webhookBody(chunk), chunks.length === 1 ? batch.batchId : `${batch.batchId}.${i + 1}`);
+      providerMessageId = r.providerMessageId ?? providerMessageId;
+    }
+    return { providerMessageId };
+  }
+}
+
+/** A channel with no adapter configured in this process. */
+export class UnconfiguredSender implements DeliverySender {
+  constructor(private readonly channel: DestinationChannel) {}
+
+  async send(): Promise<never> {
+    throw new ValidationError(`No ${this.channel} adapter is configured in this gateway yet, so nothing can be sent there; configure it and retry the dead letters.`, this.channel);
+  }
+}

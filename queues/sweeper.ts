@@ -1,0 +1,87 @@
+/**
+ * The sweeper repairs what a crash or a Redis restart can leave behind; the database is the
+ * source of truth, Redis only carries work:
+ * - outbox rows dispatched long ago but never fanned out (their fan-out job was lost) go back to
+ *   the relay;
+ * - deliveries stuck in `sending` (their worker died and the job is gone) become `failed`;
+ * - destinations with waiting deliveries but no job waiting in Redis get a new job.
+ */
+import type { Redis } from 'ioredis';
+import { and, isNotNull, isNull, lt, sql } from 'drizzle-orm';
+import * as schema from '../drizzle/schema.ts';
+import type { Db } from '../src/db.ts';
+import type { DestinationChannel } from '../src/core/subscription-store.ts';
+import type { Logger } from '../src/log.ts';
+import type { DeliveryLedger } from './delivery-ledger.ts';
+import type { DeliveryScheduler } from './fanout-worker.ts';
+import { pendingKey } from './names.ts';
+
+export interface SweeperOptions {
+  /** How often to look (ms). */
+  everyMs: number;
+  /** A dispatched outbox row not fanned out after this long is re-relayed (ms). */
+  fanoutTimeoutMs: number;
+  /** Deliveries waiting this long without a job are rescheduled (ms). */
+  deliveryTimeoutMs: number;
+  /** A `sending` row older than this was abandoned by a dead worker (ms). */
+  sendingTimeoutMs: number;
+}
+
+export const DEFAULT_SWEEPER: SweeperOptions = { everyMs: 10_000, fanoutTimeoutMs: 120_000, deliveryTimeoutMs: 30_000, sendingTimeoutMs: 300_000 };
+
+export class Sweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private busy: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly ledger: DeliveryLedger,
+    private readonly scheduler: DeliveryScheduler,
+    private readonly logger: Logger,
+    private readonly opts: SweeperOptions = DEFAULT_SWEEPER,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      if (!this.busy) this.busy = this.sweep().catch((err: unknown) => this.logger.debug({ err: (err as Error).message }, 'sweep skipped')).finally(() => (this.busy = undefined));
+    }, this.opts.everyMs);
+    this.timer.unref?.();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.busy;
+  }
+
+  async sweep(): Promise<{ refanned: number; abandoned: number; rescheduled: number }> {
+    const now = Date.now();
+    const o = schema.outbox;
+    const refanned = await this.db
+      .update(o)
+      .set({ dispatchedAt: null })
+      .where(and(isNotNull(o.dispatchedAt), isNull(o.fannedOutAt), lt(o.dispatchedAt, new Date(now - this.opts.fanoutTimeoutMs))))
+      .returning({ id: o.id });
+    const d = schema.deliveries;
+    const abandoned = await this.db
+      .update(d)
+      .set({ status: 'failed', claimedBy: null, lastError: 'worker stopped while sending', updatedAt: sql`${d.updatedAt}` })
+      .where(and(sql`${d.status} = 'sending'`, lt(d.updatedAt, new Date(now - this.opts.sendingTimeoutMs))))
+      .returning({ id: d.id });
+    const stuck = await this.ledger.stuckDestinations(new Date(now - this.opts.deliveryTimeoutMs));
+    let rescheduled = 0;
+    if (stuck.length > 0) {
+      const pipe = this.redis.pipeline();
+      for (const s of stuck) pipe.exists(pendingKey(this.prefix, s.destinationKey));
+      const waiting = (await pipe.exec()) ?? [];
+      const lost = stuck.filter((_, i) => waiting[i]?.[1] === 0);
+      rescheduled = await this.scheduler.schedule(
+        lost.map((s) => ({ channel: s.channel as DestinationChannel, destinationKey: s.destinationKey, messageId: s.messageId })),
+        { force: `sweep${Math.floor(now / 1000)}`, delayMs: 0 },
+      );
+    }
+    if (refanned.length || abandoned.length || rescheduled) this.logger.info({ refanned: refanned.length, abandoned: abandoned.length, rescheduled }, 'sweeper recovered lost work');
+    return { refanned: refanned.length, abandoned: abandoned.length, rescheduled };
+  }
+}

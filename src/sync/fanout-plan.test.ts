@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import type { SubscriptionRecord } from '../core/subscription-store.ts';
+import { planFanout, scopesOf } from './fanout-plan.ts';
+import type { SyncMessage } from './sync-message.ts';
+
+const sub = (id: string, over: Partial<SubscriptionRecord> = {}): SubscriptionRecord => ({
+  id, channel: 'webhook', address: `http://x/${id}`, thread: null, projectId: null, topicId: null, domains: [], scope: '', createdBy: null, createdAt: '', ...over,
+});
+const msg = (over: Partial<SyncMessage['metadata']> = {}, data: Record<string, unknown> = { projectId: 'CHITTY-PROJ-A', content: 'x' }, type: SyncMessage['type'] = 'state_update'): SyncMessage => ({
+  id: 'm1', type, source: { nodeId: 'hub', platform: 'sms' },
+  payload: { domain: 'todos', operation: 'update', entity: { chittyId: 'CHITTY-TODO-1', data } },
+  metadata: { timestamp: new Date().toISOString(), vectorClock: {}, ...over },
+});
+
+describe('planFanout', () => {
+  const subs = [
+    sub('hub'),
+    sub('projA', { projectId: 'CHITTY-PROJ-A', scope: 'CHITTY-PROJ-A' }),
+    sub('projB', { projectId: 'CHITTY-PROJ-B', scope: 'CHITTY-PROJ-B' }),
+    sub('sessionsOnly', { domains: ['sessions'] }),
+    sub('origin', { channel: 'sms', address: '+15550001111' }),
+  ];
+
+  it('matches scope and domains, and skips the conversation the change came from', () => {
+    const out = planFanout(msg({ origin: { channel: 'sms', address: '+15550001111' } }), subs).map((s) => s.id);
+    expect(out).toEqual(['hub', 'projA']);
+    expect(planFanout(msg(), subs).map((s) => s.id)).toEqual(['hub', 'projA', 'origin']);
+  });
+
+  it('respects a platform target and ignores protocol chatter', () => {
+    const m = { ...msg(), target: { broadcast: false, platforms: ['sms'] } };
+    expect(planFanout(m, subs).map((s) => s.id)).toEqual(['origin']);
+    expect(planFanout(msg({}, {}, 'heartbeat'), subs)).toEqual([]);
+  });
+
+  it('lists the scopes of a message', () => {
+    expect(scopesOf(msg()).sort()).toEqual(['CHITTY-PROJ-A']);
+  });
+});

@@ -1,0 +1,46 @@
+/**
+ * Which subscriptions a SyncMessage goes to: the subscription's scope (whole hub, a project, a
+ * topic) and domains must match, the message's target must allow the channel, and the
+ * conversation the change came from is left out (its person already got a direct reply).
+ */
+import type { SubscriptionRecord } from '../core/subscription-store.ts';
+import { messageMatches, type Subscription } from './subscription-filter.ts';
+import type { SyncMessage } from './sync-message.ts';
+
+/** Message types people are told about. Heartbeats, acks and queries are protocol chatter. */
+const FANNED_OUT = new Set<SyncMessage['type']>(['state_update', 'state_snapshot', 'conflict', 'event']);
+
+/** Scopes a message could concern, for looking subscriptions up ('' = whole hub is added by the store). */
+export function scopesOf(m: SyncMessage): string[] {
+  const { domain, entity } = m.payload;
+  const d = entity.data ?? {};
+  const scopes = new Set<string>();
+  const add = (v: unknown) => typeof v === 'string' && v && scopes.add(v);
+  add(d.projectId);
+  add(d.topicId);
+  if (Array.isArray(d.topics)) d.topics.forEach(add);
+  if (domain === 'projects' || domain === 'topics') add(entity.chittyId);
+  if (m.type === 'state_snapshot') {
+    add(entity.chittyId);
+    for (const e of (d.entities as Record<string, unknown>[] | undefined) ?? []) {
+      add(e.projectId);
+      add(e.topicId);
+    }
+  }
+  return [...scopes];
+}
+
+export function planFanout(m: SyncMessage, subscriptions: SubscriptionRecord[]): SubscriptionRecord[] {
+  if (!FANNED_OUT.has(m.type)) return [];
+  const platforms = m.target && !m.target.broadcast ? m.target.platforms : undefined;
+  const origin = m.metadata.origin;
+  return subscriptions.filter((s) => {
+    if (platforms && !platforms.includes(s.channel)) return false;
+    if (origin && origin.channel === s.channel && origin.address === s.address && (origin.thread ?? null) === (s.thread ?? null)) return false;
+    const sub: Subscription = {
+      ...(s.domains.length ? { domains: s.domains } : {}),
+      filters: s.projectId ? { projectId: s.projectId } : s.topicId ? { topicId: s.topicId } : {},
+    };
+    return messageMatches(m, sub);
+  });
+}
