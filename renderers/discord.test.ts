@@ -111,3 +111,13 @@ describe('validateDiscord', () => {
     expect(limitOf({ ...base(), components: [{ type: 1, components: [button('a'), button('a')] }] })).toBe('DISCORD_CUSTOM_ID');
   });
 });
+
+describe('RenderValidationError', () => {
+  it('carries channel, limit and cause', () => {
+    const cause = new RangeError('builder said no');
+    const e = new RenderValidationError('discord', '@discordjs/builders', 'refused', { cause });
+    expect(e).toBeInstanceOf(Error);
+    expect(e).toMatchObject({ name: 'RenderValidationError', channel: 'discord', limit: '@discordjs/builders', cause });
+    expect(e.message).toBe('discord: refused (@discordjs/builders)');
+  });
+});

@@ -174,11 +174,17 @@ function build(whole: Reply, start: number): Page {
 
 /** Renders a reply as a Discord message body; validated before it is returned. */
 export function renderDiscord(reply: Reply, ctx?: RenderContext): DiscordPayload {
-  const items = itemsOf(reply);
-  const start = startOfPage(pageOf(ctx?.page), items.length, (s) => build(reply, s).shown);
-  const { payload } = build(reply, start);
-  validateDiscord(payload);
-  return payload;
+  try {
+    const items = itemsOf(reply);
+    const start = startOfPage(pageOf(ctx?.page), items.length, (s) => build(reply, s).shown);
+    const { payload } = build(reply, start);
+    validateDiscord(payload);
+    return payload;
+  } catch (error) {
+    if (error instanceof RenderValidationError) throw error;
+    // The builders' own validation (setters, toJSON) refused something: same error type, cause kept.
+    throw new RenderValidationError('discord', '@discordjs/builders', error instanceof Error ? error.message : String(error), { cause: error });
+  }
 }
 
 function fail(limit: string, message: string): never {
