@@ -31,6 +31,8 @@ export interface PipelineConfig {
   /** Concurrent delivery jobs per channel worker. */
   deliveryConcurrency?: number;
   fanoutConcurrency?: number;
+  /** How long a worker holds a job before another may take it as stalled (ms; default 30 s). */
+  lockDurationMs?: number;
   /** Replace senders (tests, channels configured elsewhere). */
   senders?: Partial<Record<DestinationChannel, DeliverySender>>;
 }
@@ -127,10 +129,11 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
     connections.push(c);
     return c as unknown as ConnectionOptions;
   };
+  const lock = { lockDuration: config.lockDurationMs ?? 30_000, stalledInterval: config.lockDurationMs ?? 30_000 };
   const workers: Worker[] = [
-    new Worker<FanoutJobData>(FANOUT_QUEUE, (job) => fanoutProcessor.process(job), { connection: conn('chitty-fanout'), prefix, concurrency: config.fanoutConcurrency ?? 4 }),
+    new Worker<FanoutJobData>(FANOUT_QUEUE, (job) => fanoutProcessor.process(job), { connection: conn('chitty-fanout'), prefix, concurrency: config.fanoutConcurrency ?? 4, ...lock }),
     ...DESTINATION_CHANNELS.map(
-      (ch) => new Worker<DeliveryJobData>(deliveryQueueName(ch), (job, token) => deliveryProcessor.process(job, token), { connection: conn(`chitty-deliver-${ch}`), prefix, concurrency: config.deliveryConcurrency ?? 32 }),
+      (ch) => new Worker<DeliveryJobData>(deliveryQueueName(ch), (job, token) => deliveryProcessor.process(job, token), { connection: conn(`chitty-deliver-${ch}`), prefix, concurrency: config.deliveryConcurrency ?? 32, ...lock }),
     ),
   ];
   for (const w of workers) {

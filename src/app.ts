@@ -68,6 +68,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       attempts: config.deliveryAttempts,
       retryBaseMs: config.retryBaseMs,
       webhookSecret: webhookSecret.token,
+      lockDurationMs: config.jobLockMs,
       ...opts.pipeline,
     },
     database,

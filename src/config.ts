@@ -31,6 +31,8 @@ export interface Config {
   rateLimits: string | undefined;
   deliveryAttempts: number;
   retryBaseMs: number;
+  /** Job lock (stalled-job detection) in ms. */
+  jobLockMs: number;
   /** HMAC secret for webhook destinations; generated into DATA_DIR when unset outside production. */
   webhookSecret: string | undefined;
   /** Channel identities (`sms:+1555…`, `slack:T1:U1`…) that are members without pairing. */
@@ -90,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deliveryAttempts: Math.max(1, int(env, 'CHITTY_DELIVERY_ATTEMPTS', 8)),
     retryBaseMs: Math.max(1, int(env, 'CHITTY_RETRY_BASE_MS', 1000)),
     webhookSecret: env.CHITTY_WEBHOOK_SECRET || undefined,
+    jobLockMs: Math.max(1000, int(env, 'CHITTY_JOB_LOCK_MS', 30_000)),
     allowlist,
   };
 }

@@ -4,6 +4,7 @@
  *   chitty sync <domain|all> [--project P] [--session S] [--dry-run] [--watch] [--verbose] [--json]
  *   chitty todo add|list|done|start …     chitty project create|list …
  *   chitty say "<command>" [--as id]       chitty preview "<command>" [--channel c]
+ *   chitty deliveries [--dead] [--retry ID | --retry-all-dead | --prune HOURS]
  *
  * Exit codes: 0 ok, 1 the API refused, 2 bad usage, 3 gateway unreachable, 4 bad token.
  */
@@ -211,6 +212,45 @@ export function buildProgram(io: CliIO): Command {
     .action(async (o: { json: boolean }) => {
       const ps = await listAll(api(), '/projects');
       print(o.json, ps, () => (ps.length === 0 ? 'No projects.' : table(['id', 'name', 'status', 'description'], ps.map((p) => [p.chittyId, p.name as string, p.status as string, clip(p.description, 40)]))));
+    });
+
+  // ------------------------------------------------------------------ deliveries
+  program
+    .command('deliveries')
+    .description('The deliveries ledger: list (newest first), dead letters, replay, prune')
+    .option('--dead', 'only dead letters', false)
+    .addOption(new Option('--status <status>', 'only this status').choices(['queued', 'sending', 'sent', 'failed', 'dead']))
+    .option('--entity <id>', 'only deliveries of this entity')
+    .option('--retry <id>', 'send this dead (or failed) delivery again')
+    .option('--retry-all-dead', 'send every dead letter again', false)
+    .option('--prune <hours>', 'delete dead letters older than this many hours')
+    .option('--limit <n>', 'how many to list', '50')
+    .option('--json', 'machine-readable output', false)
+    .action(async (o: { dead: boolean; status?: string; entity?: string; retry?: string; retryAllDead: boolean; prune?: string; limit: string; json: boolean }) => {
+      const client = api();
+      if (o.retry) {
+        const d = await client.request<Json>('POST', `/deliveries/${encodeURIComponent(o.retry)}/retry`);
+        return print(o.json, d, () => `Queued ${String(d.id)} again (${String(d.channel)} ${String(d.address)}).`);
+      }
+      if (o.retryAllDead) {
+        const r = await client.request<{ requeued: number }>('POST', '/deliveries/retry-dead');
+        return print(o.json, r, () => `Queued ${r.requeued} dead letter(s) again.`);
+      }
+      if (o.prune !== undefined) {
+        const r = await client.request<{ pruned: number }>('DELETE', `/deliveries/dead?olderThanHours=${encodeURIComponent(o.prune)}`);
+        return print(o.json, r, () => `Pruned ${r.pruned} dead letter(s).`);
+      }
+      const status = o.dead ? 'dead' : o.status;
+      const q = new URLSearchParams({ limit: o.limit, ...(status ? { status } : {}), ...(o.entity ? { entityId: o.entity } : {}) });
+      const { items } = await client.request<{ items: Json[] }>('GET', `/deliveries?${q}`);
+      print(o.json, items, () =>
+        items.length === 0
+          ? `No ${status ?? ''} deliveries.`.replace('  ', ' ')
+          : table(
+              ['id', 'status', 'tries', 'channel', 'to', 'error / provider id', 'updated'],
+              items.map((d) => [String(d.id), String(d.status), Number(d.attempts), String(d.channel), clip(d.address, 30), clip(d.lastError ?? d.providerMessageId ?? '', 40), String(d.updatedAt).slice(11, 19)]),
+            ),
+      );
     });
 
   // ------------------------------------------------------------------ say / preview

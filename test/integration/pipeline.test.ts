@@ -1,0 +1,131 @@
+/**
+ * The delivery pipeline on real Redis and Postgres: outbox → relay → fan-out → ledger →
+ * delivery jobs → signed webhooks to loopback receivers.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/chitty.ts';
+import { startTestGateway, TEST_TOKEN, type TestGateway } from '../support/gateway.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
+
+const SECRET = 'test-webhook-secret';
+const receivers: WebhookReceiver[] = [];
+async function receiver(script?: Parameters<typeof startWebhookReceiver>[0]['script']) {
+  const r = await startWebhookReceiver({ secret: SECRET, ...(script ? { script } : {}) });
+  receivers.push(r);
+  return r;
+}
+
+describe('reliable fan-out', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway('postgres', { CHITTY_DIGEST_WINDOW_MS: '100', CHITTY_RETRY_BASE_MS: '200', CHITTY_DELIVERY_ATTEMPTS: '4', CHITTY_RATE_LIMITS: 'webhook=100/1000' }, {
+      pipeline: { relayPollMs: 50, sweeper: { everyMs: 500, deliveryTimeoutMs: 5000, fanoutTimeoutMs: 5000 } },
+    });
+  });
+  afterEach(async () => {
+    await Promise.all(receivers.splice(0).map((r) => r.close()));
+  });
+  afterAll(async () => gw?.close());
+
+  async function project(name: string): Promise<string> {
+    return (await gw.call('POST', '/api/v1/projects', { name })).json.chittyId;
+  }
+  async function subscribe(url: string, projectId: string) {
+    const r = await gw.call('POST', '/api/v1/subscriptions', { channel: 'webhook', address: url, projectId, domains: ['todos'] });
+    expect(r.status).toBe(201);
+    return r.json;
+  }
+
+  it('delivers a change to 3 webhook destinations exactly once each, signed', async () => {
+    const P = await project('Three');
+    const rs = [await receiver(), await receiver(), await receiver()];
+    for (const r of rs) await subscribe(r.url, P);
+    const t = (await gw.call('POST', '/api/v1/todos', { content: 'Tell everyone', projectId: P })).json;
+    await Promise.all(rs.map((r) => r.waitFor(() => r.messageIds().length >= 1, 10_000)));
+    await new Promise((res) => setTimeout(res, 500)); // nothing else should arrive
+    for (const r of rs) {
+      expect(r.count()).toBe(1);
+      expect(r.received[0]!.valid).toBe(true);
+      expect(r.received[0]!.headers['x-chitty-signature']).toMatch(/^v1=[0-9a-f]{64}$/);
+      expect(r.received[0]!.body).toMatchObject({ type: 'state_update', payload: { entity: { chittyId: t.chittyId } } });
+    }
+    const ledger = (await gw.call('GET', `/api/v1/deliveries?entityId=${t.chittyId}`)).json.items;
+    expect(ledger.map((d: any) => d.status)).toEqual(['sent', 'sent', 'sent']);
+    const status = (await gw.call('GET', `/api/v1/sync/todos/${t.chittyId}/status`)).json;
+    expect(status.deliveries).toMatchObject({ sent: 3, dead: 0 });
+  });
+
+  it('retries a destination answering 500 twice and delivers on the 3rd try', async () => {
+    const P = await project('Flaky');
+    const r = await receiver(({ n }) => (n <= 2 ? { status: 500, body: 'boom' } : undefined));
+    await subscribe(r.url, P);
+    const t = (await gw.call('POST', '/api/v1/todos', { content: 'Eventually', projectId: P })).json;
+    await r.waitFor(() => r.messageIds().length >= 1, 15_000);
+    expect(r.received.map((x) => x.status)).toEqual([500, 500, 200]);
+    const [d] = (await gw.call('GET', `/api/v1/deliveries?entityId=${t.chittyId}`)).json.items;
+    expect(d).toMatchObject({ status: 'sent', attempts: 3 });
+  });
+
+  it('waits the Retry-After of a 429 before trying again', async () => {
+    const P = await project('Busy');
+    const r = await receiver(({ n }) => (n === 1 ? { status: 429, headers: { 'Retry-After': '2' } } : undefined));
+    await subscribe(r.url, P);
+    await gw.call('POST', '/api/v1/todos', { content: 'Patience', projectId: P });
+    await r.waitFor(() => r.messageIds().length >= 1, 15_000);
+    expect(r.received.map((x) => x.status)).toEqual([429, 200]);
+    expect(r.received[1]!.at - r.received[0]!.at).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('dead-letters a 400 and sends it again with `chitty deliveries --retry` once fixed', async () => {
+    const P = await project('Broken');
+    let broken = true;
+    const r = await receiver(() => (broken ? { status: 400, body: 'bad payload' } : undefined));
+    await subscribe(r.url, P);
+    const t = (await gw.call('POST', '/api/v1/todos', { content: 'Try again later', projectId: P })).json;
+    let dead: any;
+    for (let i = 0; i < 100 && !dead; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      dead = (await gw.call('GET', `/api/v1/deliveries?status=dead&entityId=${t.chittyId}`)).json.items[0];
+    }
+    expect(dead).toMatchObject({ status: 'dead', attempts: 1 });
+    expect(dead.lastError).toMatch(/400/);
+    expect(r.count()).toBe(1); // a 400 is not retried
+
+    const out: string[] = [];
+    const io = { env: { CHITTY_URL: gw.url, CHITTY_API_TOKEN: TEST_TOKEN }, out: (s: string) => out.push(s), err: (s: string) => out.push(`ERR ${s}`) };
+    expect(await runCli(['deliveries', '--dead'], io)).toBe(0);
+    expect(out.join('\n')).toContain(dead.id);
+    broken = false;
+    expect(await runCli(['deliveries', '--retry', dead.id], io)).toBe(0);
+    await r.waitFor(() => r.messageIds().length >= 1, 10_000);
+    expect((await gw.call('GET', `/api/v1/deliveries?entityId=${t.chittyId}`)).json.items[0].status).toBe('sent');
+  });
+
+  it('coalesces 50 rapid changes to one destination into a few digests', async () => {
+    const P = await project('Burst');
+    const r = await receiver();
+    await subscribe(r.url, P);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => gw.call('POST', '/api/v1/todos', { content: `Burst ${i}`, projectId: P })));
+    await r.waitFor(() => r.messageIds().length >= 50, 15_000);
+    expect(r.count()).toBeLessThanOrEqual(10);
+    expect(r.duplicates()).toBe(0);
+    const digest = r.received.find((x) => x.body?.type === 'digest');
+    expect(digest?.body.count).toBeGreaterThan(1);
+  });
+
+  it('does not echo a change back to the conversation it came from', async () => {
+    const P = await project('Echo');
+    const r = await receiver();
+    await subscribe(r.url, P);
+    const phone = (await gw.call('POST', '/api/v1/subscriptions', { channel: 'sms', address: '+15550003333', projectId: P })).json;
+    await gw.call('POST', '/api/v1/commands', { text: `project use ${P}`, as: 'sms:+15550003333' }); // stranger: not paired
+    await gw.call('POST', '/api/v1/pairing/' + (await gw.call('GET', '/api/v1/pairing')).json.items[0].code + '/approve');
+    await gw.call('POST', '/api/v1/commands', { text: `todo add From my phone --project ${P}`, as: 'sms:+15550003333' });
+    await r.waitFor(() => r.messageIds().length >= 1, 10_000);
+    const m = r.received[0]!.body;
+    expect(m.metadata.origin).toEqual({ channel: 'sms', address: '+15550003333' });
+    const rows = (await gw.call('GET', `/api/v1/deliveries?messageId=${m.id}`)).json.items;
+    expect(rows.map((d: any) => d.subscriptionId)).not.toContain(phone.id); // not sent back to the phone
+    expect(rows).toHaveLength(1);
+  });
+});
