@@ -95,3 +95,14 @@ describe('validateSms', () => {
     expect(() => validateSms(['x'.repeat(160), '😀'.repeat(35)])).not.toThrow();
   });
 });
+
+describe('SMS paging keeps list items whole', () => {
+  it('never cuts an item that fits on a page, even when one item needs UCS-2', () => {
+    const texts = ['Book venue', 'Order swag & stickers', 'Email the list', 'Fix landing page 🚀', 'Call the printer', 'Review budget', 'Test signup flow', 'Translate FAQ into 日本語', 'Set up analytics', 'Draft launch tweet', 'Celebrate', 'Write press release'];
+    const bodies = renderSms({ kind: 'info', title: 'Open todos (12)', items: texts.map((text, i) => ({ ref: String(i + 1), text, status: 'pending' as const })) });
+    for (const [i, text] of texts.entries()) {
+      const line = `${i + 1}. ${transliterateGsm(text)} [todo]`;
+      expect(bodies.filter((b) => b.split('\n').includes(line)), line).toHaveLength(1);
+    }
+  });
+});

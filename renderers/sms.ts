@@ -98,6 +98,39 @@ function pack(tokens: readonly Token[], reserveText: string): string[] {
 }
 
 /**
+ * Packs whole lines (a list item is one line) onto pages, so an item is never cut in two; a
+ * line too long for a page of its own is packed word by word.
+ */
+function packLines(tokens: readonly Token[], reserveText: string): string[] {
+  const reserve = sizeOf(reserveText);
+  const fits = (text: string): boolean => oneSegment(plus(sizeOf(text), reserve));
+  const lines: Token[][] = [];
+  for (const t of tokens) {
+    if (t.sep !== ' ' || lines.length === 0) lines.push([]);
+    lines[lines.length - 1]!.push(t);
+  }
+  const pages: string[] = [];
+  let cur = '';
+  for (const line of lines) {
+    const text = line.map((t, i) => (i === 0 ? t.word : ` ${t.word}`)).join('');
+    if (cur !== '' && fits(`${cur}\n${text}`)) {
+      cur = `${cur}\n${text}`;
+      continue;
+    }
+    if (cur !== '') pages.push(cur);
+    if (fits(text)) {
+      cur = text;
+      continue;
+    }
+    const parts = pack([{ sep: '', word: line[0]!.word }, ...line.slice(1)], reserveText);
+    pages.push(...parts.slice(0, -1));
+    cur = parts[parts.length - 1] ?? '';
+  }
+  if (cur.trim() !== '') pages.push(cur);
+  return pages;
+}
+
+/**
  * Transliterates text to GSM-7 and splits it into single-segment bodies at spaces and line
  * breaks (a word is split only when it alone exceeds a segment). With more than one page,
  * each ends with `(i/n) reply MORE` (the last with `(n/n)`).
@@ -114,7 +147,7 @@ export function paginateSms(text: string): string[] {
   // The marker's width depends on the page count: pack, and pack again if the count got wider.
   for (let digits = 1; ; ) {
     const widest = '9'.repeat(digits);
-    const pages = pack(tokens, `\n(${widest}/${widest}) reply ${SMS_MORE}`);
+    const pages = packLines(tokens, `\n(${widest}/${widest}) reply ${SMS_MORE}`);
     const needed = String(pages.length).length;
     if (needed <= digits) return pages.map((p, i) => `${p}\n${marker(i + 1, pages.length)}`);
     digits = needed;
