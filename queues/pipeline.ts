@@ -77,6 +77,8 @@ export class DeliveryQueues {
         }),
       ]),
     ) as Record<DestinationChannel, Queue<DeliveryJobData>>;
+    // Connection errors surface through the relay's log and /health; do not print every reconnect.
+    for (const q of this.all()) q.on('error', () => undefined);
     this.scheduler = new DeliveryScheduler(this.redis, config.prefix, this.deliver, config.windowMs);
     this.ledger = new DeliveryLedger(database.db);
   }
@@ -129,7 +131,8 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
     connections.push(c);
     return c as unknown as ConnectionOptions;
   };
-  const lock = { lockDuration: config.lockDurationMs ?? 30_000, stalledInterval: config.lockDurationMs ?? 30_000 };
+  // A job whose worker died is taken up again after the lock expires (a few times, not once).
+  const lock = { lockDuration: config.lockDurationMs ?? 30_000, stalledInterval: config.lockDurationMs ?? 30_000, maxStalledCount: 10 };
   const workers: Worker[] = [
     new Worker<FanoutJobData>(FANOUT_QUEUE, (job) => fanoutProcessor.process(job), { connection: conn('chitty-fanout'), prefix, concurrency: config.fanoutConcurrency ?? 4, ...lock }),
     ...DESTINATION_CHANNELS.map(

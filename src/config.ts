@@ -31,6 +31,8 @@ export interface Config {
   rateLimits: string | undefined;
   deliveryAttempts: number;
   retryBaseMs: number;
+  /** How often the sweeper looks for work lost in a crash or a Redis restart (ms). */
+  sweepMs: number;
   /** Job lock (stalled-job detection) in ms. */
   jobLockMs: number;
   /** HMAC secret for webhook destinations; generated into DATA_DIR when unset outside production. */
@@ -93,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retryBaseMs: Math.max(1, int(env, 'CHITTY_RETRY_BASE_MS', 1000)),
     webhookSecret: env.CHITTY_WEBHOOK_SECRET || undefined,
     jobLockMs: Math.max(1000, int(env, 'CHITTY_JOB_LOCK_MS', 30_000)),
+    sweepMs: Math.max(100, int(env, 'CHITTY_SWEEP_MS', 10_000)),
     allowlist,
   };
 }

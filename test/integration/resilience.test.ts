@@ -1,0 +1,159 @@
+/**
+ * Failures users of comparable systems report, reproduced for real: a worker SIGKILLed in the
+ * middle of 2,000 deliveries, Redis stopped (and its data lost) while changes are made, and live
+ * updates across two web processes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { Redis } from 'ioredis';
+import { startTestGateway, TEST_TOKEN, type TestGateway } from '../support/gateway.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
+
+const SECRET = 'test-webhook-secret';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A throw-away redis-server that keeps nothing on disk (a restart loses every key). */
+async function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  probe.on('error', () => undefined);
+  for (let i = 0; i < 100; i++) {
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+      return child;
+    } catch {
+      await sleep(50);
+    }
+  }
+  throw new Error('redis-server did not start');
+}
+
+async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill(signal);
+  await exited;
+}
+
+/** A `worker` process of the gateway, as the Procfile runs it. */
+function startWorker(gw: TestGateway, extraEnv: Record<string, string> = {}): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'test', LOG_LEVEL: 'warn',
+      DATABASE_URL: gw.config.databaseUrl!, DATABASE_SCHEMA: gw.config.databaseSchema!,
+      REDIS_URL: gw.redis.url, CHITTY_QUEUE_PREFIX: gw.config.queuePrefix,
+      CHITTY_API_TOKEN: TEST_TOKEN, CHITTY_WEBHOOK_SECRET: SECRET, DATA_DIR: 'memory://',
+      CHITTY_DIGEST_WINDOW_MS: '20', CHITTY_RATE_LIMITS: 'webhook=1000/1000', CHITTY_JOB_LOCK_MS: '2000', CHITTY_SWEEP_MS: '1000',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return child;
+}
+
+describe('a worker killed mid-delivery', () => {
+  it('loses none of 2,000 deliveries when the worker is SIGKILLed and another takes over', async () => {
+    const gw = await startTestGateway('postgres', {}, { mode: 'web' });
+    cleanups.push(() => gw.close());
+    const P = (await gw.call('POST', '/api/v1/projects', { name: 'Kill' })).json.chittyId;
+    const receivers: WebhookReceiver[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await startWebhookReceiver({ secret: SECRET });
+      receivers.push(r);
+      cleanups.push(() => r.close());
+      await gw.call('POST', '/api/v1/subscriptions', { channel: 'webhook', address: r.url, projectId: P, domains: ['todos'] });
+    }
+    let worker = startWorker(gw);
+    cleanups.push(() => stopProcess(worker, 'SIGKILL'));
+    const CHANGES = 400; // × 5 destinations = 2,000 deliveries
+    const ids: string[] = [];
+    const total = () => receivers.reduce((n, r) => n + new Set(r.messageIds()).size, 0);
+    for (let i = 0; i < CHANGES; i++) {
+      ids.push((await gw.hub.create('todos', { content: `Change ${i}`, projectId: P })).chittyId);
+      if (i === 150) {
+        // Wait until deliveries are flowing, then kill the worker without warning.
+        for (let k = 0; k < 200 && total() < 200; k++) await sleep(25);
+        await stopProcess(worker, 'SIGKILL');
+        worker = startWorker(gw);
+      }
+    }
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline && receivers.some((r) => new Set(r.messageIds()).size < CHANGES)) await sleep(200);
+    const counts = receivers.map((r) => new Set(r.messageIds()).size);
+    const duplicates = receivers.reduce((n, r) => n + r.duplicates(), 0);
+    console.info(`[worker-kill] delivered per destination: ${counts.join(', ')} of ${CHANGES}; duplicates (at-least-once re-sends after the kill): ${duplicates}`);
+    expect(counts).toEqual(Array(5).fill(CHANGES));
+    expect(receivers.every((r) => r.received.every((x) => x.valid))).toBe(true);
+    await stopProcess(worker, 'SIGTERM');
+  }, 120_000);
+});
+
+describe('Redis stopped while changes are made', () => {
+  it('delivers every change once Redis is back, even though Redis lost its data', async () => {
+    const port = await freePort();
+    let redis = await startRedis(port);
+    cleanups.push(() => stopProcess(redis));
+    const gw = await startTestGateway('postgres', { REDIS_URL: `redis://127.0.0.1:${port}`, CHITTY_DIGEST_WINDOW_MS: '50', CHITTY_RATE_LIMITS: 'webhook=1000/1000', CHITTY_SWEEP_MS: '500' }, { pipeline: { relayPollMs: 50 } });
+    cleanups.push(() => gw.close());
+    const r = await startWebhookReceiver({ secret: SECRET });
+    cleanups.push(() => r.close());
+    const P = (await gw.call('POST', '/api/v1/projects', { name: 'Outage' })).json.chittyId;
+    await gw.call('POST', '/api/v1/subscriptions', { channel: 'webhook', address: r.url, projectId: P, domains: ['todos'] });
+
+    const made: string[] = [];
+    for (let i = 0; i < 10; i++) made.push((await gw.hub.create('todos', { content: `Before ${i}`, projectId: P })).chittyId);
+    await stopProcess(redis); // some of those may be in Redis only, and are lost with it
+    for (let i = 0; i < 20; i++) {
+      const res = await gw.call('POST', '/api/v1/todos', { content: `During ${i}`, projectId: P });
+      expect(res.status).toBe(201); // the API keeps working: changes wait in the outbox
+      made.push(res.json.chittyId);
+    }
+    const health = await gw.call('GET', '/health', undefined, { token: null });
+    expect(health.json.checks.redis.ok).toBe(false);
+    await sleep(500);
+    redis = await startRedis(port);
+    const want = new Set(made);
+    const got = () => new Set(r.messageIds().length ? r.received.filter((x) => x.status === 200).flatMap((x) => x.messages.map((m: any) => m.payload.entity.chittyId)) : []);
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && [...want].some((id) => !got().has(id))) await sleep(200);
+    expect([...want].filter((id) => !got().has(id))).toEqual([]);
+    console.info(`[redis-restart] ${want.size} changes delivered after the restart; duplicates: ${r.duplicates()}`);
+  }, 90_000);
+});
+
+describe('live updates across web processes', () => {
+  it('a /ws client on one web process sees a change made through another', async () => {
+    const a = await startTestGateway('postgres', {}, { mode: 'web' });
+    cleanups.push(() => a.close());
+    const b = await startTestGateway('postgres', { DATABASE_SCHEMA: a.config.databaseSchema!, CHITTY_QUEUE_PREFIX: a.config.queuePrefix }, { mode: 'web' });
+    cleanups.push(() => b.close());
+    const ws = new WebSocket(`${b.url.replace(/^http/, 'ws')}/ws?token=${TEST_TOKEN}`);
+    const seen: any[] = [];
+    ws.on('message', (raw) => seen.push(JSON.parse(raw.toString())));
+    await new Promise((res) => ws.once('open', res));
+    ws.send(JSON.stringify({ type: 'subscribe', domains: ['todos'] }));
+    for (let i = 0; i < 50 && !seen.some((m) => m.type === 'subscribed'); i++) await sleep(20);
+    const t = (await a.call('POST', '/api/v1/todos', { content: 'Made on A' })).json;
+    for (let i = 0; i < 100 && !seen.some((m) => m.type === 'state_update'); i++) await sleep(20);
+    expect(seen.filter((m) => m.type === 'state_update').map((m) => m.entity.chittyId)).toEqual([t.chittyId]);
+    ws.close();
+  }, 60_000);
+});
