@@ -193,6 +193,7 @@ export const subscriptions = pgTable(
 /**
  * The deliveries ledger: one row per (SyncMessage, subscription). Rows are claimed by delivery
  * jobs, sent (alone or in a digest), retried, or dead-lettered; nothing is deleted but by a prune.
+ * The message itself is read from the outbox (stored once, however many destinations).
  */
 export const deliveries = pgTable(
   'deliveries',
@@ -208,7 +209,6 @@ export const deliveries = pgTable(
     thread: text('thread'),
     domain: text('domain').notNull(),
     entityId: text('entity_id'),
-    message: jsonb('message').$type<unknown>().notNull(),
     status: text('status').$type<'queued' | 'sending' | 'sent' | 'failed' | 'dead'>().notNull(),
     attempts: integer('attempts').notNull().default(0),
     claimedBy: text('claimed_by'),

@@ -10,10 +10,12 @@ import type { SyncMessage } from '../src/sync/sync-message.ts';
 
 export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'dead';
 export type DeliveryRow = typeof schema.deliveries.$inferSelect;
+/** A claimed row with its message (read from the outbox, where it is stored once). */
+export type ClaimedDelivery = DeliveryRow & { message: SyncMessage };
 export type NewDelivery = typeof schema.deliveries.$inferInsert;
 
 /** Most rows one request carries (a digest of up to this many changes). */
-export const MAX_BATCH = 100;
+export const MAX_BATCH = 200;
 
 function rowsOf<T>(r: unknown): T[] {
   return ((r as { rows?: T[] }).rows ?? (r as T[])) as T[];
@@ -26,8 +28,8 @@ export class DeliveryLedger {
   async enqueue(rows: NewDelivery[]): Promise<string[]> {
     if (rows.length === 0) return [];
     const out: string[] = [];
-    for (let i = 0; i < rows.length; i += 500) {
-      const inserted = await this.db.insert(schema.deliveries).values(rows.slice(i, i + 500)).onConflictDoNothing().returning({ id: schema.deliveries.id });
+    for (let i = 0; i < rows.length; i += 2000) {
+      const inserted = await this.db.insert(schema.deliveries).values(rows.slice(i, i + 2000)).onConflictDoNothing().returning({ id: schema.deliveries.id });
       out.push(...inserted.map((r) => r.id));
     }
     return out;
@@ -37,19 +39,22 @@ export class DeliveryLedger {
    * Claim a destination's waiting rows for one job, oldest first. Rows this same job claimed
    * before (it crashed or stalled mid-send) are taken again.
    */
-  async claim(destinationKey: string, jobId: string, limit = MAX_BATCH): Promise<DeliveryRow[]> {
+  async claim(destinationKey: string, jobId: string, limit = MAX_BATCH): Promise<ClaimedDelivery[]> {
     const d = schema.deliveries;
+    const o = schema.outbox;
     const r = await this.db.execute(sql`
-      update ${d} set status = 'sending', claimed_by = ${jobId}, attempts = ${d.attempts} + 1, updated_at = now()
-      where ${d.id} in (
-        select ${d.id} from ${d}
-        where ${d.destinationKey} = ${destinationKey}
-          and (${d.status} in ('queued', 'failed') or (${d.status} = 'sending' and ${d.claimedBy} = ${jobId}))
-        order by ${d.createdAt}, ${d.id}
-        limit ${limit}
-        for update skip locked)
-      returning *`);
-    const rows = rowsOf<Record<string, unknown>>(r).map(toRow);
+      with claimed as (
+        update ${d} set status = 'sending', claimed_by = ${jobId}, attempts = ${d.attempts} + 1, updated_at = now()
+        where ${d.id} in (
+          select ${d.id} from ${d}
+          where ${d.destinationKey} = ${destinationKey}
+            and (${d.status} in ('queued', 'failed') or (${d.status} = 'sending' and ${d.claimedBy} = ${jobId}))
+          order by ${d.createdAt}, ${d.id}
+          limit ${limit}
+          for update skip locked)
+        returning *)
+      select claimed.*, ${o.message} as message from claimed join ${o} on ${o.id} = claimed.message_id`);
+    const rows = rowsOf<Record<string, unknown>>(r).map((x) => ({ ...toRow(x), message: (typeof x.message === 'string' ? JSON.parse(x.message) : x.message) as SyncMessage }));
     return rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
   }
 
@@ -128,7 +133,6 @@ function toRow(r: Record<string, unknown>): DeliveryRow {
     id: String(r.id), messageId: String(r.message_id), subscriptionId: String(r.subscription_id), channel: String(r.channel),
     destinationKey: String(r.destination_key), address: String(r.address), thread: (r.thread as string | null) ?? null,
     domain: String(r.domain), entityId: (r.entity_id as string | null) ?? null,
-    message: typeof r.message === 'string' ? (JSON.parse(r.message) as SyncMessage) : r.message,
     status: r.status as DeliveryStatus, attempts: Number(r.attempts), claimedBy: (r.claimed_by as string | null) ?? null,
     lastError: (r.last_error as string | null) ?? null, providerMessageId: (r.provider_message_id as string | null) ?? null,
     batchId: (r.batch_id as string | null) ?? null, createdAt: date(r.created_at)!, updatedAt: date(r.updated_at)!, sentAt: date(r.sent_at),

@@ -12,7 +12,6 @@ import type { Redis } from 'ioredis';
 import { ChannelError, RateLimitedError } from '../src/core/channel-errors.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
 import type { Logger } from '../src/log.ts';
-import type { SyncMessage } from '../src/sync/sync-message.ts';
 import { MAX_BATCH, type DeliveryLedger } from './delivery-ledger.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './fanout-worker.ts';
 import { bucketKey, pendingKey, type Pace } from './names.ts';
@@ -54,14 +53,14 @@ export class DeliveryProcessor {
     const batchId = rows.length === 1 ? rows[0]!.id : `${rows[0]!.id}+${rows.length - 1}`;
     const first = rows[0]!;
     try {
-      const r = await this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messages: rows.map((x) => x.message as SyncMessage) });
+      const r = await this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messages: rows.map((x) => x.message) });
       await this.ledger.markSent(ids, r.providerMessageId, batchId);
     } catch (err) {
       await this.fail(job, token, ids, err);
     }
     if (rows.length === MAX_BATCH) {
       // More may be waiting: keep going without waiting for the next change.
-      await this.scheduler.schedule([{ channel, destinationKey, messageId: rows[rows.length - 1]!.messageId }], { delayMs: 0 });
+      await this.scheduler.schedule([{ channel, destinationKey, messageId: rows[rows.length - 1]!.messageId }], { delayMs: 0, force: 'more' });
     }
     return { sent: rows.length, batchId };
   }
@@ -71,7 +70,7 @@ export class DeliveryProcessor {
     const message = (err as Error)?.message ?? String(err);
     if (err instanceof RateLimitedError) {
       await this.ledger.markFailed(ids, message, 'queued');
-      await this.holdDestination(job.data.destinationKey, err.retryAfterMs);
+      await this.holdDestination(job, err.retryAfterMs);
       this.logger.warn({ destination: job.data.destinationKey, retryAfterMs: err.retryAfterMs }, 'rate limited by the destination; waiting Retry-After');
       await job.moveToDelayed(Date.now() + err.retryAfterMs, token);
       throw new DelayedError();
@@ -85,12 +84,12 @@ export class DeliveryProcessor {
       throw new UnrecoverableError(message);
     }
     await this.ledger.markFailed(ids, message, 'failed');
-    await this.holdDestination(job.data.destinationKey, RETRY_HOLD_MS);
+    await this.holdDestination(job, RETRY_HOLD_MS);
     throw err instanceof Error ? err : new Error(message);
   }
 
   /** This job will run again: new changes for the destination wait for it rather than start another. */
-  private async holdDestination(destinationKey: string, ms: number): Promise<void> {
-    await this.redis.set(pendingKey(this.prefix, destinationKey), 'retry', 'PX', ms + 60_000);
+  private async holdDestination(job: Job<DeliveryJobData>, ms: number): Promise<void> {
+    await this.redis.set(pendingKey(this.prefix, job.data.destinationKey), job.id ?? 'retry', 'PX', ms + 60_000);
   }
 }

@@ -26,9 +26,14 @@ export class DeliveryScheduler {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly queues: Record<DestinationChannel, Queue<DeliveryJobData>>,
-    /** Coalescing window: a job runs this long after the first change it carries. */
-    private readonly windowMs: number,
+    /** Coalescing window per channel: a job runs this long after the first change it carries. */
+    private readonly windows: Record<DestinationChannel, number>,
   ) {}
+
+  /** The job id for a destination's next delivery: first message id + destination (+ why, when forced). */
+  static jobId(messageId: string, destinationKey: string, suffix?: string): string {
+    return `${messageId}__${destinationKey}${suffix ? `__${suffix}` : ''}`;
+  }
 
   /**
    * For each destination, unless a job is already waiting for it, add one with a deterministic
@@ -38,12 +43,16 @@ export class DeliveryScheduler {
     if (items.length === 0) return 0;
     const unique = [...new Map(items.map((i) => [i.destinationKey, i])).values()];
     let wanted = unique;
-    if (!opts.force) {
-      const pipe = this.redis.pipeline();
-      for (const i of unique) pipe.set(pendingKey(this.prefix, i.destinationKey), i.messageId, 'PX', this.windowMs + 60_000, 'NX');
-      const res = (await pipe.exec()) ?? [];
-      wanted = unique.filter((_, n) => res[n]?.[1] === 'OK');
+    const jobId = (i: (typeof unique)[number]) => DeliveryScheduler.jobId(i.messageId, i.destinationKey, opts.force);
+    const pipe = this.redis.pipeline();
+    // The flag names the waiting job, so the sweeper can tell a lost job from a waiting one.
+    for (const i of unique) {
+      const ttl = (opts.delayMs ?? this.windows[i.channel]) + 60_000;
+      if (opts.force) pipe.set(pendingKey(this.prefix, i.destinationKey), jobId(i), 'PX', ttl);
+      else pipe.set(pendingKey(this.prefix, i.destinationKey), jobId(i), 'PX', ttl, 'NX');
     }
+    const res = (await pipe.exec()) ?? [];
+    if (!opts.force) wanted = unique.filter((_, n) => res[n]?.[1] === 'OK');
     const byChannel = new Map<DestinationChannel, typeof wanted>();
     for (const i of wanted) byChannel.set(i.channel, [...(byChannel.get(i.channel) ?? []), i]);
     for (const [channel, list] of byChannel) {
@@ -51,7 +60,7 @@ export class DeliveryScheduler {
         list.map((i) => ({
           name: 'deliver',
           data: { channel, destinationKey: i.destinationKey },
-          opts: { jobId: `${i.messageId}__${i.destinationKey}${opts.force ? `__${opts.force}` : ''}`, delay: opts.delayMs ?? this.windowMs },
+          opts: { jobId: jobId(i), delay: opts.delayMs ?? this.windows[channel] },
         })),
       );
     }
@@ -86,7 +95,6 @@ export class FanoutProcessor {
           thread: s.thread,
           domain: m.payload.domain,
           entityId: m.payload.entity.chittyId,
-          message: m,
           status: 'queued',
         });
       }

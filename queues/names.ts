@@ -52,3 +52,16 @@ export function parsePaces(raw: string | undefined): Record<DestinationChannel, 
   }
   return out;
 }
+
+/**
+ * Default coalescing window per channel (ms): people get one digest per second at most per
+ * conversation; machines (webhooks) get changes within 50 ms, batched only under load.
+ */
+export const DEFAULT_WINDOW_MS: Record<DestinationChannel, number> = { slack: 1000, discord: 1000, sms: 1000, whatsapp: 1000, email: 1000, webhook: 50 };
+
+export function windowsFor(all: number | undefined, webhook: number | undefined): Record<DestinationChannel, number> {
+  const out = { ...DEFAULT_WINDOW_MS };
+  if (all !== undefined) for (const k of Object.keys(out) as DestinationChannel[]) out[k] = all;
+  if (webhook !== undefined) out.webhook = webhook;
+  return out;
+}

@@ -21,7 +21,8 @@ export interface PipelineConfig {
   redisUrl: string;
   /** Key prefix, a Redis Cluster hash tag like `{chitty}`. */
   prefix: string;
-  windowMs: number;
+  /** Coalescing window per channel (ms). */
+  windows: Record<DestinationChannel, number>;
   paces: Record<DestinationChannel, Pace>;
   attempts: number;
   retryBaseMs: number;
@@ -79,7 +80,7 @@ export class DeliveryQueues {
     ) as Record<DestinationChannel, Queue<DeliveryJobData>>;
     // Connection errors surface through the relay's log and /health; do not print every reconnect.
     for (const q of this.all()) q.on('error', () => undefined);
-    this.scheduler = new DeliveryScheduler(this.redis, config.prefix, this.deliver, config.windowMs);
+    this.scheduler = new DeliveryScheduler(this.redis, config.prefix, this.deliver, config.windows);
     this.ledger = new DeliveryLedger(database.db);
   }
 
@@ -145,7 +146,7 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
       if (job && err.name !== 'DelayedError') logger.info({ queue: w.name, job: job.id, attempt: job.attemptsMade, err: err.message }, 'job failed');
     });
   }
-  const sweeper = new Sweeper(database.db, queues.redis, prefix, queues.ledger, queues.scheduler, logger, { ...DEFAULT_SWEEPER, ...config.sweeper });
+  const sweeper = new Sweeper(database.db, queues.redis, prefix, queues.ledger, queues.scheduler, queues.deliver as Record<DestinationChannel, Queue>, logger, { ...DEFAULT_SWEEPER, ...config.sweeper });
   relay.start();
   sweeper.start();
   return {

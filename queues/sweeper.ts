@@ -6,6 +6,7 @@
  * - deliveries stuck in `sending` (their worker died and the job is gone) become `failed`;
  * - destinations with waiting deliveries but no job waiting in Redis get a new job.
  */
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { and, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
@@ -39,6 +40,7 @@ export class Sweeper {
     private readonly prefix: string,
     private readonly ledger: DeliveryLedger,
     private readonly scheduler: DeliveryScheduler,
+    private readonly queues: Record<DestinationChannel, Queue>,
     private readonly logger: Logger,
     private readonly opts: SweeperOptions = DEFAULT_SWEEPER,
   ) {}
@@ -73,9 +75,15 @@ export class Sweeper {
     let rescheduled = 0;
     if (stuck.length > 0) {
       const pipe = this.redis.pipeline();
-      for (const s of stuck) pipe.exists(pendingKey(this.prefix, s.destinationKey));
-      const waiting = (await pipe.exec()) ?? [];
-      const lost = stuck.filter((_, i) => waiting[i]?.[1] === 0);
+      for (const s of stuck) pipe.get(pendingKey(this.prefix, s.destinationKey));
+      const flags = (await pipe.exec()) ?? [];
+      const lost = [];
+      for (const [i, s] of stuck.entries()) {
+        const jobId = flags[i]?.[1] as string | null | undefined;
+        const state = jobId ? await this.queues[s.channel as DestinationChannel].getJobState(jobId) : 'unknown';
+        // Waiting, delayed (paced, backing off) or running: leave it. Gone or finished: lost.
+        if (!['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'].includes(state)) lost.push(s);
+      }
       rescheduled = await this.scheduler.schedule(
         lost.map((s) => ({ channel: s.channel as DestinationChannel, destinationKey: s.destinationKey, messageId: s.messageId })),
         { force: `sweep${Math.floor(now / 1000)}`, delayMs: 0 },

@@ -18,7 +18,7 @@ import { ConversationCore } from './core/conversation-core.ts';
 import { ensureRedis, type RedisHandle } from './redis/connect.ts';
 import { DeliveryQueues, startPipelineWorkers, type PipelineConfig, type PipelineWorkers } from '../queues/pipeline.ts';
 import { RedisChangeBus } from '../queues/change-bus.ts';
-import { changesChannel, parsePaces } from '../queues/names.ts';
+import { changesChannel, parsePaces, windowsFor } from '../queues/names.ts';
 import { LiveChanges } from './sync/live-changes.ts';
 
 export type GatewayMode = 'all' | 'web' | 'worker';
@@ -63,13 +63,13 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     {
       redisUrl: redis.url,
       prefix: config.queuePrefix,
-      windowMs: config.digestWindowMs,
+      windows: windowsFor(config.digestWindowMs, config.webhookWindowMs),
       paces: parsePaces(config.rateLimits),
       attempts: config.deliveryAttempts,
       retryBaseMs: config.retryBaseMs,
       webhookSecret: webhookSecret.token,
       lockDurationMs: config.jobLockMs,
-      sweeper: { everyMs: config.sweepMs, fanoutTimeoutMs: 12 * config.sweepMs, deliveryTimeoutMs: Math.max(3 * config.sweepMs, config.digestWindowMs + config.sweepMs), sendingTimeoutMs: 30 * config.sweepMs },
+      sweeper: { everyMs: config.sweepMs, fanoutTimeoutMs: 12 * config.sweepMs, deliveryTimeoutMs: Math.max(3 * config.sweepMs, (config.digestWindowMs ?? 1000) + config.sweepMs), sendingTimeoutMs: 30 * config.sweepMs },
       ...opts.pipeline,
     },
     database,

@@ -25,8 +25,10 @@ export interface Config {
   redisUrl: string | undefined;
   /** BullMQ/Redis key prefix: a Redis Cluster hash tag. */
   queuePrefix: string;
-  /** Changes to one destination within this window go out as one digest. */
-  digestWindowMs: number;
+  /** Changes to one destination within this window go out as one digest (undefined: per-channel default). */
+  digestWindowMs: number | undefined;
+  /** The window for webhook destinations (undefined: digestWindowMs, else the default). */
+  webhookWindowMs: number | undefined;
   /** `channel=max/ms,…` overrides of the per-destination pace. */
   rateLimits: string | undefined;
   deliveryAttempts: number;
@@ -89,7 +91,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
     redisUrl: env.REDIS_URL || undefined,
     queuePrefix,
-    digestWindowMs: int(env, 'CHITTY_DIGEST_WINDOW_MS', 1000),
+    digestWindowMs: env.CHITTY_DIGEST_WINDOW_MS ? int(env, 'CHITTY_DIGEST_WINDOW_MS', 1000) : undefined,
+    webhookWindowMs: env.CHITTY_WEBHOOK_WINDOW_MS ? int(env, 'CHITTY_WEBHOOK_WINDOW_MS', 50) : undefined,
     rateLimits: env.CHITTY_RATE_LIMITS || undefined,
     deliveryAttempts: Math.max(1, int(env, 'CHITTY_DELIVERY_ATTEMPTS', 8)),
     retryBaseMs: Math.max(1, int(env, 'CHITTY_RETRY_BASE_MS', 1000)),

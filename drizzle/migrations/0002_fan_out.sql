@@ -8,7 +8,6 @@ CREATE TABLE "deliveries" (
 	"thread" text,
 	"domain" text NOT NULL,
 	"entity_id" text,
-	"message" jsonb NOT NULL,
 	"status" text NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"claimed_by" text,

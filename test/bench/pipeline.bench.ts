@@ -1,0 +1,181 @@
+/**
+ * `npm run bench`: the delivery pipeline end to end, printed as JSON.
+ * - throughput: changes committed to the outbox → relay → fan-out → ledger → delivery jobs →
+ *   signed webhook POSTs to a loopback receiver, for 1, 5 and 50 destinations per change;
+ * - latency: p50/p99 from each change's commit to its arrival, at 500 changes/s × 5 destinations;
+ * - yardstick: raw BullMQ add + process of empty jobs on the same Redis, and our ratio to it.
+ * Uses Postgres (BENCH_DATABASE_URL, default the test database, in a private schema) and Redis
+ * (REDIS_URL, default 127.0.0.1:6379) under a private key prefix; both are cleaned up.
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { sql } from 'drizzle-orm';
+import { loadConfig } from '../../src/config.ts';
+import { startGateway, type Gateway } from '../../src/app.ts';
+import { createLogger } from '../../src/log.ts';
+import * as schema from '../../drizzle/schema.ts';
+import type { SyncMessage } from '../../src/sync/sync-message.ts';
+import { messageId } from '../../src/hub/ids.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
+
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SECRET = 'bench-secret';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function change(projectId: string, i: number): SyncMessage {
+  const id = `CHITTY-TODO-BENCH${i}`;
+  return {
+    id: messageId(),
+    type: 'state_update',
+    source: { nodeId: 'hub', platform: 'bench' },
+    target: { broadcast: true },
+    payload: { domain: 'todos', operation: 'update', entity: { chittyId: id, type: 'todo', data: { chittyId: id, content: `Bench change ${i}`, status: 'in_progress', projectId, priority: 'medium' } }, delta: {} },
+    metadata: { timestamp: new Date().toISOString(), vectorClock: { hub: i + 1 }, causality: [], ttl: 86_400 },
+  };
+}
+
+/** Commit changes to the outbox in one transaction, as the hub does, and wake the relay. */
+async function commit(gw: Gateway, messages: SyncMessage[]): Promise<number> {
+  for (let i = 0; i < messages.length; i += 1000) {
+    await gw.database.db.insert(schema.outbox).values(messages.slice(i, i + 1000).map((m) => ({ id: m.id, domain: 'todos', entityId: m.payload.entity.chittyId, message: m })));
+  }
+  const at = performance.now();
+  gw.workers?.relay.kick();
+  return at;
+}
+
+async function subscribe(gw: Gateway, projectId: string, receivers: WebhookReceiver[], perReceiver: number): Promise<void> {
+  for (const r of receivers) {
+    for (let k = 0; k < perReceiver; k++) {
+      await gw.core.subscriptions.upsert({ channel: 'webhook', address: `${r.url}?d=${k}`, projectId, domains: ['todos'] });
+    }
+  }
+}
+
+const delivered = (rs: WebhookReceiver[]) => rs.reduce((n, r) => n + r.received.reduce((m, x) => m + (x.status < 300 ? (x.body?.type === 'digest' ? x.body.count : 1) : 0), 0), 0);
+
+async function throughput(gw: Gateway, destinations: number, changes: number) {
+  const projectId = `CHITTY-PROJ-BENCH${destinations}-${randomUUID().slice(0, 6)}`;
+  const receivers = await Promise.all(Array.from({ length: Math.min(destinations, 5) }, () => startWebhookReceiver({ secret: SECRET, verify: false })));
+  await subscribe(gw, projectId, receivers, Math.ceil(destinations / receivers.length));
+  const want = changes * destinations;
+  const messages = Array.from({ length: changes }, (_, i) => change(projectId, i));
+  const t0 = performance.now();
+  await commit(gw, messages);
+  while (delivered(receivers) < want) {
+    if (performance.now() - t0 > 180_000) break;
+    await sleep(5);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const got = delivered(receivers);
+  const requests = receivers.reduce((n, r) => n + r.count(), 0);
+  await Promise.all(receivers.map((r) => r.close()));
+  return { destinationsPerChange: destinations, changes, deliveries: got, complete: got >= want, seconds: round(seconds), deliveriesPerSecond: Math.round(got / seconds), httpRequests: requests, deliveriesPerRequest: round(got / Math.max(1, requests)) };
+}
+
+async function latency(gw: Gateway, ratePerSecond: number, destinations: number, seconds: number) {
+  const projectId = `CHITTY-PROJ-LAT-${randomUUID().slice(0, 6)}`;
+  const receivers = await Promise.all(Array.from({ length: destinations }, () => startWebhookReceiver({ secret: SECRET, verify: false })));
+  await subscribe(gw, projectId, receivers, 1);
+  const committedAt = new Map<string, number>();
+  const tickMs = 20;
+  const perTick = Math.round((ratePerSecond * tickMs) / 1000);
+  const start = performance.now();
+  let n = 0;
+  for (let tick = 0; tick < (seconds * 1000) / tickMs; tick++) {
+    const due = start + tick * tickMs;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    const batch = Array.from({ length: perTick }, () => change(projectId, n++));
+    const at = await commit(gw, batch);
+    const wall = Date.now() - (performance.now() - at);
+    for (const m of batch) committedAt.set(m.id, wall);
+  }
+  const want = n * destinations;
+  const t0 = performance.now();
+  while (delivered(receivers) < want && performance.now() - t0 < 60_000) await sleep(20);
+  const samples: number[] = [];
+  for (const r of receivers) for (const x of r.received) if (x.status < 300) for (const m of x.messages) samples.push(x.at - (committedAt.get(m.id) ?? x.at));
+  samples.sort((a, b) => a - b);
+  const pct = (p: number) => samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))] ?? NaN;
+  await Promise.all(receivers.map((r) => r.close()));
+  return { changesPerSecond: ratePerSecond, destinationsPerChange: destinations, seconds, changes: n, deliveries: samples.length, complete: samples.length >= want, p50Ms: round(pct(50)), p90Ms: round(pct(90)), p99Ms: round(pct(99)), maxMs: round(samples[samples.length - 1] ?? NaN) };
+}
+
+async function rawBullmq(jobs: number) {
+  const prefix = `{bench-raw-${randomUUID().slice(0, 8)}}`;
+  const conn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue('raw', { connection: conn, prefix });
+  let done = 0;
+  const finished = new Promise<void>((resolve) => {
+    const worker = new Worker('raw', async () => undefined, { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix, concurrency: 100 });
+    worker.on('completed', () => {
+      if (++done === jobs) {
+        void worker.close().then(() => resolve());
+      }
+    });
+  });
+  const t0 = performance.now();
+  for (let i = 0; i < jobs; i += 100) await queue.addBulk(Array.from({ length: Math.min(100, jobs - i) }, (_, k) => ({ name: 'empty', data: {}, opts: { removeOnComplete: true } })));
+  await finished;
+  const seconds = (performance.now() - t0) / 1000;
+  await queue.obliterate({ force: true }).catch(() => undefined);
+  await queue.close();
+  conn.disconnect();
+  return { jobs, seconds: round(seconds), jobsPerSecond: Math.round(jobs / seconds), note: 'addBulk of 100 + Worker concurrency 100, empty processor' };
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+async function main() {
+  const schemaName = `bench_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+  const prefix = `{bench-${randomUUID().slice(0, 8)}}`;
+  const config = loadConfig({
+    NODE_ENV: 'test', DATA_DIR: 'memory://', PORT: '0', CHITTY_API_TOKEN: 'bench-token', CHITTY_WEBHOOK_SECRET: SECRET,
+    DATABASE_URL, DATABASE_SCHEMA: schemaName, REDIS_URL, CHITTY_QUEUE_PREFIX: prefix,
+    CHITTY_DIGEST_WINDOW_MS: '20', CHITTY_RATE_LIMITS: 'webhook=100000/1000',
+  });
+  const gw = await startGateway(config, { logger: createLogger('warn'), mode: 'all', listen: false, pipeline: { relayPollMs: 20 } });
+  const result: Record<string, unknown> = {
+    machine: { cpus: os.cpus().length, node: process.version, database: 'postgres', redis: REDIS_URL },
+    settings: { digestWindowMs: 20, webhookPacePerDestination: '100000/s (benchmark; default 50/s)', receiver: 'loopback node:http, signature check off' },
+  };
+  try {
+    result.throughput = [await throughput(gw, 1, 20_000), await throughput(gw, 5, 4_000), await throughput(gw, 50, 400)];
+    result.latency = await latency(gw, 500, 5, 10);
+    result.rawBullmq = await rawBullmq(20_000);
+    const best = Math.max(...(result.throughput as { deliveriesPerSecond: number }[]).map((t) => t.deliveriesPerSecond));
+    result.ratioToRawBullmq = (result.throughput as { destinationsPerChange: number; deliveriesPerSecond: number }[]).map((t) => ({ destinationsPerChange: t.destinationsPerChange, ratio: round((t.deliveriesPerSecond / (result.rawBullmq as { jobsPerSecond: number }).jobsPerSecond) * 100) / 100 }));
+    result.targets = {
+      deliveriesPerSecondAtLeast10000: best >= 10_000,
+      ratioAtLeast1: (result.ratioToRawBullmq as { ratio: number }[]).every((r) => r.ratio >= 1),
+      p99Below100msAt500PerSecondX5: ((result.latency as { p99Ms: number }).p99Ms ?? Infinity) < 100,
+    };
+  } finally {
+    await gw.close();
+    const client = new pg.Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    await client.query(`drop schema if exists "${schemaName}" cascade`);
+    await client.end();
+    const r = new Redis(REDIS_URL);
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await r.del(...keys);
+    } while (cursor !== '0');
+    r.disconnect();
+  }
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  process.exit(0);
+}
+
+void sql;
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
