@@ -6,12 +6,11 @@
 import { and, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
 import type { Db } from '../src/db.ts';
-import type { SyncMessage } from '../src/sync/sync-message.ts';
 
 export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'dead';
 export type DeliveryRow = typeof schema.deliveries.$inferSelect;
-/** A claimed row with its message (read from the outbox, where it is stored once). */
-export type ClaimedDelivery = DeliveryRow & { message: SyncMessage };
+/** A claimed row with its message as JSON text (read from the outbox, where it is stored once). */
+export type ClaimedDelivery = DeliveryRow & { messageJson: string };
 export type NewDelivery = typeof schema.deliveries.$inferInsert;
 
 /** Most rows one request carries (a digest of up to this many changes). */
@@ -24,15 +23,35 @@ function rowsOf<T>(r: unknown): T[] {
 export class DeliveryLedger {
   constructor(private readonly db: Db) {}
 
-  /** Record deliveries (idempotent: a row that exists is left alone). Returns the new ones. */
-  async enqueue(rows: NewDelivery[]): Promise<string[]> {
-    if (rows.length === 0) return [];
-    const out: string[] = [];
-    for (let i = 0; i < rows.length; i += 2000) {
-      const inserted = await this.db.insert(schema.deliveries).values(rows.slice(i, i + 2000)).onConflictDoNothing().returning({ id: schema.deliveries.id });
-      out.push(...inserted.map((r) => r.id));
-    }
-    return out;
+  /**
+   * Record deliveries (idempotent: a row that exists is left alone) and, in the same statement,
+   * mark the outbox messages they came from as fanned out. Returns the new rows' ids.
+   */
+  async enqueue(rows: NewDelivery[], fannedOutMessageIds: string[] = []): Promise<string[]> {
+    if (rows.length === 0 && fannedOutMessageIds.length === 0) return [];
+    const d = schema.deliveries;
+    const o = schema.outbox;
+    const json = JSON.stringify(
+      rows.map((r) => ({
+        id: r.id, message_id: r.messageId, subscription_id: r.subscriptionId, channel: r.channel, destination_key: r.destinationKey,
+        address: r.address, thread: r.thread ?? null, domain: r.domain, entity_id: r.entityId ?? null, status: r.status,
+      })),
+    );
+    // One parameter per list (JSON arrays), however many rows: fast for big fan-outs.
+    const r = await this.db.execute(sql`
+      with inserted as (
+        insert into ${d} (id, message_id, subscription_id, channel, destination_key, address, thread, domain, entity_id, status)
+        select id, message_id, subscription_id, channel, destination_key, address, thread, domain, entity_id, status
+        from json_to_recordset(${json}::json) as x(id text, message_id text, subscription_id text, channel text, destination_key text,
+          address text, thread text, domain text, entity_id text, status text)
+        on conflict (id) do nothing
+        returning id),
+      marked as (
+        update ${o} set fanned_out_at = now()
+        where ${o.id} in (select value from json_array_elements_text(${JSON.stringify(fannedOutMessageIds)}::json)) and ${o.fannedOutAt} is null
+        returning 1)
+      select id, (select count(*) from marked) as marked from inserted`);
+    return rowsOf<{ id: string }>(r).map((x) => x.id);
   }
 
   /**
@@ -53,8 +72,9 @@ export class DeliveryLedger {
           limit ${limit}
           for update skip locked)
         returning *)
-      select claimed.*, ${o.message} as message from claimed join ${o} on ${o.id} = claimed.message_id`);
-    const rows = rowsOf<Record<string, unknown>>(r).map((x) => ({ ...toRow(x), message: (typeof x.message === 'string' ? JSON.parse(x.message) : x.message) as SyncMessage }));
+      select claimed.*, ${o.message}::text as message_json from claimed join ${o} on ${o.id} = claimed.message_id`);
+    // The message stays JSON text: a webhook sends it as it is, without parsing and re-serializing.
+    const rows = rowsOf<Record<string, unknown>>(r).map((x) => ({ ...toRow(x), messageJson: String(x.message_json) }));
     return rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
   }
 

@@ -39,13 +39,12 @@ export class DeliveryProcessor {
 
   async process(job: Job<DeliveryJobData>, token: string | undefined): Promise<DeliveryOutcome> {
     const { channel, destinationKey } = job.data;
-    const wait = await takeToken(this.redis, bucketKey(this.prefix, destinationKey), this.paces[channel]);
+    const wait = await takeToken(this.redis, bucketKey(this.prefix, destinationKey), this.paces[channel], pendingKey(this.prefix, destinationKey));
     if (wait > 0) {
       // Paced: changes that arrive meanwhile join this job (the pending flag is still set).
       await job.moveToDelayed(Date.now() + wait, token);
       throw new DelayedError();
     }
-    await this.redis.del(pendingKey(this.prefix, destinationKey));
     const jobId = job.id ?? `${destinationKey}-${Date.now()}`;
     const rows = await this.ledger.claim(destinationKey, jobId);
     if (rows.length === 0) return { sent: 0 };
@@ -53,7 +52,7 @@ export class DeliveryProcessor {
     const batchId = rows.length === 1 ? rows[0]!.id : `${rows[0]!.id}+${rows.length - 1}`;
     const first = rows[0]!;
     try {
-      const r = await this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messages: rows.map((x) => x.message) });
+      const r = await this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messagesJson: rows.map((x) => x.messageJson) });
       await this.ledger.markSent(ids, r.providerMessageId, batchId);
     } catch (err) {
       await this.fail(job, token, ids, err);

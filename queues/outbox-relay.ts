@@ -14,7 +14,7 @@ import type { SyncMessage } from '../src/sync/sync-message.ts';
 /** Rows one relay pass takes. */
 export const RELAY_BATCH = 1000;
 /** Messages per fan-out job. */
-export const FANOUT_CHUNK = 100;
+export const FANOUT_CHUNK = 500;
 
 export interface FanoutJobData {
   messages: SyncMessage[];

@@ -4,7 +4,7 @@
  * SDK adapter is not configured fail with a ValidationError (a dead letter that can be replayed
  * once the channel is set up).
  */
-import { WebhookSender } from '../bots/webhook/index.ts';
+import { RawJson, WebhookSender } from '../bots/webhook/index.ts';
 import { ValidationError } from '../src/core/channel-errors.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
 import type { SyncMessage } from '../src/sync/sync-message.ts';
@@ -15,8 +15,12 @@ export interface DeliveryBatch {
   thread: string | null;
   /** Id of this request (shared by every row it carries). */
   batchId: string;
-  messages: SyncMessage[];
+  /** The SyncMessages as JSON text, oldest first. */
+  messagesJson: string[];
 }
+
+/** Parse a batch's messages (for channels that render them). */
+export const messagesOf = (batch: DeliveryBatch): SyncMessage[] => batch.messagesJson.map((j) => JSON.parse(j) as SyncMessage);
 
 export interface DeliverySender {
   send(batch: DeliveryBatch): Promise<{ providerMessageId: string | null }>;
@@ -26,12 +30,12 @@ export interface DeliverySender {
 export const WEBHOOK_BODY_BUDGET = 900_000;
 
 /** Consecutive groups whose JSON stays under `budget` bytes (a single huge message is its own group). */
-export function splitBySize(messages: SyncMessage[], budget: number): SyncMessage[][] {
-  const out: SyncMessage[][] = [];
-  let current: SyncMessage[] = [];
+export function splitBySize(messagesJson: string[], budget: number): string[][] {
+  const out: string[][] = [];
+  let current: string[] = [];
   let size = 0;
-  for (const m of messages) {
-    const n = Buffer.byteLength(JSON.stringify(m));
+  for (const m of messagesJson) {
+    const n = Buffer.byteLength(m);
     if (current.length > 0 && size + n > budget) {
       out.push(current);
       current = [];
@@ -45,8 +49,8 @@ export function splitBySize(messages: SyncMessage[], budget: number): SyncMessag
 }
 
 /** The webhook body: the SyncMessage itself, or `{type: "digest", count, messages}` for several. */
-export function webhookBody(messages: SyncMessage[]): unknown {
-  return messages.length === 1 ? messages[0] : { type: 'digest', count: messages.length, messages };
+export function webhookBody(messagesJson: string[]): RawJson {
+  return new RawJson(messagesJson.length === 1 ? messagesJson[0]! : `{"type":"digest","count":${messagesJson.length},"messages":[${messagesJson.join(',')}]}`);
 }
 
 export class WebhookDeliverySender implements DeliverySender {
@@ -59,7 +63,7 @@ export class WebhookDeliverySender implements DeliverySender {
   /** Sends the batch as one request, or several when a digest would pass the body limit. */
   async send(batch: DeliveryBatch) {
     let providerMessageId: string | null = null;
-    const chunks = splitBySize(batch.messages, WEBHOOK_BODY_BUDGET);
+    const chunks = splitBySize(batch.messagesJson, WEBHOOK_BODY_BUDGET);
     for (const [i, chunk] of chunks.entries()) {
       const r = await this.sender.send(batch.address, webhookBody(chunk), chunks.length === 1 ? batch.batchId : `${batch.batchId}.${i + 1}`);
       providerMessageId = r.providerMessageId ?? providerMessageId;

@@ -58,7 +58,7 @@ async function openPostgres(url: string, pgSchema: string | undefined): Promise<
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
   const searchPath = pgSchema ? { options: `-c search_path=${pgSchema}` } : {};
-  const pool = new pg.Pool({ connectionString: url, max: 10, ...searchPath });
+  const pool = new pg.Pool({ connectionString: url, max: 20, ...searchPath });
   pool.on('error', () => {}); // idle-client errors surface on the next query instead of crashing
   const db = drizzle(pool, { schema });
   // One migrator at a time across processes (several web/worker processes may start together).

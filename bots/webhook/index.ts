@@ -11,6 +11,7 @@ export {
   WEBHOOK_HEADERS,
   WEBHOOK_MAX_BODY_BYTES,
   WEBHOOK_USER_AGENT,
+  RawJson,
   WebhookSender,
   validateWebhookUrl,
 } from './send.ts';

@@ -70,6 +70,11 @@ export function validateWebhookUrl(url: string): URL {
 }
 
 /** Posts signed JSON to webhook destinations through the global `fetch` (undici, keep-alive). */
+/** A body that is already JSON text (e.g. messages read as text from the database): sent as is. */
+export class RawJson {
+  constructor(readonly json: string) {}
+}
+
 export class WebhookSender {
   readonly #secret: string;
   readonly #timeoutMs: number;
@@ -91,6 +96,7 @@ export class WebhookSender {
    * Resolves on 2xx; otherwise throws the classified {@link ChannelError} (see `classifyHttpFailure`);
    * connection failures and timeouts throw {@link NetworkError}.
    */
+  /** `body` is serialized to JSON, or sent as it is when it is already JSON text (`RawJson`). */
   async send(url: string, body: unknown, deliveryId: string): Promise<WebhookSendResult> {
     validateWebhookUrl(url);
     if (deliveryId === '' || deliveryId.length > 200 || !/^[\x21-\x7e]+$/.test(deliveryId)) {
@@ -98,7 +104,7 @@ export class WebhookSender {
     }
     let raw: string | undefined;
     try {
-      raw = JSON.stringify(body);
+      raw = body instanceof RawJson ? body.json : JSON.stringify(body);
     } catch (cause) {
       throw new ValidationError(`${WEBHOOK_CHANNEL}: body cannot be serialized to JSON`, WEBHOOK_CHANNEL, { cause });
     }
