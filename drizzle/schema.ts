@@ -209,9 +209,8 @@ export const deliveries = pgTable(
     thread: text('thread'),
     domain: text('domain').notNull(),
     entityId: text('entity_id'),
-    status: text('status').$type<'queued' | 'sending' | 'sent' | 'failed' | 'dead'>().notNull(),
+    status: text('status').$type<'queued' | 'sent' | 'failed' | 'dead'>().notNull(),
     attempts: integer('attempts').notNull().default(0),
-    claimedBy: text('claimed_by'),
     lastError: text('last_error'),
     providerMessageId: text('provider_message_id'),
     /** Id of the request that carried it (several rows share one when coalesced into a digest). */
@@ -221,8 +220,10 @@ export const deliveries = pgTable(
     sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [
-    index('deliveries_dest_status_idx').on(t.destinationKey, t.status, t.createdAt),
-    index('deliveries_status_updated_idx').on(t.status, t.updatedAt),
+    // Partial indexes: only waiting rows are looked up by destination or age; sent rows leave them.
+    index('deliveries_waiting_idx').on(t.destinationKey, t.createdAt).where(sql`${t.status} in ('queued', 'failed')`),
+    index('deliveries_waiting_age_idx').on(t.updatedAt).where(sql`${t.status} in ('queued', 'failed')`),
+    index('deliveries_dead_idx').on(t.updatedAt).where(sql`${t.status} = 'dead'`),
     index('deliveries_message_idx').on(t.messageId),
     index('deliveries_entity_idx').on(t.entityId),
   ],

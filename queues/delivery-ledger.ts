@@ -1,20 +1,21 @@
 /**
  * The deliveries ledger in the database: what must reach which destination, and what happened.
- * Delivery jobs claim a destination's waiting rows (`FOR UPDATE SKIP LOCKED`, so two workers
- * never send the same row), then mark them sent, failed (to retry) or dead.
+ * A delivery job reads a destination's waiting rows (only one job per destination works at a
+ * time: it holds the destination's lock in Redis), then marks them sent, failed (to retry) or
+ * dead. A row is written three times at most: queued, then its outcome.
  */
 import { and, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
 import type { Db } from '../src/db.ts';
 
-export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'dead';
+export type DeliveryStatus = 'queued' | 'sent' | 'failed' | 'dead';
 export type DeliveryRow = typeof schema.deliveries.$inferSelect;
 /** A claimed row with its message as JSON text (read from the outbox, where it is stored once). */
 export type ClaimedDelivery = DeliveryRow & { messageJson: string };
 export type NewDelivery = typeof schema.deliveries.$inferInsert;
 
 /** Most rows one request carries (a digest of up to this many changes). */
-export const MAX_BATCH = 200;
+export const MAX_BATCH = 500;
 
 function rowsOf<T>(r: unknown): T[] {
   return ((r as { rows?: T[] }).rows ?? (r as T[])) as T[];
@@ -54,34 +55,24 @@ export class DeliveryLedger {
     return rowsOf<{ id: string }>(r).map((x) => x.id);
   }
 
-  /**
-   * Claim a destination's waiting rows for one job, oldest first. Rows this same job claimed
-   * before (it crashed or stalled mid-send) are taken again.
-   */
-  async claim(destinationKey: string, jobId: string, limit = MAX_BATCH): Promise<ClaimedDelivery[]> {
+  /** A destination's waiting rows, oldest first, with their messages (read by the lock holder). */
+  async waiting(destinationKey: string, limit = MAX_BATCH): Promise<ClaimedDelivery[]> {
     const d = schema.deliveries;
     const o = schema.outbox;
     const r = await this.db.execute(sql`
-      with claimed as (
-        update ${d} set status = 'sending', claimed_by = ${jobId}, attempts = ${d.attempts} + 1, updated_at = now()
-        where ${d.id} in (
-          select ${d.id} from ${d}
-          where ${d.destinationKey} = ${destinationKey}
-            and (${d.status} in ('queued', 'failed') or (${d.status} = 'sending' and ${d.claimedBy} = ${jobId}))
-          order by ${d.createdAt}, ${d.id}
-          limit ${limit}
-          for update skip locked)
-        returning *)
-      select claimed.*, ${o.message}::text as message_json from claimed join ${o} on ${o.id} = claimed.message_id`);
+      select ${d}.*, ${o.message}::text as message_json
+      from ${d} join ${o} on ${o.id} = ${d.messageId}
+      where ${d.destinationKey} = ${destinationKey} and ${d.status} in ('queued', 'failed')
+      order by ${d.createdAt}, ${d.id}
+      limit ${limit}`);
     // The message stays JSON text: a webhook sends it as it is, without parsing and re-serializing.
-    const rows = rowsOf<Record<string, unknown>>(r).map((x) => ({ ...toRow(x), messageJson: String(x.message_json) }));
-    return rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
+    return rowsOf<Record<string, unknown>>(r).map((x) => ({ ...toRow(x), messageJson: String(x.message_json) }));
   }
 
   async markSent(ids: string[], providerMessageId: string | null, batchId: string): Promise<void> {
     if (ids.length === 0) return;
     const d = schema.deliveries;
-    await this.db.update(d).set({ status: 'sent', providerMessageId, batchId, sentAt: new Date(), updatedAt: new Date(), lastError: null }).where(inArray(d.id, ids));
+    await this.db.update(d).set({ status: 'sent', attempts: sql`${d.attempts} + 1`, providerMessageId, batchId, sentAt: new Date(), updatedAt: new Date(), lastError: null }).where(inArray(d.id, ids));
   }
 
   /** A failed attempt: `failed` waits for a retry, `dead` is a dead letter; `queued` gives the attempt back (rate limited). */
@@ -90,7 +81,7 @@ export class DeliveryLedger {
     const d = schema.deliveries;
     await this.db
       .update(d)
-      .set({ status, lastError: error.slice(0, 2000), updatedAt: new Date(), claimedBy: null, ...(status === 'queued' ? { attempts: sql`greatest(${d.attempts} - 1, 0)` } : {}) })
+      .set({ status, lastError: error.slice(0, 2000), updatedAt: new Date(), ...(status === 'queued' ? {} : { attempts: sql`${d.attempts} + 1` }) })
       .where(inArray(d.id, ids));
   }
 
@@ -113,7 +104,7 @@ export class DeliveryLedger {
   async requeue(ids: string[] | 'all-dead'): Promise<DeliveryRow[]> {
     const d = schema.deliveries;
     const where = ids === 'all-dead' ? eq(d.status, 'dead') : and(inArray(d.id, ids), inArray(d.status, ['dead', 'failed']));
-    return this.db.update(d).set({ status: 'queued', attempts: 0, claimedBy: null, updatedAt: new Date() }).where(where).returning();
+    return this.db.update(d).set({ status: 'queued', attempts: 0, updatedAt: new Date() }).where(where).returning();
   }
 
   /** Delete dead letters older than the date; returns how many. */
@@ -129,8 +120,7 @@ export class DeliveryLedger {
     const r = await this.db.execute(sql`
       select distinct on (${d.destinationKey}) ${d.destinationKey} as "destinationKey", ${d.channel} as channel, ${d.messageId} as "messageId"
       from ${d}
-      where (${d.status} in ('queued', 'failed') and ${d.updatedAt} < ${olderThan.toISOString()})
-         or (${d.status} = 'sending' and ${d.updatedAt} < ${new Date(olderThan.getTime() - 5 * 60_000).toISOString()})
+      where ${d.status} in ('queued', 'failed') and ${d.updatedAt} < ${olderThan.toISOString()}
       order by ${d.destinationKey}, ${d.createdAt}
       limit ${limit}`);
     return rowsOf(r);
@@ -140,7 +130,7 @@ export class DeliveryLedger {
   async countsForEntity(entityId: string): Promise<Record<DeliveryStatus, number>> {
     const d = schema.deliveries;
     const rows = await this.db.select({ status: d.status, n: sql<number>`count(*)::int` }).from(d).where(eq(d.entityId, entityId)).groupBy(d.status);
-    const out: Record<DeliveryStatus, number> = { queued: 0, sending: 0, sent: 0, failed: 0, dead: 0 };
+    const out: Record<DeliveryStatus, number> = { queued: 0, sent: 0, failed: 0, dead: 0 };
     for (const r of rows) out[r.status] = Number(r.n);
     return out;
   }
@@ -153,7 +143,7 @@ function toRow(r: Record<string, unknown>): DeliveryRow {
     id: String(r.id), messageId: String(r.message_id), subscriptionId: String(r.subscription_id), channel: String(r.channel),
     destinationKey: String(r.destination_key), address: String(r.address), thread: (r.thread as string | null) ?? null,
     domain: String(r.domain), entityId: (r.entity_id as string | null) ?? null,
-    status: r.status as DeliveryStatus, attempts: Number(r.attempts), claimedBy: (r.claimed_by as string | null) ?? null,
+    status: r.status as DeliveryStatus, attempts: Number(r.attempts),
     lastError: (r.last_error as string | null) ?? null, providerMessageId: (r.provider_message_id as string | null) ?? null,
     batchId: (r.batch_id as string | null) ?? null, createdAt: date(r.created_at)!, updatedAt: date(r.updated_at)!, sentAt: date(r.sent_at),
   };

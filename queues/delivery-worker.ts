@@ -1,6 +1,6 @@
 /**
- * Delivers one destination's waiting changes: wait for the destination's token bucket, claim
- * every waiting row (up to a batch), send them as one message (a digest when there are several),
+ * Delivers one destination's waiting changes: take the destination's lock and a token from its
+ * bucket, read every waiting row (up to a batch), send them as one message (a digest when several),
  * and turn the outcome into a decision:
  * - sent → rows `sent` with the provider's id;
  * - 429 → rows back to `queued`, the job waits the provider's Retry-After (not an attempt);
@@ -14,9 +14,12 @@ import type { DestinationChannel } from '../src/core/subscription-store.ts';
 import type { Logger } from '../src/log.ts';
 import { MAX_BATCH, type DeliveryLedger } from './delivery-ledger.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './fanout-worker.ts';
-import { bucketKey, pendingKey, type Pace } from './names.ts';
+import { bucketKey, lockKey, pendingKey, type Pace } from './names.ts';
 import type { DeliverySender } from './senders.ts';
-import { takeToken } from './token-bucket.ts';
+import { acquireDestination, LOCKED, releaseDestination } from './token-bucket.ts';
+
+/** How soon a job retries a destination another job is working on (ms). */
+export const LOCK_RETRY_MS = 25;
 
 /** How long a retrying destination keeps new changes waiting for its retry (longest backoff). */
 export const RETRY_HOLD_MS = 15 * 60_000;
@@ -35,33 +38,42 @@ export class DeliveryProcessor {
     private readonly senders: Record<DestinationChannel, DeliverySender>,
     private readonly paces: Record<DestinationChannel, Pace>,
     private readonly logger: Logger,
+    /** How long the destination lock lasts: a dead worker's lock frees itself after this. */
+    private readonly lockMs = 30_000,
   ) {}
 
   async process(job: Job<DeliveryJobData>, token: string | undefined): Promise<DeliveryOutcome> {
     const { channel, destinationKey } = job.data;
-    const wait = await takeToken(this.redis, bucketKey(this.prefix, destinationKey), this.paces[channel], pendingKey(this.prefix, destinationKey));
-    if (wait > 0) {
-      // Paced: changes that arrive meanwhile join this job (the pending flag is still set).
-      await job.moveToDelayed(Date.now() + wait, token);
+    const owner = job.id ?? `${destinationKey}-${Date.now()}`;
+    const keys = { bucket: bucketKey(this.prefix, destinationKey), pending: pendingKey(this.prefix, destinationKey), lock: lockKey(this.prefix, destinationKey) };
+    const wait = await acquireDestination(this.redis, keys, this.paces[channel], owner, this.lockMs);
+    if (wait !== 0) {
+      // Another job is sending to this destination, or its pace says wait: come back then.
+      // Changes that arrive meanwhile join this job (its pending flag is still set).
+      await job.moveToDelayed(Date.now() + (wait === LOCKED ? LOCK_RETRY_MS : wait), token);
       throw new DelayedError();
     }
-    const jobId = job.id ?? `${destinationKey}-${Date.now()}`;
-    const rows = await this.ledger.claim(destinationKey, jobId);
-    if (rows.length === 0) return { sent: 0 };
-    const ids = rows.map((r) => r.id);
-    const batchId = rows.length === 1 ? rows[0]!.id : `${rows[0]!.id}+${rows.length - 1}`;
-    const first = rows[0]!;
+    let rows: Awaited<ReturnType<DeliveryLedger['waiting']>> = [];
     try {
-      const r = await this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messagesJson: rows.map((x) => x.messageJson) });
-      await this.ledger.markSent(ids, r.providerMessageId, batchId);
-    } catch (err) {
-      await this.fail(job, token, ids, err);
+      rows = await this.ledger.waiting(destinationKey);
+      if (rows.length === 0) return { sent: 0 };
+      const ids = rows.map((r) => r.id);
+      const batchId = rows.length === 1 ? rows[0]!.id : `${rows[0]!.id}+${rows.length - 1}`;
+      const first = rows[0]!;
+      try {
+        const r = await this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messagesJson: rows.map((x) => x.messageJson) });
+        await this.ledger.markSent(ids, r.providerMessageId, batchId);
+      } catch (err) {
+        await this.fail(job, token, ids, err);
+      }
+      return { sent: rows.length, batchId };
+    } finally {
+      await releaseDestination(this.redis, keys.lock, owner);
+      if (rows.length === MAX_BATCH) {
+        // More may be waiting: keep going without waiting for the next change.
+        await this.scheduler.schedule([{ channel, destinationKey, messageId: rows[rows.length - 1]!.messageId }], { delayMs: 0, force: 'more' });
+      }
     }
-    if (rows.length === MAX_BATCH) {
-      // More may be waiting: keep going without waiting for the next change.
-      await this.scheduler.schedule([{ channel, destinationKey, messageId: rows[rows.length - 1]!.messageId }], { delayMs: 0, force: 'more' });
-    }
-    return { sent: rows.length, batchId };
   }
 
   private async fail(job: Job<DeliveryJobData>, token: string | undefined, ids: string[], err: unknown): Promise<never> {

@@ -6,7 +6,10 @@
  */
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { inArray } from 'drizzle-orm';
+import * as schema from '../drizzle/schema.ts';
 import type { Db } from '../src/db.ts';
+import type { SyncMessage } from '../src/sync/sync-message.ts';
 import type { SubscriptionStore, DestinationChannel } from '../src/core/subscription-store.ts';
 import { planFanout, scopesOf } from '../src/sync/fanout-plan.ts';
 import type { DeliveryLedger, NewDelivery } from './delivery-ledger.ts';
@@ -76,10 +79,12 @@ export class FanoutProcessor {
 
   /** Returns how many deliveries the batch produced. */
   async process(job: Job<FanoutJobData>): Promise<number> {
+    const o = schema.outbox;
+    const messages = (await this.db.select({ message: o.message }).from(o).where(inArray(o.id, job.data.messageIds))).map((r) => r.message as SyncMessage);
     const rows: NewDelivery[] = [];
     // One read of the subscriptions for the whole batch (read fresh: a new subscription counts at once).
-    const all = await this.subscriptions.forScopes([...new Set(job.data.messages.flatMap(scopesOf))]);
-    for (const m of job.data.messages) {
+    const all = await this.subscriptions.forScopes([...new Set(messages.flatMap(scopesOf))]);
+    for (const m of messages) {
       const scopes = new Set(['', ...scopesOf(m)]);
       const subs = planFanout(m, all.filter((s) => scopes.has(s.scope)));
       for (const s of subs) {
@@ -98,7 +103,7 @@ export class FanoutProcessor {
       }
     }
     // Ledger rows and the outbox's "fanned out" mark in one statement (one round trip).
-    await this.ledger.enqueue(rows, job.data.messages.map((m) => m.id));
+    await this.ledger.enqueue(rows, job.data.messageIds);
     await this.scheduler.schedule(rows.map((r) => ({ channel: r.channel as DestinationChannel, destinationKey: r.destinationKey, messageId: r.messageId })));
     return rows.length;
   }

@@ -16,6 +16,8 @@ export function destinationKey(channel: string, address: string, thread?: string
 
 /** Redis key: "a delivery job for this destination is already waiting". */
 export const pendingKey = (prefix: string, dest: string): string => `${prefix}:pending:${dest}`;
+/** Redis key: the job working on this destination right now. */
+export const lockKey = (prefix: string, dest: string): string => `${prefix}:lock:${dest}`;
 /** Redis key: the destination's token bucket. */
 export const bucketKey = (prefix: string, dest: string): string => `${prefix}:bucket:${dest}`;
 /** Redis pub/sub channel carrying every committed SyncMessage to every web process. */

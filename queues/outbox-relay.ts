@@ -9,15 +9,15 @@ import { sql } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
 import type { Db } from '../src/db.ts';
 import type { Logger } from '../src/log.ts';
-import type { SyncMessage } from '../src/sync/sync-message.ts';
 
 /** Rows one relay pass takes. */
 export const RELAY_BATCH = 1000;
 /** Messages per fan-out job. */
 export const FANOUT_CHUNK = 500;
 
+/** A fan-out job names outbox messages; the fan-out reads them from the database (stored once). */
 export interface FanoutJobData {
-  messages: SyncMessage[];
+  messageIds: string[];
 }
 
 export class OutboxRelay {
@@ -86,15 +86,14 @@ export class OutboxRelay {
     return this.db.transaction(async (tx) => {
       const o = schema.outbox;
       const r = await tx.execute(sql`
-        select ${o.seq} as seq, ${o.id} as id, ${o.message} as message from ${o}
+        select ${o.seq} as seq, ${o.id} as id from ${o}
         where ${o.dispatchedAt} is null order by ${o.seq} limit ${RELAY_BATCH} for update skip locked`);
-      const rows = ((r as unknown as { rows?: { seq: number; id: string; message: unknown }[] }).rows ?? (r as unknown as { seq: number; id: string; message: unknown }[]));
+      const rows = (r as unknown as { rows?: { seq: number; id: string }[] }).rows ?? (r as unknown as { seq: number; id: string }[]);
       if (rows.length === 0) return 0;
       const jobs = [];
       for (let i = 0; i < rows.length; i += FANOUT_CHUNK) {
         const chunk = rows.slice(i, i + FANOUT_CHUNK);
-        const messages = chunk.map((x) => (typeof x.message === 'string' ? JSON.parse(x.message) : x.message) as SyncMessage);
-        jobs.push({ name: 'fanout', data: { messages }, opts: { jobId: `fo-${chunk[0]!.id}-${chunk.length}` } });
+        jobs.push({ name: 'fanout', data: { messageIds: chunk.map((x) => x.id) }, opts: { jobId: `fo-${chunk[0]!.id}-${chunk.length}` } });
       }
       await this.fanout.addBulk(jobs);
       const seqs = rows.map((x) => Number(x.seq));

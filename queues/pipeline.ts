@@ -124,7 +124,7 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
   hub.on('change', onChange);
 
   const fanoutProcessor = new FanoutProcessor(database.db, subscriptions, queues.ledger, queues.scheduler);
-  const deliveryProcessor = new DeliveryProcessor(queues.redis, prefix, queues.ledger, queues.scheduler, senders, config.paces, logger);
+  const deliveryProcessor = new DeliveryProcessor(queues.redis, prefix, queues.ledger, queues.scheduler, senders, config.paces, logger, config.lockDurationMs ?? 30_000);
   const connections: Redis[] = [];
   const conn = (name: string) => {
     const c = workerConnection(config.redisUrl, name);

@@ -3,12 +3,11 @@
  * source of truth, Redis only carries work:
  * - outbox rows dispatched long ago but never fanned out (their fan-out job was lost) go back to
  *   the relay;
- * - deliveries stuck in `sending` (their worker died and the job is gone) become `failed`;
  * - destinations with waiting deliveries but no job waiting in Redis get a new job.
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { and, isNotNull, isNull, lt, sql } from 'drizzle-orm';
+import { and, isNotNull, isNull, lt } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
 import type { Db } from '../src/db.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
@@ -24,11 +23,9 @@ export interface SweeperOptions {
   fanoutTimeoutMs: number;
   /** Deliveries waiting this long without a job are rescheduled (ms). */
   deliveryTimeoutMs: number;
-  /** A `sending` row older than this was abandoned by a dead worker (ms). */
-  sendingTimeoutMs: number;
 }
 
-export const DEFAULT_SWEEPER: SweeperOptions = { everyMs: 10_000, fanoutTimeoutMs: 120_000, deliveryTimeoutMs: 30_000, sendingTimeoutMs: 300_000 };
+export const DEFAULT_SWEEPER: SweeperOptions = { everyMs: 10_000, fanoutTimeoutMs: 120_000, deliveryTimeoutMs: 30_000 };
 
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
@@ -57,7 +54,7 @@ export class Sweeper {
     await this.busy;
   }
 
-  async sweep(): Promise<{ refanned: number; abandoned: number; rescheduled: number }> {
+  async sweep(): Promise<{ refanned: number; rescheduled: number }> {
     const now = Date.now();
     const o = schema.outbox;
     const refanned = await this.db
@@ -65,12 +62,6 @@ export class Sweeper {
       .set({ dispatchedAt: null })
       .where(and(isNotNull(o.dispatchedAt), isNull(o.fannedOutAt), lt(o.dispatchedAt, new Date(now - this.opts.fanoutTimeoutMs))))
       .returning({ id: o.id });
-    const d = schema.deliveries;
-    const abandoned = await this.db
-      .update(d)
-      .set({ status: 'failed', claimedBy: null, lastError: 'worker stopped while sending', updatedAt: sql`${d.updatedAt}` })
-      .where(and(sql`${d.status} = 'sending'`, lt(d.updatedAt, new Date(now - this.opts.sendingTimeoutMs))))
-      .returning({ id: d.id });
     const stuck = await this.ledger.stuckDestinations(new Date(now - this.opts.deliveryTimeoutMs));
     let rescheduled = 0;
     if (stuck.length > 0) {
@@ -89,7 +80,7 @@ export class Sweeper {
         { force: `sweep${Math.floor(now / 1000)}`, delayMs: 0 },
       );
     }
-    if (refanned.length || abandoned.length || rescheduled) this.logger.info({ refanned: refanned.length, abandoned: abandoned.length, rescheduled }, 'sweeper recovered lost work');
-    return { refanned: refanned.length, abandoned: abandoned.length, rescheduled };
+    if (refanned.length || rescheduled) this.logger.info({ refanned: refanned.length, rescheduled }, 'sweeper recovered lost work');
+    return { refanned: refanned.length, rescheduled };
   }
 }

@@ -69,7 +69,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       retryBaseMs: config.retryBaseMs,
       webhookSecret: webhookSecret.token,
       lockDurationMs: config.jobLockMs,
-      sweeper: { everyMs: config.sweepMs, fanoutTimeoutMs: 12 * config.sweepMs, deliveryTimeoutMs: Math.max(3 * config.sweepMs, (config.digestWindowMs ?? 1000) + config.sweepMs), sendingTimeoutMs: 30 * config.sweepMs },
+      sweeper: { everyMs: config.sweepMs, fanoutTimeoutMs: 12 * config.sweepMs, deliveryTimeoutMs: Math.max(3 * config.sweepMs, (config.digestWindowMs ?? 1000) + config.sweepMs) },
       ...opts.pipeline,
     },
     database,

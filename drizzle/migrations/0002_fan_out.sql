@@ -10,7 +10,6 @@ CREATE TABLE "deliveries" (
 	"entity_id" text,
 	"status" text NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
-	"claimed_by" text,
 	"last_error" text,
 	"provider_message_id" text,
 	"batch_id" text,
@@ -20,7 +19,8 @@ CREATE TABLE "deliveries" (
 );
 --> statement-breakpoint
 ALTER TABLE "outbox" ADD COLUMN "fanned_out_at" timestamp with time zone;--> statement-breakpoint
-CREATE INDEX "deliveries_dest_status_idx" ON "deliveries" USING btree ("destination_key","status","created_at");--> statement-breakpoint
-CREATE INDEX "deliveries_status_updated_idx" ON "deliveries" USING btree ("status","updated_at");--> statement-breakpoint
+CREATE INDEX "deliveries_waiting_idx" ON "deliveries" USING btree ("destination_key","created_at") WHERE "deliveries"."status" in ('queued', 'failed');--> statement-breakpoint
+CREATE INDEX "deliveries_waiting_age_idx" ON "deliveries" USING btree ("updated_at") WHERE "deliveries"."status" in ('queued', 'failed');--> statement-breakpoint
+CREATE INDEX "deliveries_dead_idx" ON "deliveries" USING btree ("updated_at") WHERE "deliveries"."status" = 'dead';--> statement-breakpoint
 CREATE INDEX "deliveries_message_idx" ON "deliveries" USING btree ("message_id");--> statement-breakpoint
 CREATE INDEX "deliveries_entity_idx" ON "deliveries" USING btree ("entity_id");

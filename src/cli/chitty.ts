@@ -219,7 +219,7 @@ export function buildProgram(io: CliIO): Command {
     .command('deliveries')
     .description('The deliveries ledger: list (newest first), dead letters, replay, prune')
     .option('--dead', 'only dead letters', false)
-    .addOption(new Option('--status <status>', 'only this status').choices(['queued', 'sending', 'sent', 'failed', 'dead']))
+    .addOption(new Option('--status <status>', 'only this status').choices(['queued', 'sent', 'failed', 'dead']))
     .option('--entity <id>', 'only deliveries of this entity')
     .option('--retry <id>', 'send this dead (or failed) delivery again')
     .option('--retry-all-dead', 'send every dead letter again', false)

@@ -175,14 +175,14 @@ async function main() {
   const config = loadConfig({
     NODE_ENV: 'test', DATA_DIR: 'memory://', PORT: '0', CHITTY_API_TOKEN: 'bench-token', CHITTY_WEBHOOK_SECRET: SECRET,
     DATABASE_URL, DATABASE_SCHEMA: schemaName, REDIS_URL, CHITTY_QUEUE_PREFIX: prefix,
-    CHITTY_DIGEST_WINDOW_MS: '20', CHITTY_RATE_LIMITS: 'webhook=100000/1000',
+    CHITTY_DIGEST_WINDOW_MS: '10', CHITTY_RATE_LIMITS: 'webhook=100000/1000',
   });
   const gw = await startGateway(config, { logger: createLogger('warn'), mode: 'all', listen: false, pipeline: { relayPollMs: 20 } });
   const receivers = new Receivers();
   const urls = await receivers.start(5);
   const result: Record<string, unknown> = {
     machine: { cpus: os.cpus().length, node: process.version, database: 'postgres', redis: REDIS_URL },
-    settings: { digestWindowMs: 20, webhookPacePerDestination: '100000/s (benchmark; default 50/s)', receiver: '5 loopback node:http servers in a separate process' },
+    settings: { digestWindowMs: 10, webhookPacePerDestination: '100000/s (benchmark; default 50/s)', receiver: '5 loopback node:http servers in a separate process' },
   };
   try {
     result.throughput = [await throughput(gw, receivers, urls, 1, 20_000), await throughput(gw, receivers, urls, 5, 4_000), await throughput(gw, receivers, urls, 50, 400)];

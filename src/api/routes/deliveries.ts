@@ -6,7 +6,7 @@ import type { DestinationChannel } from '../../core/subscription-store.ts';
 import { NotFoundError } from '../../hub/errors.ts';
 import { route, type RouteDef } from '../route-table.ts';
 
-const STATUSES = ['queued', 'sending', 'sent', 'failed', 'dead'] as const;
+const STATUSES = ['queued', 'sent', 'failed', 'dead'] as const;
 
 /** A ledger row without the message body (ask /sync/… for that). */
 export function deliveryView(r: DeliveryRow) {
