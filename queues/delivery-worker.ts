@@ -40,6 +40,8 @@ export class DeliveryProcessor {
     private readonly logger: Logger,
     /** How long the destination lock lasts: a dead worker's lock frees itself after this. */
     private readonly lockMs = 30_000,
+    /** Pause a whole channel's queue (a platform-wide 429); returns the error BullMQ expects. */
+    private readonly pausePlatform?: (channel: DestinationChannel, ms: number) => Promise<Error>,
   ) {}
 
   async process(job: Job<DeliveryJobData>, token: string | undefined): Promise<DeliveryOutcome> {
@@ -79,6 +81,13 @@ export class DeliveryProcessor {
   private async fail(job: Job<DeliveryJobData>, token: string | undefined, ids: string[], err: unknown): Promise<never> {
     const e = err instanceof ChannelError ? err : undefined;
     const message = (err as Error)?.message ?? String(err);
+    if (err instanceof RateLimitedError && err.scope === 'platform' && this.pausePlatform) {
+      // The platform limits the whole app, not one conversation: the channel's queue waits.
+      await this.ledger.markFailed(ids, message, 'queued');
+      await this.holdDestination(job, err.retryAfterMs);
+      this.logger.warn({ channel: job.data.channel, retryAfterMs: err.retryAfterMs }, 'platform rate limit; pausing the channel queue for Retry-After');
+      throw await this.pausePlatform(job.data.channel, err.retryAfterMs);
+    }
     if (err instanceof RateLimitedError) {
       await this.ledger.markFailed(ids, message, 'queued');
       await this.holdDestination(job, err.retryAfterMs);

@@ -124,7 +124,12 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
   hub.on('change', onChange);
 
   const fanoutProcessor = new FanoutProcessor(database.db, subscriptions, queues.ledger, queues.scheduler);
-  const deliveryProcessor = new DeliveryProcessor(queues.redis, prefix, queues.ledger, queues.scheduler, senders, config.paces, logger, config.lockDurationMs ?? 30_000);
+  const deliveryWorkers = new Map<DestinationChannel, Worker>();
+  const pausePlatform = async (channel: DestinationChannel, ms: number): Promise<Error> => {
+    await deliveryWorkers.get(channel)?.rateLimit(ms);
+    return Worker.RateLimitError();
+  };
+  const deliveryProcessor = new DeliveryProcessor(queues.redis, prefix, queues.ledger, queues.scheduler, senders, config.paces, logger, config.lockDurationMs ?? 30_000, pausePlatform);
   const connections: Redis[] = [];
   const conn = (name: string) => {
     const c = workerConnection(config.redisUrl, name);
@@ -136,9 +141,11 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
   const lock = { lockDuration: config.lockDurationMs ?? 30_000, stalledInterval: config.lockDurationMs ?? 30_000, maxStalledCount: 10 };
   const workers: Worker[] = [
     new Worker<FanoutJobData>(FANOUT_QUEUE, (job) => fanoutProcessor.process(job), { connection: conn('chitty-fanout'), prefix, concurrency: config.fanoutConcurrency ?? 4, ...lock }),
-    ...DESTINATION_CHANNELS.map(
-      (ch) => new Worker<DeliveryJobData>(deliveryQueueName(ch), (job, token) => deliveryProcessor.process(job, token), { connection: conn(`chitty-deliver-${ch}`), prefix, concurrency: config.deliveryConcurrency ?? 32, ...lock }),
-    ),
+    ...DESTINATION_CHANNELS.map((ch) => {
+      const w = new Worker<DeliveryJobData>(deliveryQueueName(ch), (job, token) => deliveryProcessor.process(job, token), { connection: conn(`chitty-deliver-${ch}`), prefix, concurrency: config.deliveryConcurrency ?? 32, ...lock });
+      deliveryWorkers.set(ch, w);
+      return w;
+    }),
   ];
   for (const w of workers) {
     w.on('error', (err) => logger.debug({ err: err.message, queue: w.name }, 'worker connection error'));

@@ -4,10 +4,21 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/chitty.ts';
+import { RateLimitedError } from '../../src/core/channel-errors.ts';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../support/gateway.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 const SECRET = 'test-webhook-secret';
+
+/** An email "adapter" that is told off platform-wide once (like Discord's global rate limit). */
+const emailSends: { at: number; count: number }[] = [];
+const platformLimitedEmail = {
+  async send(batch: { messagesJson: string[] }) {
+    emailSends.push({ at: Date.now(), count: batch.messagesJson.length });
+    if (emailSends.length === 1) throw new RateLimitedError('email provider: slow down', 'email', 1500, { scope: 'platform' });
+    return { providerMessageId: `mail-${emailSends.length}` };
+  },
+};
 const receivers: WebhookReceiver[] = [];
 async function receiver(script?: Parameters<typeof startWebhookReceiver>[0]['script']) {
   const r = await startWebhookReceiver({ secret: SECRET, ...(script ? { script } : {}) });
@@ -19,7 +30,7 @@ describe('reliable fan-out', () => {
   let gw: TestGateway;
   beforeAll(async () => {
     gw = await startTestGateway('postgres', { CHITTY_DIGEST_WINDOW_MS: '100', CHITTY_RETRY_BASE_MS: '200', CHITTY_DELIVERY_ATTEMPTS: '4', CHITTY_RATE_LIMITS: 'webhook=100/1000' }, {
-      pipeline: { relayPollMs: 50, sweeper: { everyMs: 500, deliveryTimeoutMs: 5000, fanoutTimeoutMs: 5000 } },
+      pipeline: { relayPollMs: 50, sweeper: { everyMs: 500, deliveryTimeoutMs: 5000, fanoutTimeoutMs: 5000 }, senders: { email: platformLimitedEmail } },
     });
   });
   afterEach(async () => {
@@ -138,5 +149,16 @@ describe('reliable fan-out', () => {
     const rows = (await gw.call('GET', `/api/v1/deliveries?messageId=${m.id}`)).json.items;
     expect(rows.map((d: any) => d.subscriptionId)).not.toContain(phone.id); // not sent back to the phone
     expect(rows).toHaveLength(1);
+  });
+
+  it('pauses a whole channel on a platform-wide 429 and then delivers', async () => {
+    const P = await project('Mail');
+    const r = await gw.call('POST', '/api/v1/subscriptions', { channel: 'email', address: 'team@example.com', projectId: P, domains: ['todos'] });
+    expect(r.status).toBe(201);
+    const t = (await gw.call('POST', '/api/v1/todos', { content: 'Mail me', projectId: P })).json;
+    const rows = await ledgerFor(t.chittyId, (x) => x[0]?.status === 'sent');
+    expect(rows[0]).toMatchObject({ status: 'sent', providerMessageId: 'mail-2', channel: 'email' });
+    expect(emailSends).toHaveLength(2);
+    expect(emailSends[1]!.at - emailSends[0]!.at).toBeGreaterThanOrEqual(1400);
   });
 });
