@@ -51,6 +51,9 @@ export async function startTestGateway(kind: DbKind = 'pglite', env: Record<stri
     async close() {
       await close();
       await dropRedisPrefix(prefix);
+      // BullMQ may still write a queue's meta key as its connection settles: sweep once more.
+      await new Promise((r) => setTimeout(r, 200));
+      await dropRedisPrefix(prefix);
       if (schema) {
         const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
         await client.connect();
