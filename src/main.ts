@@ -24,6 +24,11 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  if (mode !== 'all' && !config.databaseUrl && config.dataDir !== 'memory://') {
+    // Embedded PGlite belongs to one process; web and worker processes meet in Postgres.
+    process.stderr.write(`The ${mode} process needs DATABASE_URL: separate web and worker processes share state through Postgres, and the embedded database serves one process only. Set DATABASE_URL, or run everything in one process with npm start.\n`);
+    process.exit(2);
+  }
   const logger = createLogger(config.logLevel);
   const gateway = await startGateway(config, { logger, mode });
   const { token } = gateway;
