@@ -91,9 +91,11 @@ export class OutboxRelay {
       const rows = (r as unknown as { rows?: { seq: number; id: string }[] }).rows ?? (r as unknown as { seq: number; id: string }[]);
       if (rows.length === 0) return 0;
       const jobs = [];
+      // A re-relayed row (its fan-out job was lost or failed for good) gets a new job id.
+      const pass = Date.now().toString(36);
       for (let i = 0; i < rows.length; i += FANOUT_CHUNK) {
         const chunk = rows.slice(i, i + FANOUT_CHUNK);
-        jobs.push({ name: 'fanout', data: { messageIds: chunk.map((x) => x.id) }, opts: { jobId: `fo-${chunk[0]!.id}-${chunk.length}` } });
+        jobs.push({ name: 'fanout', data: { messageIds: chunk.map((x) => x.id) }, opts: { jobId: `fo-${chunk[0]!.id}-${chunk.length}-${pass}` } });
       }
       await this.fanout.addBulk(jobs);
       const seqs = rows.map((x) => Number(x.seq));
