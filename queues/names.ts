@@ -44,6 +44,21 @@ export const DEFAULT_PACE: Record<DestinationChannel, Pace> = {
   webhook: { max: 50, perMs: 1000 },
 };
 
+/**
+ * Requests per second a whole platform takes from this gateway (BullMQ's worker limiter on the
+ * channel's queue; a platform-wide 429 also pauses it): Discord's global 50 requests/s
+ * (https://discord.com/developers/docs/topics/rate-limits#global-rate-limit), Slack's
+ * chat.postMessage bursts, Twilio's default account throughput, conservative WhatsApp Web.
+ */
+export const PLATFORM_LIMIT: Record<DestinationChannel, Pace> = {
+  slack: { max: 50, perMs: 1000 },
+  discord: { max: 50, perMs: 1000 },
+  sms: { max: 100, perMs: 1000 },
+  whatsapp: { max: 10, perMs: 1000 },
+  email: { max: 50, perMs: 1000 },
+  webhook: { max: 2000, perMs: 1000 },
+};
+
 /** Parse `slack=1/1000,webhook=100/1000` (max per milliseconds) over the defaults. */
 export function parsePaces(raw: string | undefined): Record<DestinationChannel, Pace> {
   const out = { ...DEFAULT_PACE };

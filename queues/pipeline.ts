@@ -12,7 +12,7 @@ import { DESTINATION_CHANNELS, type DestinationChannel, type SubscriptionStore }
 import { DeliveryLedger } from './delivery-ledger.ts';
 import { DeliveryProcessor } from './delivery-worker.ts';
 import { DeliveryScheduler, FanoutProcessor, type DeliveryJobData } from './fanout-worker.ts';
-import { deliveryQueueName, FANOUT_QUEUE, type Pace } from './names.ts';
+import { deliveryQueueName, FANOUT_QUEUE, PLATFORM_LIMIT, type Pace } from './names.ts';
 import { OutboxRelay, type FanoutJobData } from './outbox-relay.ts';
 import { UnconfiguredSender, WebhookDeliverySender, type DeliverySender } from './senders.ts';
 import { DEFAULT_SWEEPER, Sweeper, type SweeperOptions } from './sweeper.ts';
@@ -142,7 +142,8 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
   const workers: Worker[] = [
     new Worker<FanoutJobData>(FANOUT_QUEUE, (job) => fanoutProcessor.process(job), { connection: conn('chitty-fanout'), prefix, concurrency: config.fanoutConcurrency ?? 4, ...lock }),
     ...DESTINATION_CHANNELS.map((ch) => {
-      const w = new Worker<DeliveryJobData>(deliveryQueueName(ch), (job, token) => deliveryProcessor.process(job, token), { connection: conn(`chitty-deliver-${ch}`), prefix, concurrency: config.deliveryConcurrency ?? 32, ...lock });
+      const limiter = { max: PLATFORM_LIMIT[ch].max, duration: PLATFORM_LIMIT[ch].perMs };
+      const w = new Worker<DeliveryJobData>(deliveryQueueName(ch), (job, token) => deliveryProcessor.process(job, token), { connection: conn(`chitty-deliver-${ch}`), prefix, concurrency: config.deliveryConcurrency ?? 32, limiter, ...lock });
       deliveryWorkers.set(ch, w);
       return w;
     }),
