@@ -1,8 +1,8 @@
 /**
  * The outbox relay: moves committed outbox rows to the BullMQ fan-out queue in batches and marks
- * them dispatched in the same database transaction. If Redis is down the add fails, the
- * transaction rolls back, the rows wait, and the relay tries again with backoff until Redis is
- * back. Rows are locked with SKIP LOCKED, so several relays (processes) never take the same rows.
+ * them dispatched. If Redis is down the add fails, the rows are put back, and the relay tries
+ * again with backoff until Redis is back. Rows are taken with SKIP LOCKED, so several relays
+ * (processes) never take the same rows.
  */
 import type { Queue } from 'bullmq';
 import { sql } from 'drizzle-orm';
@@ -81,27 +81,35 @@ export class OutboxRelay {
     if (!this.stopped) this.schedule(this.failures > 0 ? Math.min(5000, 250 * 2 ** Math.min(this.failures, 5)) : this.again ? 0 : this.pollMs);
   }
 
-  /** One batch: lock pending rows, add their fan-out jobs, mark them dispatched, commit. */
+  /**
+   * One batch: mark pending rows dispatched (SKIP LOCKED: relays in other processes take other
+   * rows), add their fan-out jobs, and if Redis refuses, put the rows back. No row lock is held
+   * while Redis is called, so fan-out workers never wait on the relay. Should this process die
+   * between the two steps, the sweeper re-relays rows dispatched but never fanned out.
+   */
   async relayOnce(): Promise<number> {
-    return this.db.transaction(async (tx) => {
-      const o = schema.outbox;
-      const r = await tx.execute(sql`
-        select ${o.seq} as seq, ${o.id} as id from ${o}
-        where ${o.dispatchedAt} is null order by ${o.seq} limit ${RELAY_BATCH} for update skip locked`);
-      const rows = (r as unknown as { rows?: { seq: number; id: string }[] }).rows ?? (r as unknown as { seq: number; id: string }[]);
-      if (rows.length === 0) return 0;
-      const jobs = [];
-      // A re-relayed row (its fan-out job was lost or failed for good) gets a new job id.
-      const pass = Date.now().toString(36);
-      for (let i = 0; i < rows.length; i += FANOUT_CHUNK) {
-        const chunk = rows.slice(i, i + FANOUT_CHUNK);
-        jobs.push({ name: 'fanout', data: { messageIds: chunk.map((x) => x.id) }, opts: { jobId: `fo-${chunk[0]!.id}-${chunk.length}-${pass}` } });
-      }
+    const o = schema.outbox;
+    const r = await this.db.execute(sql`
+      update ${o} set dispatched_at = now()
+      where ${o.seq} in (select ${o.seq} from ${o} where ${o.dispatchedAt} is null order by ${o.seq} limit ${RELAY_BATCH} for update skip locked)
+      returning ${o.seq} as seq, ${o.id} as id`);
+    const rows = ((r as unknown as { rows?: { seq: number; id: string }[] }).rows ?? (r as unknown as { seq: number; id: string }[])).sort((a, b) => Number(a.seq) - Number(b.seq));
+    if (rows.length === 0) return 0;
+    const jobs = [];
+    // A re-relayed row (its fan-out job was lost or failed for good) gets a new job id.
+    const pass = Date.now().toString(36);
+    for (let i = 0; i < rows.length; i += FANOUT_CHUNK) {
+      const chunk = rows.slice(i, i + FANOUT_CHUNK);
+      jobs.push({ name: 'fanout', data: { messageIds: chunk.map((x) => x.id) }, opts: { jobId: `fo-${chunk[0]!.id}-${chunk.length}-${pass}` } });
+    }
+    try {
       await this.fanout.addBulk(jobs);
+    } catch (err) {
       const seqs = rows.map((x) => Number(x.seq));
-      await tx.execute(sql`update ${o} set dispatched_at = now() where ${o.seq} in (${sql.join(seqs.map((s) => sql`${s}`), sql`, `)})`);
-      this.relayed += rows.length;
-      return rows.length;
-    });
+      await this.db.execute(sql`update ${o} set dispatched_at = null where ${o.seq} in (${sql.join(seqs.map((x) => sql`${x}`), sql`, `)})`);
+      throw err;
+    }
+    this.relayed += rows.length;
+    return rows.length;
   }
 }
