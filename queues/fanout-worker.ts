@@ -87,13 +87,18 @@ export class FanoutProcessor {
     for (const m of messages) {
       const scopes = new Set(['', ...scopesOf(m)]);
       const subs = planFanout(m, all.filter((s) => scopes.has(s.scope)));
+      // A destination subscribed twice (say the whole hub and a project) gets a change once.
+      const destinations = new Set<string>();
       for (const s of subs) {
+        const destination = destinationKey(s.channel, s.address, s.thread);
+        if (destinations.has(destination)) continue;
+        destinations.add(destination);
         rows.push({
           id: `${m.id}__${s.id}`,
           messageId: m.id,
           subscriptionId: s.id,
           channel: s.channel,
-          destinationKey: destinationKey(s.channel, s.address, s.thread),
+          destinationKey: destination,
           address: s.address,
           thread: s.thread,
           domain: m.payload.domain,

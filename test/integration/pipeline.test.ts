@@ -135,6 +135,19 @@ describe('reliable fan-out', () => {
     expect(digest?.body.count).toBeGreaterThan(1);
   });
 
+  it('sends a change once to a destination subscribed to both the hub and its project', async () => {
+    const P = await project('Twice');
+    const r = await receiver();
+    await subscribe(r.url, P);
+    const hubWide = (await gw.call('POST', '/api/v1/subscriptions', { channel: 'webhook', address: r.url, domains: ['todos'] })).json;
+    const t = (await gw.call('POST', '/api/v1/todos', { content: 'Only once please', projectId: P })).json;
+    await r.waitFor(() => r.messageIds().length >= 1, 10_000);
+    await new Promise((res) => setTimeout(res, 400));
+    expect(r.messageIds().filter((id) => r.received.some((x) => x.messages.some((m: any) => m.id === id && m.payload.entity.chittyId === t.chittyId)))).toHaveLength(1);
+    expect(await ledgerFor(t.chittyId, (rows) => rows.length >= 1)).toHaveLength(1);
+    await gw.call('DELETE', `/api/v1/subscriptions/${hubWide.id}`);
+  });
+
   it('does not echo a change back to the conversation it came from', async () => {
     const P = await project('Echo');
     const r = await receiver();
