@@ -119,9 +119,17 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
     DESTINATION_CHANNELS.map((ch) => [ch, config.senders?.[ch] ?? (ch === 'webhook' ? new WebhookDeliverySender(config.webhookSecret) : new UnconfiguredSender(ch))]),
   ) as Record<DestinationChannel, DeliverySender>;
 
-  const relay = new OutboxRelay(database.db, queues.fanout, logger, config.relayPollMs ?? 200);
+  const relay = new OutboxRelay(database.db, queues.fanout, logger, config.relayPollMs ?? 1000);
   const onChange = () => relay.kick();
   hub.on('change', onChange);
+  // Commits in other processes (web) wake the relay through Postgres NOTIFY; polling is the fallback.
+  let unlisten: (() => Promise<void>) | undefined;
+  if (database.listen && database.outboxChannel) {
+    void database.listen(database.outboxChannel, onChange).then(
+      (stop) => (unlisten = stop),
+      (err: unknown) => logger.warn({ err: (err as Error).message }, 'cannot LISTEN for outbox commits; the relay polls instead'),
+    );
+  }
 
   const fanoutProcessor = new FanoutProcessor(database.db, subscriptions, queues.ledger, queues.scheduler);
   const deliveryWorkers = new Map<DestinationChannel, Worker>();
@@ -163,6 +171,7 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
     workers,
     async close() {
       hub.off('change', onChange);
+      await unlisten?.();
       await relay.stop();
       await sweeper.stop();
       // Finish in-flight jobs (Worker.close waits for them), then drop connections.

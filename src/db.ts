@@ -18,6 +18,12 @@ export interface Database {
   kind: 'pglite' | 'postgres';
   close(): Promise<void>;
   ping(): Promise<void>;
+  /**
+   * Postgres only: the channel name committed outbox rows are announced on (per schema), and a
+   * way to hear it from other processes. Embedded PGlite serves one process: nothing to hear.
+   */
+  outboxChannel?: string;
+  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
 }
 
 const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../drizzle/migrations');
@@ -76,5 +82,29 @@ async function openPostgres(url: string, pgSchema: string | undefined): Promise<
     kind: 'postgres',
     close: () => pool.end(),
     ping: async () => void (await db.execute(sql`select 1`)),
+    outboxChannel: `chitty_outbox_${pgSchema ?? 'public'}`,
+    async listen(channel, onNotify) {
+      // A dedicated connection that stays in LISTEN; reconnects after a drop.
+      let client: InstanceType<typeof pg.Client> | undefined;
+      let stopped = false;
+      const connect = async (): Promise<void> => {
+        if (stopped) return;
+        const c = new pg.Client({ connectionString: url, ...searchPath });
+        c.on('notification', () => onNotify());
+        c.on('error', () => undefined);
+        c.on('end', () => {
+          if (!stopped) setTimeout(() => void connect().catch(() => undefined), 1000);
+        });
+        await c.connect();
+        await c.query(`listen "${channel}"`);
+        client = c;
+        onNotify(); // anything committed while we were not listening
+      };
+      await connect();
+      return async () => {
+        stopped = true;
+        await client?.end().catch(() => undefined);
+      };
+    },
   };
 }

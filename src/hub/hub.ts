@@ -440,10 +440,14 @@ export class Hub extends EventEmitter<HubEvents> {
   /** Run `fn` in a transaction, then announce its SyncMessages once it has committed. */
   private async transact<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const pending: SyncMessage[] = [];
+    const channel = this.database.outboxChannel;
     const result = await this.db.transaction(async (tx) => {
       this.pendingMessages.set(tx, pending);
       try {
-        return await fn(tx);
+        const out = await fn(tx);
+        // Wakes outbox relays in other processes when (and only if) this commits.
+        if (channel && pending.length > 0) await tx.execute(sql`select pg_notify(${channel}, '')`);
+        return out;
       } finally {
         this.pendingMessages.delete(tx);
       }

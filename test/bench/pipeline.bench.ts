@@ -19,7 +19,7 @@ import { createLogger } from '../../src/log.ts';
 import * as schema from '../../drizzle/schema.ts';
 import type { SyncMessage } from '../../src/sync/sync-message.ts';
 import { messageId } from '../../src/hub/ids.ts';
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -68,12 +68,14 @@ class Receivers {
   }
 }
 
-/** Commit changes to the outbox in transactions of 1,000, as the hub does, and wake the relay. */
+/** Commit changes to the outbox as the hub does: one transaction per 1,000, announced by NOTIFY. */
 async function commit(gw: Gateway, messages: SyncMessage[]): Promise<void> {
   for (let i = 0; i < messages.length; i += 1000) {
-    await gw.database.db.insert(schema.outbox).values(messages.slice(i, i + 1000).map((m) => ({ id: m.id, domain: 'todos', entityId: m.payload.entity.chittyId, message: m })));
+    await gw.database.db.transaction(async (tx) => {
+      await tx.insert(schema.outbox).values(messages.slice(i, i + 1000).map((m) => ({ id: m.id, domain: 'todos', entityId: m.payload.entity.chittyId, message: m })));
+      await tx.execute(sql`select pg_notify(${gw.database.outboxChannel!}, '')`);
+    });
   }
-  gw.workers?.relay.kick();
 }
 
 async function subscribe(gw: Gateway, projectId: string, urls: string[], destinations: number): Promise<void> {
@@ -87,18 +89,18 @@ async function throughput(gw: Gateway, receivers: Receivers, urls: string[], des
   await subscribe(gw, projectId, urls, destinations);
   await receivers.reset();
   const want = changes * destinations;
-  // Commit everything first with the relay paused: the clock measures the pipeline, from the outbox on.
-  await gw.workers!.relay.stop();
-  await commit(gw, Array.from({ length: changes }, (_, i) => change(projectId, i)));
+  // The clock runs from the first commit to the last arrival; the worker process works while
+  // this (web-side) process is still committing, as in production.
   const t0 = performance.now();
-  gw.workers!.relay.start();
+  await commit(gw, Array.from({ length: changes }, (_, i) => change(projectId, i)));
+  const committedSeconds = (performance.now() - t0) / 1000;
   let stats = await receivers.stats();
   while (stats.deliveries < want && performance.now() - t0 < 180_000) {
     await sleep(10);
     stats = await receivers.stats();
   }
   const seconds = (performance.now() - t0) / 1000;
-  return { destinationsPerChange: destinations, changes, deliveries: stats.deliveries, complete: stats.deliveries >= want, seconds: round(seconds), deliveriesPerSecond: Math.round(stats.deliveries / seconds), httpRequests: stats.requests, deliveriesPerRequest: round(stats.deliveries / Math.max(1, stats.requests)) };
+  return { destinationsPerChange: destinations, changes, deliveries: stats.deliveries, complete: stats.deliveries >= want, seconds: round(seconds), commitSeconds: round(committedSeconds), deliveriesPerSecond: Math.round(stats.deliveries / seconds), httpRequests: stats.requests, deliveriesPerRequest: round(stats.deliveries / Math.max(1, stats.requests)) };
 }
 
 async function latency(gw: Gateway, receivers: Receivers, urls: string[], ratePerSecond: number, destinations: number, seconds: number) {
@@ -169,6 +171,24 @@ async function rawBullmq(jobs: number) {
 
 const round = (x: number) => Math.round(x * 10) / 10;
 
+/** The gateway's `worker` process; resolves once it says it is ready. */
+async function startWorker(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', DATA_DIR: 'memory://', CHITTY_API_TOKEN: 'bench-token', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('worker ready')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+  });
+  child.stdout!.resume();
+  return child;
+}
+
 async function main() {
   const schemaName = `bench_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
   const prefix = `{bench-${randomUUID().slice(0, 8)}}`;
@@ -177,12 +197,18 @@ async function main() {
     DATABASE_URL, DATABASE_SCHEMA: schemaName, REDIS_URL, CHITTY_QUEUE_PREFIX: prefix,
     CHITTY_DIGEST_WINDOW_MS: '10', CHITTY_RATE_LIMITS: 'webhook=100000/1000',
   });
-  const gw = await startGateway(config, { logger: createLogger('warn'), mode: 'all', listen: false, pipeline: { relayPollMs: 20 } });
+  // This process plays the web side (commits, subscriptions); the pipeline runs in a `worker`
+  // process, as the Procfile runs it.
+  const gw = await startGateway(config, { logger: createLogger('warn'), mode: 'web', listen: false });
+  const worker = await startWorker({
+    DATABASE_URL, DATABASE_SCHEMA: schemaName, REDIS_URL, CHITTY_QUEUE_PREFIX: prefix, CHITTY_WEBHOOK_SECRET: SECRET,
+    CHITTY_DIGEST_WINDOW_MS: '10', CHITTY_RATE_LIMITS: 'webhook=100000/1000',
+  });
   const receivers = new Receivers();
   const urls = await receivers.start(5);
   const result: Record<string, unknown> = {
     machine: { cpus: os.cpus().length, node: process.version, database: 'postgres', redis: REDIS_URL },
-    settings: { digestWindowMs: 10, webhookPacePerDestination: '100000/s (benchmark; default 50/s)', receiver: '5 loopback node:http servers in a separate process' },
+    settings: { layout: 'web side (committer) and worker in separate processes, as the Procfile runs them', digestWindowMs: 10, webhookPacePerDestination: '100000/s (benchmark; default 50/s)', receiver: '5 loopback node:http servers in a third process' },
   };
   try {
     result.throughput = [await throughput(gw, receivers, urls, 1, 20_000), await throughput(gw, receivers, urls, 5, 4_000), await throughput(gw, receivers, urls, 50, 400)];
@@ -197,6 +223,8 @@ async function main() {
     };
   } finally {
     receivers.stop();
+    worker.kill('SIGTERM');
+    await new Promise((r) => worker.once('exit', r));
     await gw.close();
     const client = new pg.Client({ connectionString: DATABASE_URL });
     await client.connect();
