@@ -20,6 +20,7 @@ import * as schema from '../../drizzle/schema.ts';
 import type { SyncMessage } from '../../src/sync/sync-message.ts';
 import { messageId } from '../../src/hub/ids.ts';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { dropRedisPrefix } from '../support/gateway.ts';
 import { fileURLToPath } from 'node:url';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -230,14 +231,7 @@ async function main() {
     await client.connect();
     await client.query(`drop schema if exists "${schemaName}" cascade`);
     await client.end();
-    const r = new Redis(REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-    r.disconnect();
+    await dropRedisPrefix(prefix, REDIS_URL);
   }
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   process.exit(0);

@@ -19,8 +19,8 @@ export interface TestGateway extends Gateway {
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Delete every Redis key under a prefix (a test's queues, flags and buckets). */
-export async function dropRedisPrefix(prefix: string): Promise<void> {
-  const r = new Redis(TEST_REDIS_URL);
+export async function dropRedisPrefix(prefix: string, url = TEST_REDIS_URL): Promise<void> {
+  const r = new Redis(url);
   let cursor = '0';
   do {
     const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
