@@ -6,7 +6,7 @@
  */
 import { and, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
-import type { Db } from '../src/db.ts';
+import { rowsOf, type Db } from '../src/db.ts';
 
 export type DeliveryStatus = 'queued' | 'sent' | 'failed' | 'dead';
 export type DeliveryRow = typeof schema.deliveries.$inferSelect;
@@ -16,10 +16,6 @@ export type NewDelivery = typeof schema.deliveries.$inferInsert;
 
 /** Most rows one request carries (a digest of up to this many changes). */
 export const MAX_BATCH = 500;
-
-function rowsOf<T>(r: unknown): T[] {
-  return ((r as { rows?: T[] }).rows ?? (r as T[])) as T[];
-}
 
 export class DeliveryLedger {
   constructor(private readonly db: Db) {}

@@ -7,7 +7,7 @@
 import type { Queue } from 'bullmq';
 import { sql } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
-import type { Db } from '../src/db.ts';
+import { rowsOf, type Db } from '../src/db.ts';
 import type { Logger } from '../src/log.ts';
 
 /** Rows one relay pass takes. */
@@ -93,7 +93,7 @@ export class OutboxRelay {
       update ${o} set dispatched_at = now()
       where ${o.seq} in (select ${o.seq} from ${o} where ${o.dispatchedAt} is null order by ${o.seq} limit ${RELAY_BATCH} for update skip locked)
       returning ${o.seq} as seq, ${o.id} as id`);
-    const rows = ((r as unknown as { rows?: { seq: number; id: string }[] }).rows ?? (r as unknown as { seq: number; id: string }[])).sort((a, b) => Number(a.seq) - Number(b.seq));
+    const rows = rowsOf<{ seq: number; id: string }>(r).sort((a, b) => Number(a.seq) - Number(b.seq));
     if (rows.length === 0) return 0;
     const jobs = [];
     // A re-relayed row (its fan-out job was lost or failed for good) gets a new job id.

@@ -26,6 +26,11 @@ export interface Database {
   listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
 }
 
+/** The rows of a raw `db.execute(sql…)` result (node-postgres and PGlite both return `{ rows }`). */
+export function rowsOf<T>(result: unknown): T[] {
+  return ((result as { rows?: T[] }).rows ?? (result as T[])) as T[];
+}
+
 const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../drizzle/migrations');
 
 export interface DatabaseOptions {

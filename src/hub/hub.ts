@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { and, asc, desc, eq, gt, lte, sql, type SQL } from 'drizzle-orm';
-import type { Database, Db, Tx } from '../db.ts';
+import { rowsOf, type Database, type Db, type Tx } from '../db.ts';
 import * as schema from '../../drizzle/schema.ts';
 import { applyChange, conflictsOf, emptyCrdt, materialize, type Change, type EntityCrdt } from './crdt.ts';
 import { checksum } from './canonical-json.ts';
@@ -201,7 +201,7 @@ export class Hub extends EventEmitter<HubEvents> {
       (select count(*) from ${schema.events})::int as events,
       (select count(*) from ${schema.outbox} where ${schema.outbox.dispatchedAt} is null)::int as pending,
       (select count(*) from ${schema.conflicts} where ${schema.conflicts.status} = 'open')::int as conflicts`);
-    const row = ((r as unknown as { rows?: Record<string, number>[] }).rows ?? (r as unknown as Record<string, number>[]))[0] ?? {};
+    const row = rowsOf<Record<string, number>>(r)[0] ?? {};
     return { nodeId: this.nodeId, events: Number(row.events ?? 0), outboxPending: Number(row.pending ?? 0), openConflicts: Number(row.conflicts ?? 0) };
   }
 

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../../src/config.ts';
 import { startGateway, type Gateway } from '../../src/app.ts';
+import { rowsOf } from '../../src/db.ts';
 import { createLogger } from '../../src/log.ts';
 import * as schema from '../../drizzle/schema.ts';
 import type { SyncMessage } from '../../src/sync/sync-message.ts';
@@ -139,7 +140,7 @@ async function latency(gw: Gateway, receivers: Receivers, urls: string[], ratePe
       count(distinct d.batch_id)::int as "httpRequests"
     from ${schema.deliveries} d join ${schema.outbox} o on o.id = d.message_id
     where o.message -> 'payload' -> 'entity' -> 'data' ->> 'projectId' = ${projectId}`);
-  const stageRow = ((stages as unknown as { rows: Record<string, unknown>[] }).rows ?? [])[0] ?? {};
+  const stageRow = rowsOf<Record<string, unknown>>(stages)[0] ?? {};
   return {
     changesPerSecond: Math.round(n / seconds), destinationsPerChange: destinations, seconds, changes: n, deliveries: samples.length, complete: samples.length >= want,
     p50Ms: round(pct(50)), p90Ms: round(pct(90)), p99Ms: round(pct(99)), maxMs: round(samples[samples.length - 1] ?? NaN),

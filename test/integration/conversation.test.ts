@@ -10,7 +10,7 @@ import { ConversationCore, type CoreResult } from '../../src/core/conversation-c
 import { OWNER_IDENTITY } from '../../src/core/identity-directory.ts';
 import type { Channel } from '../../src/core/inbound.ts';
 import { formatHlc } from '../../src/hub/hlc.ts';
-import type { Database } from '../../src/db.ts';
+import { rowsOf, type Database } from '../../src/db.ts';
 import { openTestDatabase } from '../support/database.ts';
 
 let database: Database;
@@ -29,7 +29,7 @@ async function say(who: { channel: Channel; sender: string; address: string }, t
 
 async function events(): Promise<number> {
   const r = await database.db.execute(sql`select count(*)::int as n from events`);
-  return Number(((r as unknown as { rows?: { n: number }[] }).rows ?? (r as unknown as { n: number }[]))[0]!.n);
+  return Number(rowsOf<{ n: number }>(r)[0]!.n);
 }
 
 const todos = async (projectId?: string): Promise<Entity[]> => hub.list('todos', { ...(projectId ? { projectId } : {}), limit: 1000 });

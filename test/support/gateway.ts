@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { loadConfig } from '../../src/config.ts';
 import { Redis } from 'ioredis';
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/app.ts';
+import { rowsOf } from '../../src/db.ts';
 import { TEST_DATABASE_URL, type DbKind } from './database.ts';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
@@ -87,7 +88,7 @@ export async function startTestGateway(kind: DbKind = 'pglite', env: Record<stri
         (select count(*) from todos)::int as todos, (select count(*) from projects)::int as projects,
         (select count(*) from sessions)::int as sessions, (select count(*) from conflicts)::int as conflicts,
         (select coalesce(max(updated_at)::text, '') from todos) as todos_updated`);
-      return ((r as unknown as { rows?: Record<string, number>[] }).rows ?? (r as unknown as Record<string, number>[]))[0]!;
+      return rowsOf<Record<string, number>>(r)[0]!;
     },
   };
 }
