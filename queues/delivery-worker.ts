@@ -13,7 +13,7 @@ import { ChannelError, RateLimitedError } from '../src/core/channel-errors.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
 import type { Logger } from '../src/log.ts';
 import { MAX_BATCH, type DeliveryLedger } from './delivery-ledger.ts';
-import type { DeliveryJobData, DeliveryScheduler } from './fanout-worker.ts';
+import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
 import { bucketKey, lockKey, pendingKey, type Pace } from './names.ts';
 import type { DeliverySender } from './senders.ts';
 import { acquireDestination, LOCKED, releaseDestination } from './token-bucket.ts';

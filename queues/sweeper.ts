@@ -13,7 +13,7 @@ import type { Db } from '../src/db.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
 import type { Logger } from '../src/log.ts';
 import type { DeliveryLedger } from './delivery-ledger.ts';
-import type { DeliveryScheduler } from './fanout-worker.ts';
+import type { DeliveryScheduler } from './delivery-scheduler.ts';
 import { pendingKey } from './names.ts';
 
 export interface SweeperOptions {
