@@ -1,5 +1,6 @@
 /** project create|list|show|use, topic create|list|show|archive, session start|end|list|show */
 import type { Reply, ReplyField } from '../../src/core/reply.ts';
+import { SESSION_PLATFORMS } from '../../src/hub/domains.ts';
 import type { Entity } from '../../src/hub/hub.ts';
 import type { Command } from '../grammar/index.ts';
 import type { CommandContext } from '../context.ts';
@@ -8,7 +9,6 @@ import { namedItem, remember, rememberOne } from './views.ts';
 
 type EntityCommand = Extract<Command, { name: `project.${string}` | `topic.${string}` | `session.${string}` }>;
 
-const SESSION_PLATFORMS = new Set(['slack', 'discord', 'sms', 'whatsapp', 'email', 'web', 'cli', 'api']);
 
 function details(e: Entity, fields: [string, string][]): ReplyField[] {
   return fields
@@ -67,7 +67,7 @@ export async function entityCommand(cmd: EntityCommand, ctx: CommandContext): Pr
         'sessions',
         {
           title: cmd.sessionName ?? `${ctx.channel} session`,
-          platform: SESSION_PLATFORMS.has(ctx.channel) ? ctx.channel : 'api',
+          platform: (SESSION_PLATFORMS as readonly string[]).includes(ctx.channel) ? ctx.channel : 'api',
           status: 'active',
           startedAt: ctx.now.toISOString(),
           participants: [ctx.person.id],

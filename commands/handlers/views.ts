@@ -1,9 +1,9 @@
 /** Neutral views of hub entities shared by the handlers. */
+import { TODO_STATUSES } from '../../src/hub/domains.ts';
 import type { Entity } from '../../src/hub/hub.ts';
 import type { ItemStatus, ReplyItem } from '../../src/core/reply.ts';
 import type { CommandContext } from '../context.ts';
 
-const TODO_STATUSES = new Set(['pending', 'in_progress', 'completed', 'blocked']);
 
 function shortDate(iso: unknown): string {
   if (typeof iso !== 'string') return '';
@@ -11,7 +11,7 @@ function shortDate(iso: unknown): string {
   return Number.isNaN(d.getTime()) ? '' : d.toISOString().slice(0, 10);
 }
 
-/** A todo as a list item: ref number, text, status, and a short detail line. */
+/** A todo as a list item: ref number, text, status, and a short detail line (`ctx` shows "you"). */
 export function todoItem(t: Entity, ref: number, ctx?: CommandContext): ReplyItem {
   const who = (t.assignees as string[] | undefined) ?? [];
   const detail = [
@@ -19,7 +19,7 @@ export function todoItem(t: Entity, ref: number, ctx?: CommandContext): ReplyIte
     t.deadline ? `due ${shortDate(t.deadline)}` : '',
     who.length ? `→ ${who.map((w) => (ctx && w === ctx.person.id ? 'you' : w)).join(', ')}` : '',
   ].filter(Boolean);
-  const status = TODO_STATUSES.has(String(t.status)) ? (t.status as ItemStatus) : undefined;
+  const status = (TODO_STATUSES as readonly string[]).includes(String(t.status)) ? (t.status as ItemStatus) : undefined;
   return { ref: String(ref), id: t.chittyId, text: String(t.content ?? ''), ...(status ? { status } : {}), ...(detail.length ? { detail: detail.join(' · ') } : {}) };
 }
 

@@ -12,6 +12,8 @@ export const DomainSchema = z.enum(DOMAINS);
 export const TODO_STATUSES = ['pending', 'in_progress', 'blocked', 'completed'] as const;
 export type TodoStatus = (typeof TODO_STATUSES)[number];
 export const PRIORITIES = ['low', 'medium', 'high', 'critical'] as const;
+/** Where a session runs. */
+export const SESSION_PLATFORMS = ['claude-code', 'web', 'slack', 'discord', 'sms', 'whatsapp', 'email', 'cli', 'mobile', 'api'] as const;
 
 const isoDate = z.iso.datetime({ offset: true });
 const shortText = z.string().trim().min(1).max(500);
@@ -82,7 +84,7 @@ const specs: Record<Domain, DomainSpec> = {
     registers: z.object({
       title: z.string().trim().max(500),
       sessionId: ref.nullable(),
-      platform: z.enum(['claude-code', 'web', 'slack', 'discord', 'sms', 'whatsapp', 'email', 'cli', 'mobile', 'api']),
+      platform: z.enum(SESSION_PLATFORMS),
       projectId: ref.nullable(),
       topicId: ref.nullable(),
       status: z.enum(['active', 'paused', 'crashed', 'ended']),

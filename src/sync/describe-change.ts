@@ -2,10 +2,10 @@
  * A SyncMessage told as a neutral Reply, for people: "Todo completed: Buy milk". The fan-out and
  * /api/v1/preview use it, so every channel words a change the same way before rendering it.
  */
-import type { Reply, ReplyItem, ItemStatus } from '../core/reply.ts';
+import { todoItem } from '../../commands/handlers/views.ts';
+import type { Reply, ReplyItem } from '../core/reply.ts';
+import type { Entity } from '../hub/hub.ts';
 import type { SyncMessage } from './sync-message.ts';
-
-const TODO_STATUS = new Set(['pending', 'in_progress', 'completed', 'blocked']);
 
 const NAME_FIELDS = ['content', 'title', 'name', 'summary'] as const;
 
@@ -35,12 +35,10 @@ function verb(m: SyncMessage, data: Record<string, unknown>): string {
   return 'updated';
 }
 
-function itemOf(id: string, data: Record<string, unknown>, ref: string): ReplyItem {
-  const status = typeof data.status === 'string' && TODO_STATUS.has(data.status) ? (data.status as ItemStatus) : undefined;
-  const detail = [data.priority && data.priority !== 'medium' ? `${String(data.priority)} priority` : '', Array.isArray(data.assignees) && data.assignees.length ? `→ ${data.assignees.join(', ')}` : '']
-    .filter(Boolean)
-    .join(' · ');
-  return { ref, id, text: entityLabel(data, id), ...(status ? { status } : {}), ...(detail ? { detail } : {}) };
+/** An entity as a list item: todos as the todo commands show them, others by name. */
+function itemOf(domain: string, id: string, data: Record<string, unknown>, ref: number): ReplyItem {
+  if (domain === 'todos') return todoItem({ ...data, chittyId: id } as Entity, ref);
+  return { ref: String(ref), id, text: entityLabel(data, id) };
 }
 
 export function describeChange(m: SyncMessage): Reply {
@@ -63,7 +61,7 @@ export function describeChange(m: SyncMessage): Reply {
     return {
       kind: 'update',
       title: `${kind}s: current state${data.pages && Number(data.pages) > 1 ? ` (part ${String(data.page)} of ${String(data.pages)})` : ''}`,
-      items: entities.map((e, i) => itemOf(String(e.chittyId), e, String(i + 1))),
+      items: entities.map((e, i) => itemOf(domain, String(e.chittyId), e, i + 1)),
       footer: `${entities.length} ${domain} · synced from ${m.source.nodeId}`,
     };
   }
@@ -81,7 +79,7 @@ export function describeChange(m: SyncMessage): Reply {
   return {
     kind: 'update',
     title: `${kind} ${v}: ${label}`,
-    items: [itemOf(entity.chittyId, data, '1')],
+    items: [itemOf(domain, entity.chittyId, data, 1)],
     ...(actions.length ? { actions } : {}),
     footer: `${entity.chittyId} · by ${m.source.platform}${m.source.chittyId ? ` (${m.source.chittyId})` : ''}`,
   };
