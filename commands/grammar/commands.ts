@@ -5,6 +5,7 @@
 import { tokenize, type FlagToken, type Token, type WordToken } from './tokenize.ts';
 import { FAMILY_USAGE, GENERAL_USAGE, USAGE, type UsageKey } from './usage.ts';
 import {
+  lookup,
   quote,
   readDate,
   readDomain,
@@ -512,8 +513,8 @@ function collect(spec: Spec, tokens: readonly Token[], now: Date, options: Parse
       args.words.push(token);
       continue;
     }
-    const name = FLAG_ALIASES[token.name] ?? token.name;
-    const kind = Object.hasOwn(spec.flags, name) ? spec.flags[name] : undefined;
+    const name = lookup(FLAG_ALIASES, token.name) ?? token.name;
+    const kind = lookup(spec.flags, name);
     if (kind === undefined) {
       if (spec.lenient === true) continue;
       throw new UsageError(`Unknown flag --${Array.from(token.name).slice(0, 30).join('')} for ${spec.label}.`);
@@ -614,7 +615,7 @@ function parseTokens(tokens: readonly Token[], now: Date, options: ParseOptions)
   if (first.kind === 'flag') return failure(`Start with a command, not --${Array.from(first.name).slice(0, 30).join('')}.`, GENERAL_USAGE);
   const word = first.text.toLowerCase();
 
-  const family = Object.hasOwn(FAMILY_WORDS, word) ? FAMILY_WORDS[word] : undefined;
+  const family = lookup(FAMILY_WORDS, word);
   if (family !== undefined) {
     const sub = after[0];
     const familyUsage = FAMILY_USAGE[family.family];
@@ -628,7 +629,7 @@ function parseTokens(tokens: readonly Token[], now: Date, options: ParseOptions)
     }
     const subs = SUBCOMMANDS[family.family];
     const subWord = sub.text.toLowerCase();
-    const key = Object.hasOwn(subs, subWord) ? subs[subWord] : undefined;
+    const key = lookup(subs, subWord);
     if (key === undefined) {
       return failure(`Unknown ${family.family} command ${quote(sub.text)}.${didYouMean(subWord, Object.keys(subs))}`, familyUsage);
     }
@@ -650,7 +651,7 @@ function parseTokens(tokens: readonly Token[], now: Date, options: ParseOptions)
     return run('link', after, now, options);
   }
 
-  const direct = Object.hasOwn(DIRECT, word) ? DIRECT[word] : undefined;
+  const direct = lookup(DIRECT, word);
   if (direct !== undefined) return run(direct, after, now, options);
 
   return failure(`Unknown command ${quote(first.text)}.${didYouMean(word, KNOWN_WORDS)}`, GENERAL_USAGE);

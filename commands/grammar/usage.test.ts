@@ -52,4 +52,8 @@ describe('helpText', () => {
     expect(text.startsWith('No help for "frobnicate".\n')).toBe(true);
     expect(text).toContain(USAGE['todo.add']);
   });
+
+  it.each(['constructor', '__proto__'])('help %j is an unknown topic, not an Object.prototype member', (topic) => {
+    expect(helpText(topic).startsWith(`No help for "${topic}".\n`)).toBe(true);
+  });
 });

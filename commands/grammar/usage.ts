@@ -2,7 +2,7 @@
  * One-line usage for every command and the `help` text. Usage lines are written without a
  * leading slash: every channel accepts commands with or without one.
  */
-import { PRIORITIES, SYNC_DOMAINS, TODO_STATUSES } from './values.ts';
+import { lookup, PRIORITIES, SYNC_DOMAINS, TODO_STATUSES } from './values.ts';
 
 /** One-line usage, keyed by command name (`Command['name']`) plus `stop`. */
 export const USAGE = {
@@ -141,7 +141,7 @@ export function helpText(topic?: string): string {
     }
     return keys.map((k) => USAGE[k]).join('\n');
   }
-  const short = SHORT_FORMS[first];
+  const short = lookup(SHORT_FORMS, first);
   if (short !== undefined) return USAGE[short];
   return `No help for "${Array.from(first).slice(0, 30).join('')}".\n${overview()}`;
 }

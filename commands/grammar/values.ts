@@ -28,6 +28,14 @@ const INDEX_REF = /^#?([0-9]+)$/;
 /** Longest list number we accept; anything larger is a typo. */
 export const MAX_INDEX = 1_000_000;
 
+/**
+ * `table[key]` when `key` is the table's own entry, else `undefined`: typed words such as
+ * `constructor` or `__proto__` must not reach `Object.prototype`.
+ */
+export function lookup<V>(table: Readonly<Record<string, V>>, key: string): V | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** Shortens what the person typed for quoting back in an error. */
 export function quote(text: string, max = 40): string {
   const chars = Array.from(text);
@@ -74,7 +82,7 @@ const STATUS_ALIASES: Readonly<Record<string, TodoStatus>> = {
 
 /** A todo status, also accepting done, open, todo, in-progress and doing. */
 export function readStatus(text: string): Read<TodoStatus> {
-  const status = STATUS_ALIASES[text.trim().toLowerCase()];
+  const status = lookup(STATUS_ALIASES, text.trim().toLowerCase());
   return status !== undefined
     ? ok(status)
     : fail(`Status must be one of ${TODO_STATUSES.join(', ')} (or done, open, doing), not ${quote(text)}.`);
@@ -96,7 +104,7 @@ const DOMAIN_ALIASES: Readonly<Record<string, SyncDomain>> = {
 export function readDomain(text: string): SyncDomain | undefined {
   const t = text.trim().toLowerCase();
   if ((SYNC_DOMAINS as readonly string[]).includes(t)) return t as SyncDomain;
-  return DOMAIN_ALIASES[t];
+  return lookup(DOMAIN_ALIASES, t);
 }
 
 /** A comma-separated domain list (`todos,sessions`); `all` means every domain. Deduplicated, in order. */
