@@ -17,13 +17,8 @@ export function isReadOnly(cmd: Command): boolean {
   return READ_ONLY.has(cmd.name) || (cmd.name === 'sync' && cmd.dryRun === true);
 }
 
-export async function executeCommand(cmd: Command, ctx: CommandContext): Promise<Reply> {
-  switch (cmd.name) {
-    case 'more':
-      return { kind: 'info', text: 'Nothing more to show.' };
-    default:
-      break;
-  }
+/** Runs every command but `more`, which the conversation core answers from its memory. */
+export async function executeCommand(cmd: Exclude<Command, { name: 'more' }>, ctx: CommandContext): Promise<Reply> {
   if (cmd.name.startsWith('todo.')) return todoCommand(cmd as Parameters<typeof todoCommand>[0], ctx);
   if (cmd.name === 'sync' || cmd.name.startsWith('sync.')) return syncCommand(cmd as Parameters<typeof syncCommand>[0], ctx);
   if (/^(project|topic|session)\./.test(cmd.name)) return entityCommand(cmd as Parameters<typeof entityCommand>[0], ctx);

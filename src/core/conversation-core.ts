@@ -28,6 +28,9 @@ export interface CoreResult {
   command?: string;
 }
 
+/** A first answer (not a re-delivery), on page 1 unless `more` asked for another. */
+const answer = (reply: Reply, command?: string, page = 1): CoreResult => ({ reply, page, duplicate: false, ...(command ? { command } : {}) });
+
 /** Commands a sender who is not paired yet may run. */
 const STRANGER_COMMANDS = new Set(['help', 'link.code']);
 
@@ -67,7 +70,7 @@ export class ConversationCore {
         result = await this.run(m, key);
       } catch (err) {
         this.logger.error({ err, channel: m.channel, conversation: key }, 'command failed');
-        result = { reply: { kind: 'error', title: 'Something went wrong', text: 'That did not work and nothing was changed. Try again in a moment.' }, page: 1, duplicate: false };
+        result = answer({ kind: 'error', title: 'Something went wrong', text: 'That did not work and nothing was changed. Try again in a moment.' });
         await this.inbound.finish(m, result, 'failed');
         return result;
       }
@@ -78,33 +81,29 @@ export class ConversationCore {
 
   private async run(m: InboundMessage, key: string): Promise<CoreResult> {
     const sender = parseIdentityKey(m.sender);
-    if (!sender.ok) return { reply: { kind: 'error', text: sender.error }, page: 1, duplicate: false };
+    if (!sender.ok) return answer({ kind: 'error', text: sender.error });
     const now = m.receivedAt;
     const parsed = parseCommand(m.text, now);
     const access = await this.identities.access(sender.key, m.senderName);
 
     if (access.kind === 'stranger' && (!parsed.ok || !STRANGER_COMMANDS.has(parsed.command.name))) {
       const { code } = await this.identities.requestPairing(sender.key);
-      return {
-        reply: {
-          kind: 'info',
-          title: 'You are not paired yet',
-          text: `Ask a member to send "link approve ${code}" (valid ${PAIR_CODE_TTL_MS / 3_600_000} h). If you already use ChittyChat on another channel, send "link" there and then "link <code>" here.`,
-          footer: 'Nothing was changed.',
-        },
-        page: 1,
-        duplicate: false,
-      };
+      return answer({
+        kind: 'info',
+        title: 'You are not paired yet',
+        text: `Ask a member to send "link approve ${code}" (valid ${PAIR_CODE_TTL_MS / 3_600_000} h). If you already use ChittyChat on another channel, send "link" there and then "link <code>" here.`,
+        footer: 'Nothing was changed.',
+      });
     }
-    if (!parsed.ok) return { reply: { kind: 'usage', text: parsed.error, footer: parsed.usage }, page: 1, duplicate: false };
+    if (!parsed.ok) return answer({ kind: 'usage', text: parsed.error, footer: parsed.usage });
 
     const command: Command = parsed.command;
     const conversation = await this.conversations.load(key);
     if (command.name === 'more') {
-      if (!conversation.lastReply) return { reply: { kind: 'info', text: 'Nothing more to show. Try "list".' }, page: 1, duplicate: false, command: command.name };
+      if (!conversation.lastReply) return answer({ kind: 'info', text: 'Nothing more to show. Try "list".' }, command.name);
       conversation.page = (conversation.page ?? 1) + 1;
       await this.conversations.save(key, conversation);
-      return { reply: conversation.lastReply, page: conversation.page, duplicate: false, command: command.name };
+      return answer(conversation.lastReply, command.name, conversation.page);
     }
 
     let reply: Reply;
@@ -128,14 +127,13 @@ export class ConversationCore {
       });
     } catch (err) {
       if (!(err instanceof HubError)) throw err;
-      reply = { kind: 'error', text: err.message, footer: isReadOnly(command) ? undefined : 'Nothing was changed.' } as Reply;
-      if (reply.footer === undefined) delete reply.footer;
+      reply = { kind: 'error', text: err.message, ...(isReadOnly(command) ? {} : { footer: 'Nothing was changed.' }) };
     }
     if (reply.items && reply.items.length > 0) {
       conversation.lastReply = reply;
       conversation.page = 1;
     }
     await this.conversations.save(key, conversation);
-    return { reply, page: 1, duplicate: false, command: command.name };
+    return answer(reply, command.name);
   }
 }
