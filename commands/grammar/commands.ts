@@ -3,7 +3,7 @@
  * error out. Pure (no I/O) and total: `parseCommand` never throws.
  */
 import { tokenize, type FlagToken, type Token, type WordToken } from './tokenize.ts';
-import { FAMILY_USAGE, GENERAL_USAGE, USAGE, type UsageKey } from './usage.ts';
+import { FAMILY_USAGE, GENERAL_USAGE, SHORT_FORMS, USAGE, type UsageKey } from './usage.ts';
 import {
   lookup,
   quote,
@@ -450,12 +450,7 @@ const DIRECT: Readonly<Record<string, SpecKey>> = {
   stop: 'stop', stopall: 'stop',
   help: 'help', '?': 'help',
   more: 'more',
-  add: 'todo.add',
-  list: 'todo.list',
-  done: 'todo.done',
-  start: 'todo.start',
-  block: 'todo.block',
-  reopen: 'todo.reopen',
+  ...SHORT_FORMS,
 };
 
 const KNOWN_WORDS = ['todo', 'sync', 'project', 'topic', 'session', 'link', ...Object.keys(DIRECT).filter((w) => w.length > 2)];

@@ -79,20 +79,22 @@ export const FAMILY_USAGE: Readonly<Record<Family, string>> = {
   stop: USAGE.stop,
 };
 
-/** The one-line list of everything, for an unknown or empty command. */
-export const GENERAL_USAGE =
-  'Commands: todo, sync, project, topic, session, subscribe, unsubscribe, subscriptions, link, help, more, stop. ' +
-  'Short forms: add <text>, list, done 2, start 2, block 2, reopen 2.';
-
-/** Short forms a phone user types, and the command usage each stands for. */
-const SHORT_FORMS: Readonly<Record<string, UsageKey>> = {
+/** Short forms a phone user types, and the `todo` command each stands for (the parser reads them too). */
+export const SHORT_FORMS = {
   add: 'todo.add',
   list: 'todo.list',
   done: 'todo.done',
   start: 'todo.start',
   block: 'todo.block',
   reopen: 'todo.reopen',
-};
+} as const satisfies Record<string, UsageKey>;
+
+const SHORT_FORMS_LINE = 'Short forms: add <text>, list, done 2, start 2, block 2, reopen 2.';
+
+/** The one-line list of everything, for an unknown or empty command. */
+export const GENERAL_USAGE =
+  'Commands: todo, sync, project, topic, session, subscribe, unsubscribe, subscriptions, link, help, more, stop. ' +
+  SHORT_FORMS_LINE;
 
 const OVERVIEW_GROUPS: readonly (readonly [string, readonly UsageKey[]])[] = [
   ['Todos', FAMILIES.todo],
@@ -111,7 +113,7 @@ function overview(): string {
     lines.push(`${title}:`);
     for (const key of keys) lines.push(`  ${USAGE[key]}`);
   }
-  lines.push('Short forms: add <text>, list, done 2, start 2, block 2, reopen 2.');
+  lines.push(SHORT_FORMS_LINE);
   lines.push('Dates: --due fri, --due "tomorrow 5pm", --due 2025-07-01.');
   return lines.join('\n');
 }
