@@ -8,7 +8,8 @@ import { and, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
 import { rowsOf, type Db } from '../src/db.ts';
 
-export type DeliveryStatus = 'queued' | 'sent' | 'failed' | 'dead';
+export const DELIVERY_STATUSES = ['queued', 'sent', 'failed', 'dead'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export type DeliveryRow = typeof schema.deliveries.$inferSelect;
 /** A claimed row with its message as JSON text (read from the outbox, where it is stored once). */
 export type ClaimedDelivery = DeliveryRow & { messageJson: string };

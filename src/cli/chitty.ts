@@ -12,6 +12,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { DOMAINS, PRIORITIES, TODO_STATUSES } from '../hub/domains.ts';
+import { DELIVERY_STATUSES } from '../../queues/delivery-ledger.ts';
 import { ApiClient, CliError, clientConfig } from './api-client.ts';
 import { clip, table } from './tables.ts';
 
@@ -219,7 +220,7 @@ export function buildProgram(io: CliIO): Command {
     .command('deliveries')
     .description('The deliveries ledger: list (newest first), dead letters, replay, prune')
     .option('--dead', 'only dead letters', false)
-    .addOption(new Option('--status <status>', 'only this status').choices(['queued', 'sent', 'failed', 'dead']))
+    .addOption(new Option('--status <status>', 'only this status').choices(DELIVERY_STATUSES))
     .option('--entity <id>', 'only deliveries of this entity')
     .option('--retry <id>', 'send this dead (or failed) delivery again')
     .option('--retry-all-dead', 'send every dead letter again', false)

@@ -1,12 +1,11 @@
 /** The deliveries ledger over HTTP: list, dead letters, replay, prune. */
 import { z } from 'zod';
 import type { DeliveryQueues } from '../../../queues/pipeline.ts';
-import type { DeliveryRow } from '../../../queues/delivery-ledger.ts';
+import { DELIVERY_STATUSES, type DeliveryRow } from '../../../queues/delivery-ledger.ts';
 import type { DestinationChannel } from '../../core/subscription-store.ts';
 import { NotFoundError } from '../../hub/errors.ts';
 import { route, type RouteDef } from '../route-table.ts';
 
-const STATUSES = ['queued', 'sent', 'failed', 'dead'] as const;
 
 /** A ledger row without the message body (ask /sync/… for that). */
 export function deliveryView(r: DeliveryRow) {
@@ -31,7 +30,7 @@ export function deliveryRoutes(queues: DeliveryQueues): RouteDef[] {
     route({
       method: 'GET', url: '/deliveries', tag: 'deliveries', summary: 'Delivery attempts: status, attempts, provider id, last error (newest first)',
       query: z.strictObject({
-        status: z.enum(STATUSES).optional(),
+        status: z.enum(DELIVERY_STATUSES).optional(),
         messageId: z.string().max(200).optional(),
         entityId: z.string().max(200).optional(),
         channel: z.string().max(20).optional(),
