@@ -160,13 +160,12 @@ function firstRef(a: Args, what: string): Ref {
   return must(readRef(first.text, what));
 }
 
-/** `project P`, `topic T`, `hub` or nothing (the whole hub), and for unsubscribe `all`. */
-function target(a: Args, allowAll: boolean): UnsubscribeTarget {
+/** `project P`, `topic T`, or `hub`, `all` or nothing (the whole hub). */
+function target(a: Args): SubscriptionTarget {
   const [first, ...others] = a.words;
   if (first === undefined) return { kind: 'hub' };
   const kind = first.quoted ? '' : first.text.toLowerCase();
-  if ((kind === 'hub' || (kind === 'all' && !allowAll)) && others.length === 0) return { kind: 'hub' };
-  if ((kind === 'all' || kind === 'everything') && allowAll && others.length === 0) return { kind: 'all' };
+  if ((kind === 'hub' || kind === 'all') && others.length === 0) return { kind: 'hub' };
   if (kind === 'project' || kind === 'projects') return { kind: 'project', project: rest(a, 1, 'project name or id') };
   if (kind === 'topic' || kind === 'topics') return { kind: 'topic', topic: rest(a, 1, 'topic name or id') };
   throw new UsageError(`${a.label === 'subscribe' ? 'Subscribe' : 'Unsubscribe'} to what? Write project P or topic T (nothing = the whole hub), not ${quote(first.text)}.`);
@@ -355,9 +354,8 @@ const SPECS = {
     usage: 'subscribe',
     flags: { domains: 'domains' },
     build: (a) => {
-      const t = target(a, false);
+      const t = target(a);
       const domains = str(a, 'domains');
-      if (t.kind === 'all') throw new UsageError('Subscribe to what? Write project P or topic T (nothing = the whole hub).');
       return { name: 'subscribe', target: t, ...opt('domains', domains === undefined ? undefined : must(readDomains(domains))) };
     },
   },
@@ -365,7 +363,13 @@ const SPECS = {
     label: 'unsubscribe',
     usage: 'unsubscribe',
     flags: {},
-    build: (a) => ({ name: 'unsubscribe', target: target(a, true) }),
+    build: (a) => {
+      // `all` or `everything` alone: every subscription of this conversation, like `stop`.
+      const [first, ...others] = a.words;
+      const word = first === undefined || first.quoted ? '' : first.text.toLowerCase();
+      const all = (word === 'all' || word === 'everything') && others.length === 0;
+      return { name: 'unsubscribe', target: all ? { kind: 'all' } : target(a) };
+    },
   },
   stop: {
     label: 'stop',
