@@ -106,11 +106,7 @@ interface Spec {
 }
 
 /** A usage problem inside a spec; `parseCommand` turns it into `{ ok: false }`. */
-class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-  }
-}
+class UsageError extends Error {}
 
 const FLAG_ALIASES: Readonly<Record<string, string>> = { dryrun: 'dry-run', domain: 'domains' };
 
@@ -140,7 +136,7 @@ function noArgs(a: Args): void {
   if (extra !== undefined) throw new UsageError(`Unexpected ${quote(extra.text)} after ${a.label}.`);
 }
 
-/** All remaining words as one name/text; required unless `optional`. */
+/** The words from `from` on as one name or text; missing is a usage error. */
 function rest(a: Args, from: number, what: string): string {
   const text = joined(a.words.slice(from));
   if (text.length === 0) throw new UsageError(`Missing ${what} for ${a.label}.`);
