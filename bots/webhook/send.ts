@@ -69,12 +69,12 @@ export function validateWebhookUrl(url: string): URL {
   return u;
 }
 
-/** Posts signed JSON to webhook destinations through the global `fetch` (undici, keep-alive). */
 /** A body that is already JSON text (e.g. messages read as text from the database): sent as is. */
 export class RawJson {
   constructor(readonly json: string) {}
 }
 
+/** Posts signed JSON to webhook destinations through the global `fetch` (undici, keep-alive). */
 export class WebhookSender {
   readonly #secret: string;
   readonly #timeoutMs: number;
@@ -92,11 +92,11 @@ export class WebhookSender {
   }
 
   /**
-   * POSTs `body` (serialized once) to `url`, signed, with `X-Chitty-Delivery: deliveryId`.
+   * POSTs `body` to `url`, signed, with `X-Chitty-Delivery: deliveryId`. `body` is serialized to
+   * JSON once, or sent as it is when it is already JSON text ({@link RawJson}).
    * Resolves on 2xx; otherwise throws the classified {@link ChannelError} (see `classifyHttpFailure`);
    * connection failures and timeouts throw {@link NetworkError}.
    */
-  /** `body` is serialized to JSON, or sent as it is when it is already JSON text (`RawJson`). */
   async send(url: string, body: unknown, deliveryId: string): Promise<WebhookSendResult> {
     validateWebhookUrl(url);
     if (deliveryId === '' || deliveryId.length > 200 || !/^[\x21-\x7e]+$/.test(deliveryId)) {
