@@ -24,7 +24,7 @@ import {
   DISCORD_FOOTER,
   DISCORD_ROWS,
 } from './limits.ts';
-import { KIND_LABEL, continuationOf, MORE_COMMAND, STATUS_EMOJI, itemsOf, moreMarker, pageOf, startOfPage } from './model.ts';
+import { KIND_LABEL, MORE_COMMAND, STATUS_EMOJI, itemsOf, moreMarker, type Page, renderPage } from './model.ts';
 
 /** An embed as sent to the API (the type `EmbedBuilder#toJSON` returns). */
 export type APIEmbed = ReturnType<EmbedBuilder['toJSON']>;
@@ -92,13 +92,7 @@ function rows(actions: readonly ReplyAction[]): APIActionRowComponent[] {
   return built;
 }
 
-interface Page {
-  payload: DiscordPayload;
-  shown: number;
-}
-
-function build(whole: Reply, start: number): Page {
-  const reply = start > 0 ? continuationOf(whole) : whole;
+function build(reply: Reply, start: number): Page<DiscordPayload> {
   const items = itemsOf(reply);
   const first = new EmbedBuilder().setColor(DISCORD_KIND_COLOR[reply.kind]);
   let total = MORE_RESERVE;
@@ -175,9 +169,7 @@ function build(whole: Reply, start: number): Page {
 /** Renders a reply as a Discord message body; validated before it is returned. */
 export function renderDiscord(reply: Reply, ctx?: RenderContext): DiscordPayload {
   try {
-    const items = itemsOf(reply);
-    const start = startOfPage(pageOf(ctx?.page), items.length, (s) => build(reply, s).shown);
-    const { payload } = build(reply, start);
+    const payload = renderPage(reply, ctx?.page, build);
     validateDiscord(payload);
     return payload;
   } catch (error) {

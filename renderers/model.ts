@@ -42,26 +42,6 @@ export function itemsOf(reply: Reply): readonly ReplyItem[] {
   return reply.items ?? [];
 }
 
-/** 1-based page from the context, clamped to a sane range. */
-export function pageOf(page: number | undefined): number {
-  if (page === undefined || !Number.isFinite(page)) return 1;
-  return Math.min(Math.max(1, Math.floor(page)), 10_000);
-}
-
-/**
- * Index of the first item on `page`, given a function that renders from an index and says how
- * many items it showed. Page 1 starts at 0; each later page starts where the previous ended.
- */
-export function startOfPage(page: number, total: number, shownFrom: (start: number) => number): number {
-  let start = 0;
-  for (let p = 1; p < page && start < total; p++) {
-    const shown = shownFrom(start);
-    if (shown <= 0) break;
-    start += shown;
-  }
-  return Math.min(start, total);
-}
-
 /** `todo done 2` → `TODO done 2`: the first word upper-cased, as typed on SMS. */
 export function smsCommand(command: string): string {
   const trimmed = command.replace(/\s+/g, ' ').trim();
@@ -69,11 +49,42 @@ export function smsCommand(command: string): string {
   return space < 0 ? trimmed.toUpperCase() : trimmed.slice(0, space).toUpperCase() + trimmed.slice(space);
 }
 
+/** 1-based page from the context, clamped to a sane range. */
+function pageOf(page: number | undefined): number {
+  if (page === undefined || !Number.isFinite(page)) return 1;
+  return Math.min(Math.max(1, Math.floor(page)), 10_000);
+}
+
 /**
  * What pages after the first repeat of a reply: title, items, actions and footer, but not the
  * body text and fields, which page 1 already showed.
  */
-export function continuationOf(reply: Reply): Reply {
+function continuationOf(reply: Reply): Reply {
   const { text: _text, fields: _fields, ...rest } = reply;
   return rest;
+}
+
+/** One page of a reply as built by a renderer, and how many items it showed. */
+export interface Page<T> {
+  payload: T;
+  shown: number;
+}
+
+/**
+ * Renders page `page` (1-based, clamped; default 1) of a reply whose items do not all fit in one
+ * message. `build(reply, start)` renders the items from index `start` on and says how many it
+ * showed; page 1 is the whole reply, later pages are its continuation and start where the
+ * previous page ended.
+ */
+export function renderPage<T>(reply: Reply, page: number | undefined, build: (reply: Reply, start: number) => Page<T>): T {
+  const from = (start: number): Page<T> => build(start > 0 ? continuationOf(reply) : reply, start);
+  const total = itemsOf(reply).length;
+  const last = pageOf(page);
+  let start = 0;
+  for (let p = 1; p < last && start < total; p++) {
+    const { shown } = from(start);
+    if (shown <= 0) break;
+    start += shown;
+  }
+  return from(Math.min(start, total)).payload;
 }

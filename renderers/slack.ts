@@ -21,7 +21,7 @@ import {
   SLACK_SECTION_FIELDS,
   SLACK_SECTION_TEXT,
 } from './limits.ts';
-import { KIND_LABEL, continuationOf, MORE_COMMAND, itemsOf, moreMarker, pageOf, startOfPage } from './model.ts';
+import { KIND_LABEL, MORE_COMMAND, itemsOf, moreMarker, type Page, renderPage } from './model.ts';
 
 export interface SlackPlainText {
   type: 'plain_text';
@@ -116,13 +116,7 @@ function buttons(actions: readonly ReplyAction[]): SlackActionsBlock[] {
   return blocks;
 }
 
-interface Page {
-  payload: SlackPayload;
-  shown: number;
-}
-
-function build(whole: Reply, start: number): Page {
-  const reply = start > 0 ? continuationOf(whole) : whole;
+function build(reply: Reply, start: number): Page<SlackPayload> {
   const head: SlackBlock[] = [];
   if (!isBlank(reply.title)) {
     head.push({ type: 'header', text: { type: 'plain_text', text: plain(oneLine(reply.title), SLACK_HEADER_TEXT), emoji: true } });
@@ -189,9 +183,7 @@ function build(whole: Reply, start: number): Page {
 
 /** Renders a reply as Block Kit; validated before it is returned. `ctx.page` selects a page of a long list. */
 export function renderSlack(reply: Reply, ctx?: RenderContext): SlackPayload {
-  const items = itemsOf(reply);
-  const start = startOfPage(pageOf(ctx?.page), items.length, (s) => build(reply, s).shown);
-  const { payload } = build(reply, start);
+  const payload = renderPage(reply, ctx?.page, build);
   validateSlack(payload);
   return payload;
 }

@@ -10,7 +10,7 @@ import { RenderValidationError } from './errors.ts';
 import { whatsAppTokens } from './escape.ts';
 import { clean, fitTokens, isBlank, oneLine } from './fit.ts';
 import { WHATSAPP_TEXT } from './limits.ts';
-import { KIND_LABEL, continuationOf, STATUS_EMOJI, itemsOf, moreMarker, pageOf, startOfPage } from './model.ts';
+import { KIND_LABEL, STATUS_EMOJI, itemsOf, moreMarker, type Page, renderPage } from './model.ts';
 
 /** Most actions offered as numbered choices. */
 export const WHATSAPP_CHOICES = 9;
@@ -39,13 +39,7 @@ function itemLine(item: ReplyItem): string {
   return `${ref}${emoji}${esc(oneLine(item.text), ITEM_TEXT)}${detail}`;
 }
 
-interface Page {
-  text: string;
-  shown: number;
-}
-
-function build(whole: Reply, start: number): Page {
-  const reply = start > 0 ? continuationOf(whole) : whole;
+function build(reply: Reply, start: number): Page<string> {
   const items = itemsOf(reply);
   const hasItems = items.length > 0;
   const choices = (reply.actions ?? []).slice(0, WHATSAPP_CHOICES).map((a, i) => {
@@ -101,14 +95,12 @@ function build(whole: Reply, start: number): Page {
 
   const blocks = [...head, fields.join('\n'), lines.join('\n'), ...tail].filter((b) => b !== '');
   const text = blocks.join('\n\n') || KIND_LABEL[reply.kind];
-  return { text, shown: index - start };
+  return { payload: text, shown: index - start };
 }
 
 /** Renders a reply as one WhatsApp text message; validated before it is returned. */
 export function renderWhatsApp(reply: Reply, ctx?: RenderContext): string {
-  const items = itemsOf(reply);
-  const start = startOfPage(pageOf(ctx?.page), items.length, (s) => build(reply, s).shown);
-  const { text } = build(reply, start);
+  const text = renderPage(reply, ctx?.page, build);
   validateWhatsApp(text);
   return text;
 }
