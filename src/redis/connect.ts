@@ -81,8 +81,7 @@ export async function ensureRedis(opts: EnsureRedisOptions): Promise<RedisHandle
   if (opts.autoStart === false) {
     throw new RedisUnavailableError(`Redis is not running on 127.0.0.1:6379. Start it or set REDIS_URL.`);
   }
-  const binary = await locateRedisServer(process.env.PATH);
-  return startPrivateRedis(opts.dataDir, opts.logger, { binary });
+  return startPrivateRedis(opts.dataDir, opts.logger);
 }
 
 /**
