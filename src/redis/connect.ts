@@ -346,7 +346,7 @@ export function redisConnection(url: string, opts: { lazy?: boolean; connectionN
 }
 
 /** The URL with any password replaced, for messages and logs. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
