@@ -1,6 +1,5 @@
 /** sync <domain|all> [--project] [--session] [--dry-run], sync status|conflicts|resolve */
 import type { Reply } from '../../src/core/reply.ts';
-import { DOMAINS, type Domain } from '../../src/hub/domains.ts';
 import { InvalidChangeError, NotFoundError } from '../../src/hub/errors.ts';
 import type { ConflictView } from '../../src/hub/hub.ts';
 import type { Command, Ref } from '../grammar/index.ts';
@@ -25,24 +24,18 @@ export async function syncCommand(cmd: SyncCommand, ctx: CommandContext): Promis
     case 'sync': {
       const project = await projectFor(cmd.project, ctx);
       const session = cmd.session ? await resolveNamed('sessions', cmd.session, ctx) : undefined;
-      const domains: Domain[] = cmd.domain === 'all' ? [...DOMAINS] : [cmd.domain];
+      const r = await ctx.hub.sync(
+        { domain: cmd.domain, dryRun: cmd.dryRun, ...(project ? { projectId: project.chittyId } : {}), ...(session ? { sessionId: session.chittyId } : {}) },
+        ctx.actor,
+      );
       const lines: string[] = [];
-      if (domains.includes('todos')) {
-        const projects = project ? [project] : await ctx.hub.list('projects', { limit: 1000 });
-        for (const p of projects) {
-          const r = await ctx.hub.reconcileTodos({ projectId: p.chittyId, dryRun: cmd.dryRun }, ctx.actor);
-          const merged = r.groups.reduce((n, g) => n + g.merged.length, 0);
-          if (merged || project) lines.push(`${String(p.name)}: ${merged ? `${cmd.dryRun ? 'would merge' : 'merged'} ${merged} duplicate todo${merged === 1 ? '' : 's'}` : 'no duplicate todos'}`);
-        }
+      for (const rec of r.reconciled) {
+        const merged = rec.groups.reduce((n, g) => n + g.merged.length, 0);
+        if (!merged && !project) continue;
+        const name = project?.chittyId === rec.projectId ? project.name : (await ctx.hub.get('projects', rec.projectId))?.name;
+        lines.push(`${String(name ?? rec.projectId)}: ${merged ? `${cmd.dryRun ? 'would merge' : 'merged'} ${merged} duplicate todo${merged === 1 ? '' : 's'}` : 'no duplicate todos'}`);
       }
-      let entities = 0;
-      for (const domain of domains) {
-        const b = await ctx.hub.broadcast(
-          { domain, dryRun: cmd.dryRun, ...(project ? { projectId: project.chittyId } : {}), ...(session ? { sessionId: session.chittyId } : {}) },
-          ctx.actor,
-        );
-        entities += b.entities;
-      }
+      const entities = r.broadcast.reduce((n, b) => n + b.entities, 0);
       lines.push(`${cmd.dryRun ? 'Would broadcast' : 'Broadcast'} ${entities} entit${entities === 1 ? 'y' : 'ies'} of ${cmd.domain === 'all' ? 'every domain' : cmd.domain} to subscribers.`);
       return { kind: 'ok', title: `${cmd.dryRun ? 'Dry run: ' : ''}sync ${cmd.domain}${project ? ` (${String(project.name)})` : ''}`, text: lines.join('\n'), ...(cmd.dryRun ? { footer: 'Nothing was changed.' } : {}) };
     }

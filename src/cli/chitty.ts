@@ -85,14 +85,7 @@ export function buildProgram(io: CliIO): Command {
     .action(async (domain: (typeof SYNC_DOMAINS)[number], o: { project?: string; session?: string; dryRun: boolean; watch: boolean; verbose: boolean; json: boolean }) => {
       const client = api();
       const project = await projectId(client, o.project);
-      const result: Json = { domain, dryRun: o.dryRun };
-      if (domain === 'todos' || domain === 'all') {
-        const projects = project ? [project] : (await listAll(client, '/projects')).map((p) => p.chittyId);
-        const reconciled = [];
-        for (const p of projects) reconciled.push(await client.request<Json>('POST', '/todos/reconcile', { projectId: p, dryRun: o.dryRun }));
-        result.reconciled = reconciled;
-      }
-      result.broadcast = await client.request('POST', '/sync/broadcast', {
+      const result = await client.request<Json>('POST', '/sync/run', {
         domain, dryRun: o.dryRun, ...(project ? { projectId: project } : {}), ...(o.session ? { sessionId: o.session } : {}),
       });
       print(o.json, result, () => describeSync(result, o.verbose));
@@ -135,8 +128,7 @@ export function buildProgram(io: CliIO): Command {
       if (groups.length > 0) lines.push(table(['keeps', 'merges', 'status', 'sessions', 'content'], groups.map((g) => [g.survivor, g.merged.join('\n'), g.status, g.sessions.length, clip(g.content, 40)])));
       if (verbose) lines.push(todoRows(todos));
     }
-    const b = r.broadcast as { dryRun: boolean; results: { domain: string; entities: number; messages: number; ids: string[] }[] };
-    for (const x of b.results) {
+    for (const x of r.broadcast as { domain: string; entities: number; messages: number; ids: string[] }[]) {
       lines.push(`${verb} broadcast ${x.domain}: ${x.entities} entities in ${r.dryRun ? Math.ceil(x.entities / 100) : x.messages} message(s).`);
       if (verbose && x.ids.length > 0) lines.push(`  ${x.ids.join('\n  ')}`);
     }

@@ -10,7 +10,7 @@ import * as schema from '../../drizzle/schema.ts';
 import { applyChange, conflictsOf, emptyCrdt, materialize, type Change, type EntityCrdt } from './crdt.ts';
 import { checksum } from './canonical-json.ts';
 import { contentHash } from './content-hash.ts';
-import { createSchema, domainOfId, domainSpec, updateSchema, type Domain } from './domains.ts';
+import { createSchema, DOMAINS, domainOfId, domainSpec, updateSchema, type Domain } from './domains.ts';
 import { ConflictStateError, InvalidChangeError, NotFoundError } from './errors.ts';
 import { formatHlc, HybridClock } from './hlc.ts';
 import { conflictId, entityId, messageId, stateId } from './ids.ts';
@@ -366,6 +366,26 @@ export class Hub extends EventEmitter<HubEvents> {
   }
 
   // ---------------------------------------------------------------- broadcast
+
+  /**
+   * What `chitty sync <domain>` and the `sync` command do: for todos (or all), reconcile each
+   * project's parallel-session todos (spec Example 2), then broadcast each domain's state. With
+   * `reconcile: false` it only broadcasts. `dryRun` reports and writes nothing.
+   */
+  async sync(opts: { domain: Domain | 'all'; projectId?: string; sessionId?: string; dryRun?: boolean; reconcile?: boolean }, actor: Actor = API_ACTOR) {
+    const domains: Domain[] = opts.domain === 'all' ? [...DOMAINS] : [opts.domain];
+    const dryRun = !!opts.dryRun;
+    const reconciled = [];
+    if (opts.reconcile !== false && domains.includes('todos')) {
+      const projectIds = opts.projectId ? [opts.projectId] : (await this.listAll('projects', {})).map((p) => p.chittyId);
+      for (const projectId of projectIds) reconciled.push(await this.reconcileTodos({ projectId, dryRun }, actor));
+    }
+    const broadcast = [];
+    for (const domain of domains) {
+      broadcast.push(await this.broadcast({ domain, dryRun, ...(opts.projectId ? { projectId: opts.projectId } : {}), ...(opts.sessionId ? { sessionId: opts.sessionId } : {}) }, actor));
+    }
+    return { domain: opts.domain, dryRun, reconciled, broadcast };
+  }
 
   /**
    * Queue a state_snapshot of a domain (optionally one project/session/entity) for every

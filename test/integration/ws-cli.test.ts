@@ -145,7 +145,7 @@ describe('chitty CLI', () => {
     expect(await runCli(['sync', 'todos', '--project', P, '--json'], c.io)).toBe(0);
     const result = JSON.parse(c.out.join('\n'));
     expect(result.reconciled[0].todos.map((t: any) => `${t.content}:${t.status}`)).toEqual(['Todo 1:pending', 'Todo 2:completed', 'Todo 3:pending', 'Todo 4:in_progress', 'Todo 5:pending']);
-    expect(result.broadcast.results[0]).toMatchObject({ domain: 'todos', entities: 5, messages: 1 });
+    expect(result.broadcast[0]).toMatchObject({ domain: 'todos', entities: 5, messages: 1 });
   });
 
   it('streams updates with --watch until stopped', async () => {

@@ -1,6 +1,6 @@
 /** The spec's sync endpoints: replica changes in, broadcasts out, conflicts, sync status. */
 import { z } from 'zod';
-import { DOMAINS, DomainSchema, type Domain } from '../../hub/domains.ts';
+import { DomainSchema } from '../../hub/domains.ts';
 import type { Hub } from '../../hub/hub.ts';
 import { SyncMessageSchema } from '../../sync/sync-message.ts';
 import { route, type RouteDef } from '../route-table.ts';
@@ -11,11 +11,14 @@ const SyncBody = z.union([
   z.strictObject({ messages: z.array(SyncMessageSchema).min(1).max(MAX_BATCH) }),
   SyncMessageSchema,
 ]);
-const Broadcast = z.strictObject({
+const SyncScope = z.strictObject({
   domain: z.union([DomainSchema, z.literal('all')]),
   projectId: z.string().max(200).optional(),
   sessionId: z.string().max(200).optional(),
   dryRun: z.boolean().default(false),
+});
+const scope = (b: z.infer<typeof SyncScope>) => ({
+  domain: b.domain, dryRun: b.dryRun, ...(b.projectId ? { projectId: b.projectId } : {}), ...(b.sessionId ? { sessionId: b.sessionId } : {}),
 });
 
 /** Extra sync-status figures from the fan-out (deliveries by status). */
@@ -40,20 +43,17 @@ export function syncRoutes(hub: Hub, deliveryCounts?: DeliveryCounts): RouteDef[
     }),
     route({
       method: 'POST', url: '/sync/broadcast', tag: 'sync', summary: 'Broadcast a state snapshot of a domain (or all) to every subscriber',
-      body: Broadcast,
+      body: SyncScope,
       handler: async ({ body, req }) => {
-        const domains: Domain[] = body.domain === 'all' ? [...DOMAINS] : [body.domain];
-        const results = [];
-        for (const domain of domains) {
-          results.push(
-            await hub.broadcast(
-              { domain, dryRun: body.dryRun, ...(body.projectId ? { projectId: body.projectId } : {}), ...(body.sessionId ? { sessionId: body.sessionId } : {}) },
-              actorOf(req),
-            ),
-          );
-        }
-        return { dryRun: body.dryRun, results };
+        const r = await hub.sync({ ...scope(body), reconcile: false }, actorOf(req));
+        return { dryRun: r.dryRun, results: r.broadcast };
       },
+    }),
+    route({
+      method: 'POST', url: '/sync/run', tag: 'sync',
+      summary: 'What `chitty sync <domain>` does: reconcile parallel-session todos (todos or all), then broadcast the state',
+      body: SyncScope,
+      handler: ({ body, req }) => hub.sync(scope(body), actorOf(req)),
     }),
     route({
       method: 'GET', url: '/sync/:domain/:id/status', tag: 'sync', summary: 'Sync status of one entity: clock, events, outbox, open conflicts',
