@@ -1,6 +1,6 @@
 /** CRUD for every domain, plus the spec's session, todo and context endpoints. */
 import { z } from 'zod';
-import { createSchema, DOMAINS, domainSpec, TODO_STATUSES, updateSchema, type Domain } from '../../hub/domains.ts';
+import { createSchema, DOMAINS, domainSpec, updateSchema, type Domain } from '../../hub/domains.ts';
 import type { Hub } from '../../hub/hub.ts';
 import { NotFoundError } from '../../hub/errors.ts';
 import { route, type RouteDef } from '../route-table.ts';
@@ -143,4 +143,3 @@ export function entityRoutes(hub: Hub): RouteDef[] {
   return [...special, ...DOMAINS.flatMap((d) => crud(hub, d))];
 }
 
-export { TODO_STATUSES };
