@@ -8,7 +8,7 @@ import { ActionRowBuilder, ButtonBuilder, EmbedBuilder, embedLength } from '@dis
 import type { RenderContext, Reply, ReplyAction, ReplyItem, ReplyKind } from '../src/core/reply.ts';
 import { RenderValidationError } from './errors.ts';
 import { discordMarkdownTokens, discordPlainTokens } from './escape.ts';
-import { clean, cut, fitTokens, isBlank, oneLine } from './fit.ts';
+import { clean, fitTokens, isBlank, oneLine } from './fit.ts';
 import {
   DISCORD_BUTTON_LABEL,
   DISCORD_BUTTONS_PER_ROW,
@@ -24,7 +24,7 @@ import {
   DISCORD_FOOTER,
   DISCORD_ROWS,
 } from './limits.ts';
-import { KIND_LABEL, MORE_COMMAND, STATUS_EMOJI, itemsOf, moreMarker, type Page, renderPage } from './model.ts';
+import { buttonLabel, itemsOf, KIND_LABEL, MORE_ACTION, moreMarker, type Page, renderPage, STATUS_EMOJI, uniqueButtonId } from './model.ts';
 
 /** An embed as sent to the API (the type `EmbedBuilder#toJSON` returns). */
 export type APIEmbed = ReturnType<EmbedBuilder['toJSON']>;
@@ -79,13 +79,9 @@ function rows(actions: readonly ReplyAction[]): APIActionRowComponent[] {
   for (let i = 0; i < actions.length; i += DISCORD_BUTTONS_PER_ROW) {
     const row = new ActionRowBuilder<ButtonBuilder>();
     actions.slice(i, i + DISCORD_BUTTONS_PER_ROW).forEach((a, j) => {
-      const base = cut(oneLine(a.id), DISCORD_CUSTOM_ID - 4) || `action-${i + j + 1}`;
-      let id = base;
-      for (let n = 2; used.has(id); n++) id = `${base}~${n}`;
-      used.add(id);
-      const label = isBlank(a.label) ? (isBlank(a.command) ? 'Action' : oneLine(a.command)) : oneLine(a.label);
+      const id = uniqueButtonId(a, i + j + 1, DISCORD_CUSTOM_ID - 4, '~', used);
       const style = a.style === undefined ? STYLE.secondary : STYLE[a.style];
-      row.addComponents(new ButtonBuilder().setCustomId(id).setLabel(plain(label, DISCORD_BUTTON_LABEL)).setStyle(style));
+      row.addComponents(new ButtonBuilder().setCustomId(id).setLabel(plain(buttonLabel(a), DISCORD_BUTTON_LABEL)).setStyle(style));
     });
     built.push(row.toJSON());
   }
@@ -160,9 +156,8 @@ function build(reply: Reply, start: number): Page<DiscordPayload> {
   const embeds = [first.toJSON()];
   for (const d of descriptions.slice(1)) embeds.push(new EmbedBuilder().setColor(DISCORD_KIND_COLOR[reply.kind]).setDescription(d).toJSON());
 
-  const more: ReplyAction = { id: MORE_COMMAND, label: 'More', command: MORE_COMMAND };
   const userActions = (reply.actions ?? []).slice(0, remaining > 0 ? MAX_BUTTONS - 1 : MAX_BUTTONS);
-  const components = rows(remaining > 0 ? [...userActions, more] : userActions);
+  const components = rows(remaining > 0 ? [...userActions, MORE_ACTION] : userActions);
   return { payload: { content: '', embeds, components, allowed_mentions: { parse: [] } }, shown: index - start };
 }
 

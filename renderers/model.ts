@@ -1,8 +1,9 @@
 /**
- * Wording shared by every renderer: status labels, kind labels, the "more" marker,
- * paging over items, and how a command is shown on text channels.
+ * Wording shared by every renderer: status labels, kind labels, the "more" marker and button,
+ * how an action becomes a button, paging over items, and how a command is shown on text channels.
  */
-import type { ItemStatus, Reply, ReplyItem, ReplyKind } from '../src/core/reply.ts';
+import type { ItemStatus, Reply, ReplyAction, ReplyItem, ReplyKind } from '../src/core/reply.ts';
+import { cut, isBlank, oneLine } from './fit.ts';
 
 /** Word shown for a status on text channels (`2. Buy milk [done]`). */
 export const STATUS_WORD: Record<ItemStatus, string> = {
@@ -32,9 +33,30 @@ export const KIND_LABEL: Record<ReplyKind, string> = {
 /** The command that shows the next page of a long list. */
 export const MORE_COMMAND = 'more';
 
+/** The button that asks for the next page (Slack, Discord). */
+export const MORE_ACTION: ReplyAction = { id: MORE_COMMAND, label: 'More', command: MORE_COMMAND };
+
 /** `…and 12 more — reply `more`` (the command formatted by the caller). */
 export function moreMarker(remaining: number, command: string): string {
   return `…and ${remaining} more — reply ${command}`;
+}
+
+/** A button's label: the action's label, else its command, else `Action`. */
+export function buttonLabel(action: ReplyAction): string {
+  if (!isBlank(action.label)) return oneLine(action.label);
+  return isBlank(action.command) ? 'Action' : oneLine(action.command);
+}
+
+/**
+ * Id of the `n`th button (1-based): the action's id cut to `max` (`action-n` when blank), made
+ * unique among `used` as `<id><sep>2`, `<id><sep>3`, …; the id returned is added to `used`.
+ */
+export function uniqueButtonId(action: ReplyAction, n: number, max: number, sep: string, used: Set<string>): string {
+  const base = cut(oneLine(action.id), max) || `action-${n}`;
+  let id = base;
+  for (let k = 2; used.has(id); k++) id = `${base}${sep}${k}`;
+  used.add(id);
+  return id;
 }
 
 /** Items of a reply, never undefined. */

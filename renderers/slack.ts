@@ -21,7 +21,7 @@ import {
   SLACK_SECTION_FIELDS,
   SLACK_SECTION_TEXT,
 } from './limits.ts';
-import { KIND_LABEL, MORE_COMMAND, itemsOf, moreMarker, type Page, renderPage } from './model.ts';
+import { buttonLabel, itemsOf, KIND_LABEL, MORE_ACTION, moreMarker, type Page, renderPage, uniqueButtonId } from './model.ts';
 
 export interface SlackPlainText {
   type: 'plain_text';
@@ -97,14 +97,10 @@ function buttons(actions: readonly ReplyAction[]): SlackActionsBlock[] {
   for (let i = 0; i < actions.length; i += SLACK_ACTIONS_ELEMENTS) {
     const used = new Set<string>();
     const elements = actions.slice(i, i + SLACK_ACTIONS_ELEMENTS).map((a, j): SlackButton => {
-      const base = cut(oneLine(a.id), SLACK_ACTION_ID - 6) || `action-${i + j + 1}`;
-      let id = base;
-      for (let n = 2; used.has(id); n++) id = `${base}#${n}`;
-      used.add(id);
-      const label = isBlank(a.label) ? (isBlank(a.command) ? 'Action' : oneLine(a.command)) : oneLine(a.label);
+      const id = uniqueButtonId(a, i + j + 1, SLACK_ACTION_ID - 6, '#', used);
       const button: SlackButton = {
         type: 'button',
-        text: { type: 'plain_text', text: plain(label, SLACK_BUTTON_TEXT), emoji: true },
+        text: { type: 'plain_text', text: plain(buttonLabel(a), SLACK_BUTTON_TEXT), emoji: true },
         action_id: id,
         value: cut(oneLine(a.command), SLACK_BUTTON_VALUE) || id,
       };
@@ -146,8 +142,7 @@ function build(reply: Reply, start: number): Page<SlackPayload> {
     ? []
     : [{ type: 'context', elements: [mrkdwn(esc(oneLine(reply.footer), SLACK_SECTION_TEXT))] }];
   const userActions = (reply.actions ?? []).slice(0, SLACK_ACTIONS_ELEMENTS * ACTION_BLOCKS - 1);
-  const more: ReplyAction = { id: MORE_COMMAND, label: 'More', command: MORE_COMMAND };
-  const worstTail = footer.length + buttons([...userActions, more]).length + 1;
+  const worstTail = footer.length + buttons([...userActions, MORE_ACTION]).length + 1;
 
   const items = itemsOf(reply);
   const budget = SLACK_MAX_BLOCKS - head.length - worstTail;
@@ -174,7 +169,7 @@ function build(reply: Reply, start: number): Page<SlackPayload> {
 
   const blocks: SlackBlock[] = [...head, ...itemBlocks];
   if (remaining > 0) blocks.push({ type: 'context', elements: [mrkdwn(moreMarker(remaining, '`more`'))] });
-  blocks.push(...footer, ...buttons(remaining > 0 ? [...userActions, more] : userActions));
+  blocks.push(...footer, ...buttons(remaining > 0 ? [...userActions, MORE_ACTION] : userActions));
   if (blocks.length === 0) blocks.push({ type: 'section', text: mrkdwn(KIND_LABEL[reply.kind]) });
 
   const summary = [oneLine(reply.title), oneLine(reply.text)].filter((s) => s !== '').join(': ') || KIND_LABEL[reply.kind];
