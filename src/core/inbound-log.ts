@@ -3,7 +3,7 @@
  * record), keyed by the provider's own message id so a re-delivery runs once and gets the first
  * answer.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import * as schema from '../../drizzle/schema.ts';
 import type { Db } from '../db.ts';
 import { conversationKey, type InboundMessage } from './inbound.ts';
@@ -46,16 +46,5 @@ export class InboundLog<R = unknown> {
       .update(t)
       .set({ status, reply: reply as unknown, processedAt: new Date() })
       .where(and(eq(t.channel, m.channel), eq(t.providerMessageId, m.providerMessageId)));
-  }
-
-  /** Messages recorded but never answered (e.g. the process died mid-way), oldest first. */
-  async unfinished(limit = 100) {
-    const t = schema.inboundMessages;
-    return this.db.select().from(t).where(eq(t.status, 'received')).orderBy(t.receivedAt).limit(limit);
-  }
-
-  async count(): Promise<number> {
-    const [r] = await this.db.select({ n: sql<number>`count(*)::int` }).from(schema.inboundMessages);
-    return r?.n ?? 0;
   }
 }
