@@ -7,7 +7,6 @@
 import { RawJson, WebhookSender } from '../bots/webhook/index.ts';
 import { ValidationError } from '../src/core/channel-errors.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
-import type { SyncMessage } from '../src/sync/sync-message.ts';
 
 export interface DeliveryBatch {
   channel: DestinationChannel;
@@ -19,8 +18,6 @@ export interface DeliveryBatch {
   messagesJson: string[];
 }
 
-/** Parse a batch's messages (for channels that render them). */
-export const messagesOf = (batch: DeliveryBatch): SyncMessage[] => batch.messagesJson.map((j) => JSON.parse(j) as SyncMessage);
 
 export interface DeliverySender {
   send(batch: DeliveryBatch): Promise<{ providerMessageId: string | null }>;
