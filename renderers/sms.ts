@@ -17,22 +17,6 @@ import { KIND_LABEL, STATUS_WORD, smsCommand } from './model.ts';
 /** The word a person texts for the next page. */
 export const SMS_MORE = 'MORE';
 
-interface Token {
-  sep: '' | ' ' | '\n';
-  word: string;
-}
-
-function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  for (const line of text.split('\n')) {
-    const words = line.split(' ').filter((w) => w !== '');
-    words.forEach((word, i) => tokens.push({ sep: i === 0 ? '\n' : ' ', word }));
-  }
-  const first = tokens[0];
-  if (first !== undefined) first.sep = '';
-  return tokens;
-}
-
 const marker = (page: number, pages: number): string => (page < pages ? `(${page}/${pages}) reply ${SMS_MORE}` : `(${page}/${pages})`);
 
 /** Running size of a page: GSM-7 septets and UTF-16 units, and whether it is still GSM-7. */
@@ -56,17 +40,17 @@ const plus = (a: Size, b: Size): Size => {
 const oneSegment = (s: Size): boolean => (s.gsm ? s.septets <= SMS_GSM7_SEGMENT : s.units <= SMS_UCS2_SEGMENT);
 const SEP: Size = { gsm: true, septets: 1, units: 1 };
 
-function pack(tokens: readonly Token[], reserveText: string): string[] {
-  const reserve = sizeOf(reserveText);
+/** Packs the words of one line onto pages, splitting a word only when it alone exceeds a page. */
+function pack(words: readonly string[], reserve: Size): string[] {
   const fits = (s: Size): boolean => oneSegment(plus(s, reserve));
   const pages: string[] = [];
   let cur = '';
   let size = EMPTY;
-  for (const { sep, word } of tokens) {
+  for (const word of words) {
     const wordSize = sizeOf(word);
     const candidate = cur === '' ? wordSize : plus(plus(size, SEP), wordSize);
     if (fits(candidate)) {
-      cur = cur === '' ? word : cur + sep + word;
+      cur = cur === '' ? word : `${cur} ${word}`;
       size = candidate;
       continue;
     }
@@ -78,7 +62,7 @@ function pack(tokens: readonly Token[], reserveText: string): string[] {
     }
     // A word longer than a whole page: the only place we split inside a word.
     if (cur !== '') {
-      cur += sep;
+      cur += ' ';
       size = plus(size, SEP);
     }
     for (const g of splitGraphemes(word)) {
@@ -101,18 +85,12 @@ function pack(tokens: readonly Token[], reserveText: string): string[] {
  * Packs whole lines (a list item is one line) onto pages, so an item is never cut in two; a
  * line too long for a page of its own is packed word by word.
  */
-function packLines(tokens: readonly Token[], reserveText: string): string[] {
+function packLines(lines: readonly string[], reserveText: string): string[] {
   const reserve = sizeOf(reserveText);
   const fits = (text: string): boolean => oneSegment(plus(sizeOf(text), reserve));
-  const lines: Token[][] = [];
-  for (const t of tokens) {
-    if (t.sep !== ' ' || lines.length === 0) lines.push([]);
-    lines[lines.length - 1]!.push(t);
-  }
   const pages: string[] = [];
   let cur = '';
-  for (const line of lines) {
-    const text = line.map((t, i) => (i === 0 ? t.word : ` ${t.word}`)).join('');
+  for (const text of lines) {
     if (cur !== '' && fits(`${cur}\n${text}`)) {
       cur = `${cur}\n${text}`;
       continue;
@@ -122,7 +100,7 @@ function packLines(tokens: readonly Token[], reserveText: string): string[] {
       cur = text;
       continue;
     }
-    const parts = pack([{ sep: '', word: line[0]!.word }, ...line.slice(1)], reserveText);
+    const parts = pack(text.split(' '), reserve);
     pages.push(...parts.slice(0, -1));
     cur = parts[parts.length - 1] ?? '';
   }
@@ -136,18 +114,18 @@ function packLines(tokens: readonly Token[], reserveText: string): string[] {
  * each ends with `(i/n) reply MORE` (the last with `(n/n)`).
  */
 export function paginateSms(text: string): string[] {
-  const body = transliterateGsm(clean(text))
+  // Lines with single spaces between words: packLines and pack split at '\n' and ' '.
+  const lines = transliterateGsm(clean(text))
     .split('\n')
     .map((line) => line.replace(/ +/g, ' ').trim())
-    .filter((line) => line !== '')
-    .join('\n');
+    .filter((line) => line !== '');
+  const body = lines.join('\n');
   if (body === '') return [];
   if (fitsOneSegment(body)) return [body];
-  const tokens = tokenize(body);
   // The marker's width depends on the page count: pack, and pack again if the count got wider.
   for (let digits = 1; ; ) {
     const widest = '9'.repeat(digits);
-    const pages = packLines(tokens, `\n(${widest}/${widest}) reply ${SMS_MORE}`);
+    const pages = packLines(lines, `\n(${widest}/${widest}) reply ${SMS_MORE}`);
     const needed = String(pages.length).length;
     if (needed <= digits) return pages.map((p, i) => `${p}\n${marker(i + 1, pages.length)}`);
     digits = needed;
