@@ -2,7 +2,7 @@ import { embedLength } from '@discordjs/builders';
 import { describe, expect, it } from 'vitest';
 import type { Reply } from '../src/core/reply.ts';
 import { type DiscordPayload, RenderValidationError, renderDiscord, validateDiscord } from './index.ts';
-import { discordViolations } from './test-checks.ts';
+import { brokenLimit, discordViolations } from './test-checks.ts';
 import { shortOk } from './test-replies.ts';
 
 const buttons = (p: DiscordPayload) => p.components.flatMap((r) => r.components);
@@ -87,15 +87,7 @@ describe('renderDiscord', () => {
 
 describe('validateDiscord', () => {
   const base = (): DiscordPayload => ({ content: '', embeds: [{ description: 'x' }], components: [], allowed_mentions: { parse: [] } });
-  const limitOf = (p: DiscordPayload): string | undefined => {
-    try {
-      validateDiscord(p);
-      return undefined;
-    } catch (e) {
-      expect(e).toBeInstanceOf(RenderValidationError);
-      return (e as RenderValidationError).limit;
-    }
-  };
+  const limitOf = (p: DiscordPayload): string | undefined => brokenLimit(() => validateDiscord(p));
 
   it('names the limit that was broken', () => {
     expect(limitOf(base())).toBeUndefined();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Reply } from '../src/core/reply.ts';
-import { RenderValidationError, renderSlack, type SlackBlock, validateSlack } from './index.ts';
-import { slackViolations } from './test-checks.ts';
+import { renderSlack, type SlackBlock, type SlackPayload, validateSlack } from './index.ts';
+import { brokenLimit, slackViolations } from './test-checks.ts';
 import { shortOk } from './test-replies.ts';
 
 const sections = (blocks: SlackBlock[]): string[] => blocks.flatMap((b) => (b.type === 'section' && b.text ? [b.text.text] : []));
@@ -96,15 +96,7 @@ describe('renderSlack', () => {
 
 describe('validateSlack', () => {
   const section = (text: string): SlackBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
-  const limitOf = (payload: Parameters<typeof validateSlack>[0]): string | undefined => {
-    try {
-      validateSlack(payload);
-      return undefined;
-    } catch (e) {
-      expect(e).toBeInstanceOf(RenderValidationError);
-      return (e as RenderValidationError).limit;
-    }
-  };
+  const limitOf = (payload: SlackPayload): string | undefined => brokenLimit(() => validateSlack(payload));
 
   it('names the limit that was broken', () => {
     expect(limitOf({ text: 'x', blocks: Array.from({ length: 51 }, () => section('x')) })).toBe('SLACK_MAX_BLOCKS');

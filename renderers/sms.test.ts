@@ -2,6 +2,7 @@ import { SegmentedMessage } from 'sms-segments-calculator';
 import { describe, expect, it } from 'vitest';
 import type { Reply } from '../src/core/reply.ts';
 import { clean, paginateSms, RenderValidationError, renderSms, smsCommand, smsText, transliterateGsm, validateSms } from './index.ts';
+import { brokenLimit } from './test-checks.ts';
 import { longList, shortOk, unicode } from './test-replies.ts';
 
 const MARKER = /\n\((\d+)\/(\d+)\)( reply MORE)?$/;
@@ -86,11 +87,7 @@ describe('transliterateGsm', () => {
 describe('validateSms', () => {
   it('throws for a body that needs two segments, naming the encoding limit', () => {
     expect(() => validateSms(['x'.repeat(161)])).toThrow(RenderValidationError);
-    try {
-      validateSms(['ok', '😀'.repeat(36)]);
-    } catch (e) {
-      expect((e as RenderValidationError).limit).toBe('SMS_UCS2_SEGMENT');
-    }
+    expect(brokenLimit(() => validateSms(['ok', '😀'.repeat(36)]))).toBe('SMS_UCS2_SEGMENT');
     expect(() => validateSms([])).toThrow(RenderValidationError);
     expect(() => validateSms(['x'.repeat(160), '😀'.repeat(35)])).not.toThrow();
   });

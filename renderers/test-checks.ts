@@ -1,13 +1,26 @@
 /**
  * Independent limit checks for tests: they re-derive every platform limit from the payload
  * (numbers written out, not taken from `limits.ts`) and return what is wrong, so a test can
- * assert `[]` next to the renderer's own validator. Not used by production code.
+ * assert `[]` next to the renderer's own validator; and `brokenLimit`, which reads what a
+ * validator names when it rejects. Not used by production code.
  */
 import { embedLength } from '@discordjs/builders';
 import { SegmentedMessage } from 'sms-segments-calculator';
 import type { DiscordPayload } from './discord.ts';
 import type { EmailPayload } from './email.ts';
+import { RenderValidationError } from './errors.ts';
 import type { SlackPayload } from './slack.ts';
+
+/** The `limit` a validator's {@link RenderValidationError} names, or undefined when it passes; any other error is rethrown. */
+export function brokenLimit(validate: () => void): string | undefined {
+  try {
+    validate();
+    return undefined;
+  } catch (e) {
+    if (e instanceof RenderValidationError) return e.limit;
+    throw e;
+  }
+}
 
 const over = (what: string, len: number, max: number): string[] => (len > max ? [`${what}: ${len} > ${max}`] : []);
 const empty = (what: string, text: string | undefined): string[] => (text !== undefined && text.trim() === '' ? [`${what}: empty`] : []);
