@@ -3,4 +3,5 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../src/cli/chitty.ts');
+const { main } = await import('../src/cli/chitty.ts');
+await main();

@@ -302,7 +302,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href || process.argv[1]?.endsWith('bin/chitty.mjs')) {
+/** The process entry point: run with this process's arguments and exit with the CLI's code. */
+export async function main(): Promise<never> {
   const code = await runCli(process.argv.slice(2), {
     env: process.env,
     out: (s) => process.stdout.write(`${s}\n`),
@@ -310,3 +311,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href || process.arg
   });
   process.exit(code);
 }
+
+// `npm run chitty` runs this file directly; the package bin (bin/chitty.mjs) calls main().
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

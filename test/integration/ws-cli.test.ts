@@ -1,5 +1,8 @@
 /** The /ws protocol and the `chitty` CLI against a live gateway. */
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -179,10 +182,19 @@ describe('chitty CLI', () => {
     }
   });
 
-  it('runs as the package bin', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['bin/chitty.mjs', 'project', 'list', '--json'], {
-      env: { ...process.env, CHITTY_URL: gw.url, CHITTY_API_TOKEN: TEST_TOKEN },
-    });
-    expect(JSON.parse(stdout).map((p: any) => p.name)).toContain('CLI Project');
+  it('runs as the package bin, also through a symlink as npm installs it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'chitty-bin-'));
+    const link = path.join(dir, 'chitty');
+    await symlink(path.resolve('bin/chitty.mjs'), link);
+    try {
+      for (const bin of ['bin/chitty.mjs', link]) {
+        const { stdout } = await promisify(execFile)(process.execPath, [bin, 'project', 'list', '--json'], {
+          env: { ...process.env, CHITTY_URL: gw.url, CHITTY_API_TOKEN: TEST_TOKEN },
+        });
+        expect(JSON.parse(stdout).map((p: any) => p.name), bin).toContain('CLI Project');
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
