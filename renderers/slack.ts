@@ -142,7 +142,8 @@ function build(reply: Reply, start: number): Page<SlackPayload> {
     ? []
     : [{ type: 'context', elements: [mrkdwn(esc(oneLine(reply.footer), SLACK_SECTION_TEXT))] }];
   const userActions = (reply.actions ?? []).slice(0, SLACK_ACTIONS_ELEMENTS * ACTION_BLOCKS - 1);
-  const worstTail = footer.length + buttons([...userActions, MORE_ACTION]).length + 1;
+  // Worst case after the items: footer, the "more" marker, and action blocks for the buttons plus More.
+  const worstTail = footer.length + 1 + Math.ceil((userActions.length + 1) / SLACK_ACTIONS_ELEMENTS);
 
   const items = itemsOf(reply);
   const budget = SLACK_MAX_BLOCKS - head.length - worstTail;
