@@ -1,6 +1,7 @@
 /** Turning what people type (refs, names, "me") into ids; failures are readable HubErrors. */
 import type { Domain } from '../../src/hub/domains.ts';
 import { InvalidChangeError, NotFoundError } from '../../src/hub/errors.ts';
+import { CHITTY_ID_REGEX } from '../../src/hub/ids.ts';
 import type { Entity } from '../../src/hub/hub.ts';
 import { parseIdentityKey } from '../../src/core/inbound.ts';
 import type { CommandContext } from '../context.ts';
@@ -26,7 +27,10 @@ export async function resolveRef(ref: Ref, ctx: CommandContext, domain: Domain =
 /** A project/topic/session by id, or by name/title (case-insensitive, unique). */
 export async function resolveNamed(domain: Domain, text: string, ctx: CommandContext): Promise<Entity> {
   const t = text.trim();
-  if (/^CHITTY-[A-Z]+-/i.test(t)) return ctx.hub.mustGet(domain, t.toUpperCase());
+  if (CHITTY_ID_REGEX.test(t.toUpperCase())) {
+    const byId = await ctx.hub.get(domain, t.toUpperCase());
+    if (byId) return byId;
+  }
   if (/^#?\d+$/.test(t) && ctx.conversation.lastList.length > 0) {
     const id = ctx.conversation.lastList[Number(t.replace('#', '')) - 1];
     const e = id ? await ctx.hub.get(domain, id) : undefined;

@@ -12,6 +12,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { DOMAINS, PRIORITIES, TODO_STATUSES } from '../hub/domains.ts';
+import { CHITTY_ID_REGEX } from '../hub/ids.ts';
 import { DELIVERY_STATUSES } from '../../queues/delivery-ledger.ts';
 import { ApiClient, CliError, clientConfig } from './api-client.ts';
 import { clip, table } from './tables.ts';
@@ -39,7 +40,7 @@ export function buildProgram(io: CliIO): Command {
 
   /** A project given by id or by name. */
   async function projectId(client: ApiClient, p: string | undefined): Promise<string | undefined> {
-    if (!p || /^CHITTY-PROJ-/i.test(p)) return p?.toUpperCase();
+    if (!p || CHITTY_ID_REGEX.test(p.toUpperCase())) return p?.toUpperCase();
     const projects = await listAll(client, '/projects');
     const hit = projects.filter((x) => String(x.name).toLowerCase() === p.toLowerCase());
     if (hit.length === 1) return hit[0]!.chittyId;

@@ -144,6 +144,16 @@ describe('the command language, end to end through the core', () => {
   });
 });
 
+describe('names that look like ids', () => {
+  it('finds a project by a name that starts like a ChittyID, and by its id in any case', async () => {
+    await say(OWNER, 'project create CHITTY-PROJ-123 stand-in');
+    const p = (await hub.list('projects', { limit: 1000 })).find((x) => x.name === 'CHITTY-PROJ-123 stand-in')!;
+    expect((await say(OWNER, 'project show CHITTY-PROJ-123 stand-in')).reply.footer).toBe(p.chittyId);
+    expect((await say(OWNER, `project show ${p.chittyId.toLowerCase()}`)).reply.title).toBe('CHITTY-PROJ-123 stand-in');
+    expect((await say(OWNER, 'project show CHITTY-PROJ-01ARZ3NDEKTSV4RRFFQ69G5FAV')).reply.kind).toBe('error');
+  });
+});
+
 describe('identities, pairing and linking', () => {
   it('an unpaired phone cannot change anything and is told how to pair; a member approves it', async () => {
     const before = await events();
