@@ -25,7 +25,7 @@ export * from './sms.ts';
 export * from './whatsapp.ts';
 export * from './email.ts';
 
-/** What each channel can show; drives degradation here and planning in the fan-out. */
+/** What each channel can show, for the channel adapters and the fan-out (renderers use the named limits in limits.ts). */
 export const CAPABILITIES: Record<RenderChannel, ChannelCapabilities> = {
   slack: {
     supportsThreads: true,

@@ -48,3 +48,10 @@ describe('validateWhatsApp', () => {
     expect(() => validateWhatsApp('x'.repeat(4096))).not.toThrow();
   });
 });
+
+describe('WhatsApp choices without words', () => {
+  it('names an action with neither label nor command as the other channels do', () => {
+    const text = renderWhatsApp({ kind: 'info', text: 'x', actions: [{ id: 'a', label: '', command: '' }] });
+    expect(text).toContain('Reply 1 for Action.');
+  });
+});

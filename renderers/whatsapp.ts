@@ -10,7 +10,7 @@ import { RenderValidationError } from './errors.ts';
 import { whatsAppTokens } from './escape.ts';
 import { clean, fitTokens, isBlank, oneLine } from './fit.ts';
 import { WHATSAPP_TEXT } from './limits.ts';
-import { KIND_LABEL, STATUS_EMOJI, itemsOf, moreMarker, type Page, renderPage } from './model.ts';
+import { KIND_LABEL, STATUS_EMOJI, buttonLabel, itemsOf, moreMarker, type Page, renderPage } from './model.ts';
 
 /** Most actions offered as numbered choices. */
 export const WHATSAPP_CHOICES = 9;
@@ -43,8 +43,7 @@ function build(reply: Reply, start: number): Page<string> {
   const items = itemsOf(reply);
   const hasItems = items.length > 0;
   const choices = (reply.actions ?? []).slice(0, WHATSAPP_CHOICES).map((a, i) => {
-    const label = isBlank(a.label) ? oneLine(a.command) : oneLine(a.label);
-    return `${i + 1} for ${esc(label, 60)}`;
+    return `${i + 1} for ${esc(buttonLabel(a), 60)}`;
   });
   const tail: string[] = [];
   if (choices.length > 0) tail.push(`Reply ${choices.join(', ')}.`);
