@@ -155,8 +155,14 @@ export const inboundMessages = pgTable(
   {
     channel: text('channel').notNull(),
     providerMessageId: text('provider_message_id').notNull(),
+    /** Arrival order across every web process: a conversation's messages run in this order. */
+    seq: bigserial('seq', { mode: 'number' }).notNull(),
     conversationKey: text('conversation_key').notNull(),
+    /** Where it came from, so a message left unfinished by a crash can be run again as it was. */
+    address: text('address'),
+    thread: text('thread'),
     identityKey: text('identity_key').notNull(),
+    senderName: text('sender_name'),
     text: text('text').notNull(),
     actionId: text('action_id'),
     status: text('status').$type<'received' | 'done' | 'failed'>().notNull(),
@@ -164,7 +170,12 @@ export const inboundMessages = pgTable(
     receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
     processedAt: timestamp('processed_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [primaryKey({ columns: [t.channel, t.providerMessageId] }), index('inbound_received_idx').on(t.status, t.receivedAt)],
+  (t) => [
+    primaryKey({ columns: [t.channel, t.providerMessageId] }),
+    index('inbound_received_idx').on(t.status, t.receivedAt),
+    // The next unfinished message of a conversation, in arrival order.
+    index('inbound_pending_idx').on(t.conversationKey, t.seq).where(sql`${t.status} = 'received'`),
+  ],
 );
 
 /** A destination's subscription to a project, a topic or the whole hub, for some domains. */
