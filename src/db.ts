@@ -2,6 +2,7 @@
  * Opens the database: embedded PGlite under DATA_DIR when DATABASE_URL is unset, real Postgres
  * when it is set. Same schema, same migrations (applied here, at start).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,10 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export interface Database {
+  /** Joins the ambient transaction of {@link inTransaction} when there is one. */
   db: Db;
+  /** The pool itself, never an ambient transaction. */
+  root: Db;
   kind: 'pglite' | 'postgres';
   close(): Promise<void>;
   ping(): Promise<void>;
@@ -29,6 +33,50 @@ export interface Database {
 /** The rows of a raw `db.execute(sql…)` result (node-postgres and PGlite both return `{ rows }`). */
 export function rowsOf<T>(result: unknown): T[] {
   return ((result as { rows?: T[] }).rows ?? (result as T[])) as T[];
+}
+
+/** The transaction a unit of work runs in, and what to do once it has committed. */
+interface Ambient {
+  tx: Tx;
+  afterCommit: (() => void)[];
+}
+
+const ambient = new AsyncLocalStorage<Ambient>();
+
+/**
+ * The database handle every store holds: it runs each query in the ambient transaction of
+ * {@link inTransaction} when there is one, else on the pool. So a command's hub changes, its
+ * conversation state and its inbound record commit together without every store passing `tx` on.
+ */
+function ambientAware(root: Db): Db {
+  return new Proxy(root, {
+    get(target, prop) {
+      const current = ambient.getStore()?.tx ?? target;
+      const value = Reflect.get(current, prop, current) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(current) : value;
+    },
+  });
+}
+
+/**
+ * Run `fn` in one transaction that every query made through `database.db` inside it joins
+ * (a nested `db.transaction` becomes a savepoint). Work registered with {@link afterCommit}
+ * runs once it has committed, and not at all if it rolls back.
+ */
+export async function inTransaction<T>(database: Database, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const outer = ambient.getStore();
+  if (outer) return outer.tx.transaction(fn);
+  const afterCommitted: (() => void)[] = [];
+  const result = await database.root.transaction((tx) => ambient.run({ tx, afterCommit: afterCommitted }, () => fn(tx)));
+  for (const f of afterCommitted) f();
+  return result;
+}
+
+/** Run `f` once the ambient transaction commits (at once when there is none). */
+export function afterCommit(f: () => void): void {
+  const a = ambient.getStore();
+  if (a) a.afterCommit.push(f);
+  else f();
 }
 
 const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../drizzle/migrations');
@@ -57,7 +105,8 @@ async function openPglite(dataDir: string): Promise<Database> {
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS });
   return {
-    db: db as unknown as Db,
+    db: ambientAware(db as unknown as Db),
+    root: db as unknown as Db,
     kind: 'pglite',
     close: () => client.close(),
     ping: async () => void (await client.query('select 1')),
@@ -83,7 +132,8 @@ async function openPostgres(url: string, pgSchema: string | undefined): Promise<
     lockClient.release();
   }
   return {
-    db: db as unknown as Db,
+    db: ambientAware(db as unknown as Db),
+    root: db as unknown as Db,
     kind: 'postgres',
     close: () => pool.end(),
     ping: async () => void (await db.execute(sql`select 1`)),

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { and, asc, desc, eq, gt, lte, sql, type SQL } from 'drizzle-orm';
-import { rowsOf, type Database, type Db, type Tx } from '../db.ts';
+import { afterCommit, rowsOf, type Database, type Db, type Tx } from '../db.ts';
 import * as schema from '../../drizzle/schema.ts';
 import { applyChange, conflictsOf, emptyCrdt, materialize, type Change, type EntityCrdt } from './crdt.ts';
 import { checksum } from './canonical-json.ts';
@@ -461,6 +461,8 @@ export class Hub extends EventEmitter<HubEvents> {
   private async transact<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const pending: SyncMessage[] = [];
     const channel = this.database.outboxChannel;
+    // Inside a caller's transaction (a command with its inbound record) this is a savepoint, and
+    // the changes are announced when the caller's transaction commits.
     const result = await this.db.transaction(async (tx) => {
       this.pendingMessages.set(tx, pending);
       try {
@@ -472,7 +474,9 @@ export class Hub extends EventEmitter<HubEvents> {
         this.pendingMessages.delete(tx);
       }
     });
-    for (const m of pending) this.emit('change', m);
+    afterCommit(() => {
+      for (const m of pending) this.emit('change', m);
+    });
     return result;
   }
 
