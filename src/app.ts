@@ -103,6 +103,15 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     }
   }
 
+  // Messages a crash left recorded but unanswered run now, once, in their conversation's order.
+  const resumed =
+    mode === 'worker'
+      ? Promise.resolve()
+      : core.resumeUnfinished().then(
+          (n) => void (n > 0 && logger.info({ messages: n }, 'ran inbound messages left unfinished by an earlier stop')),
+          (err: unknown) => logger.error({ err }, 'could not run the inbound messages left unfinished; they run on their next re-delivery or start'),
+        );
+
   let closed = false;
   return {
     config, mode, logger, database, hub, core, queues, workers, app, token, webhookSecret, redis, url,
@@ -111,6 +120,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       closed = true;
       // Stop taking work, let in-flight requests and jobs finish, then close connections.
       await app?.close();
+      await resumed;
       await workers?.close();
       await queues.close();
       await database.close();

@@ -1,10 +1,11 @@
 /**
  * The conversation core: one inbound message from any channel in, one neutral Reply out.
- * Persist first (the inbound log), then — in order per conversation — identify the sender,
- * authorize, parse with the one grammar, execute, remember the conversation, store the answer.
- * A re-delivered message (same provider id) runs once and gets the first answer again.
+ * Persist first (the inbound log), then — in order per conversation, across processes — identify
+ * the sender, authorize, parse with the one grammar, execute, remember the conversation and store
+ * the answer in one transaction. A re-delivered message (same provider id) runs once and gets the
+ * first answer again, also after a crash and on another web process.
  */
-import type { Database } from '../db.ts';
+import { inTransaction, type Database } from '../db.ts';
 import { HubError } from '../hub/errors.ts';
 import type { Hub } from '../hub/hub.ts';
 import type { Logger } from '../log.ts';
@@ -12,7 +13,7 @@ import { parseCommand, type Command } from '../../commands/grammar/index.ts';
 import { executeCommand, isReadOnly } from '../../commands/execute.ts';
 import { ConversationStore } from './conversation-store.ts';
 import { IdentityDirectory, PAIR_CODE_TTL_MS } from './identity-directory.ts';
-import { InboundLog } from './inbound-log.ts';
+import { InboundLog, recordedMessage, type InboundRef } from './inbound-log.ts';
 import { conversationKey, InboundMessageSchema, parseIdentityKey, type InboundMessage } from './inbound.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import type { Reply } from './reply.ts';
@@ -31,6 +32,8 @@ export interface CoreResult {
 /** A first answer (not a re-delivery), on page 1 unless `more` asked for another. */
 const answer = (reply: Reply, command?: string, page = 1): CoreResult => ({ reply, page, duplicate: false, ...(command ? { command } : {}) });
 
+const sameMessage = (a: InboundRef, b: InboundRef): boolean => a.channel === b.channel && a.providerMessageId === b.providerMessageId;
+
 /** Commands a sender who is not paired yet may run. */
 const STRANGER_COMMANDS = new Set(['help', 'link.code']);
 
@@ -43,7 +46,7 @@ export class ConversationCore {
 
   constructor(
     private readonly hub: Hub,
-    database: Database,
+    private readonly database: Database,
     private readonly logger: Logger,
     opts: { allowlist?: string[] } = {},
   ) {
@@ -53,30 +56,97 @@ export class ConversationCore {
     this.inbound = new InboundLog<CoreResult>(database.db);
   }
 
-  /** Handle one inbound message. Never throws for anything the sender typed. */
+  /**
+   * Handle one inbound message. Never throws for anything the sender typed.
+   *
+   * Exactly once, in order: the message is recorded first (committed, so an ack after this point
+   * loses nothing). Then, under the conversation's lock (in the database, so every web process
+   * shares it), the conversation's unfinished messages run oldest first up to this one, each in
+   * ONE transaction with its hub changes, conversation state and answer: a crash before that
+   * commit leaves the message unfinished (run again by a re-delivery or at start), and after it
+   * a re-delivery only gets the stored answer.
+   */
   async handle(raw: InboundMessage): Promise<CoreResult> {
     const m = InboundMessageSchema.parse(raw);
     const key = conversationKey(m);
     const recorded = await this.inbound.record(m);
-    if (recorded.kind === 'duplicate' && recorded.reply) return { ...recorded.reply, duplicate: true };
-    return this.queue.run(key, async () => {
-      if (recorded.kind === 'duplicate') {
-        // The first delivery was queued before us on this conversation: its answer is ready now.
-        const prior = await this.inbound.get(m.channel, m.providerMessageId);
-        if (prior?.reply) return { ...(prior.reply as CoreResult), duplicate: true };
-      }
-      let result: CoreResult;
-      try {
-        result = await this.run(m, key);
-      } catch (err) {
-        this.logger.error({ err, channel: m.channel, conversation: key }, 'command failed');
-        result = answer({ kind: 'error', title: 'Something went wrong', text: 'That did not work and nothing was changed. Try again in a moment.' });
-        await this.inbound.finish(m, result, 'failed');
-        return result;
-      }
-      await this.inbound.finish(m, result);
-      return result;
-    });
+    const duplicate = recorded.kind === 'duplicate';
+    if (duplicate && recorded.reply) return { ...recorded.reply, duplicate: true };
+    const result = await this.queue.run(key, () => this.runUpTo(key, recorded.seq, m));
+    return { ...result, duplicate };
+  }
+
+  /**
+   * Run what a crash left recorded but unfinished, in each conversation's order. Safe to call
+   * from every process at once (the conversation lock decides who runs each message).
+   */
+  async resumeUnfinished(): Promise<number> {
+    let resumed = 0;
+    for (;;) {
+      const pending = await this.inbound.unfinished();
+      if (pending.length === 0) return resumed;
+      await Promise.all(
+        pending.map(({ key, seq }) =>
+          this.queue.run(key, async () => {
+            resumed += await this.drain(key, seq);
+          }),
+        ),
+      );
+    }
+  }
+
+  /** Run the conversation's unfinished messages up to `seq`; the answer of the one at `seq`. */
+  private async runUpTo(key: string, seq: number, target: InboundRef): Promise<CoreResult> {
+    const mine = { result: undefined as CoreResult | undefined };
+    await this.drain(key, seq, target, mine);
+    if (mine.result) return mine.result;
+    const row = await this.inbound.get(target);
+    if (!row?.reply) throw new Error(`inbound message ${target.channel}/${target.providerMessageId} has no answer after its turn`);
+    return row.reply as CoreResult;
+  }
+
+  /** One message per transaction, oldest first, until none up to `seq` is left; returns how many ran. */
+  private async drain(key: string, seq: number, target?: InboundRef, out?: { result: CoreResult | undefined }): Promise<number> {
+    let ran = 0;
+    for (;;) {
+      let failed: { m: InboundMessage; err: unknown } | undefined;
+      const step = await inTransaction(this.database, async () => {
+        await this.inbound.lockConversation(key);
+        const row = await this.inbound.nextUnfinished(key, seq);
+        if (!row) return 'empty' as const;
+        const m = recordedMessage(row);
+        let result: CoreResult;
+        try {
+          result = await this.run(m, key);
+        } catch (err) {
+          failed = { m, err };
+          throw err; // roll back whatever it changed
+        }
+        await this.inbound.finish(m, result);
+        ran++;
+        if (target && sameMessage(m, target)) {
+          if (out) out.result = result;
+          return 'reached' as const;
+        }
+        return 'next' as const;
+      }).catch(async (err: unknown) => {
+        if (!failed) throw err; // the database itself failed: the message stays unfinished
+        this.logger.error({ err: failed.err, channel: failed.m.channel, conversation: key }, 'command failed; its changes were rolled back and the sender is told');
+        const result = answer({ kind: 'error', title: 'Something went wrong', text: 'That did not work and nothing was changed. Try again in a moment.' });
+        const m = failed.m;
+        await inTransaction(this.database, async () => {
+          await this.inbound.lockConversation(key);
+          await this.inbound.finish(m, result, 'failed');
+        });
+        ran++;
+        if (target && sameMessage(m, target)) {
+          if (out) out.result = result;
+          return 'reached' as const;
+        }
+        return 'next' as const;
+      });
+      if (step !== 'next') return ran;
+    }
   }
 
   private async run(m: InboundMessage, key: string): Promise<CoreResult> {
@@ -108,7 +178,8 @@ export class ConversationCore {
 
     let reply: Reply;
     try {
-      reply = await executeCommand(command, {
+      // A savepoint: a command that fails half-way (a HubError) leaves nothing of what it did.
+      reply = await this.database.db.transaction(() => executeCommand(command, {
         hub: this.hub,
         identities: this.identities,
         subscriptions: this.subscriptions,
@@ -124,7 +195,7 @@ export class ConversationCore {
           ...(access.kind === 'member' ? { chittyId: access.person.id } : {}),
           origin: { channel: m.channel, address: m.address, ...(m.thread ? { thread: m.thread } : {}) },
         },
-      });
+      }));
     } catch (err) {
       if (!(err instanceof HubError)) throw err;
       reply = { kind: 'error', text: err.message, ...(isReadOnly(command) ? {} : { footer: 'Nothing was changed.' }) };

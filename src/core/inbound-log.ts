@@ -1,14 +1,25 @@
 /**
  * The inbound log: every message is written before it is worked on (so an ack never outruns the
  * record), keyed by the provider's own message id so a re-delivery runs once and gets the first
- * answer.
+ * answer, and numbered in arrival order (`seq`) so a conversation's messages run in the order they
+ * arrived, whichever web process took them.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq, lte, sql } from 'drizzle-orm';
 import * as schema from '../../drizzle/schema.ts';
-import type { Db } from '../db.ts';
-import { conversationKey, type InboundMessage } from './inbound.ts';
+import { rowsOf, type Db } from '../db.ts';
+import { conversationKey, type Channel, type InboundMessage } from './inbound.ts';
 
-export type Recorded<R> = { kind: 'new' } | { kind: 'duplicate'; reply: R | null; status: 'received' | 'done' | 'failed' };
+export type InboundStatus = 'received' | 'done' | 'failed';
+
+/** The row's identity: channel + the provider's message id. */
+export type InboundRef = Pick<InboundMessage, 'channel' | 'providerMessageId'>;
+
+export type Recorded<R> = { kind: 'new'; seq: number } | { kind: 'duplicate'; seq: number; reply: R | null; status: InboundStatus };
+
+type Row = typeof schema.inboundMessages.$inferSelect;
+
+/** Advisory-lock namespace of conversations (the first key of the two-key form). */
+const CONVERSATION_LOCK_SPACE = 0x43484154; // "CHAT"
 
 export class InboundLog<R = unknown> {
   constructor(private readonly db: Db) {}
@@ -21,30 +32,80 @@ export class InboundLog<R = unknown> {
         channel: m.channel,
         providerMessageId: m.providerMessageId,
         conversationKey: conversationKey(m),
+        address: m.address,
+        thread: m.thread ?? null,
         identityKey: m.sender,
+        senderName: m.senderName ?? null,
         text: m.text,
         actionId: m.actionId ?? null,
         status: 'received',
         receivedAt: m.receivedAt,
       })
       .onConflictDoNothing()
-      .returning({ status: schema.inboundMessages.status });
-    if (inserted.length > 0) return { kind: 'new' };
-    const prior = await this.get(m.channel, m.providerMessageId);
-    return { kind: 'duplicate', reply: (prior?.reply as R | null) ?? null, status: prior?.status ?? 'received' };
+      .returning({ seq: schema.inboundMessages.seq });
+    if (inserted[0]) return { kind: 'new', seq: inserted[0].seq };
+    const prior = await this.get(m);
+    if (!prior) throw new Error(`inbound message ${m.channel}/${m.providerMessageId} was neither inserted nor found`);
+    return { kind: 'duplicate', seq: prior.seq, reply: (prior.reply as R | null) ?? null, status: prior.status };
   }
 
-  async get(channel: string, providerMessageId: string) {
+  async get(ref: InboundRef): Promise<Row | undefined> {
     const t = schema.inboundMessages;
-    const [row] = await this.db.select().from(t).where(and(eq(t.channel, channel), eq(t.providerMessageId, providerMessageId)));
+    const [row] = await this.db.select().from(t).where(and(eq(t.channel, ref.channel), eq(t.providerMessageId, ref.providerMessageId)));
     return row;
   }
 
-  async finish(m: InboundMessage, reply: R, status: 'done' | 'failed' = 'done'): Promise<void> {
+  /**
+   * Take the conversation's lock until the surrounding transaction ends: one message of a
+   * conversation runs at a time across every process that shares the database.
+   */
+  async lockConversation(key: string): Promise<void> {
+    await this.db.execute(sql`select pg_advisory_xact_lock(${CONVERSATION_LOCK_SPACE}::int4, hashtext(${key}))`);
+  }
+
+  /** The conversation's oldest unfinished message up to `seq` (run under its lock). */
+  async nextUnfinished(key: string, uptoSeq: number): Promise<Row | undefined> {
     const t = schema.inboundMessages;
-    await this.db
+    const [row] = await this.db
+      .select()
+      .from(t)
+      .where(and(eq(t.conversationKey, key), eq(t.status, 'received'), lte(t.seq, uptoSeq)))
+      .orderBy(asc(t.seq))
+      .limit(1);
+    return row;
+  }
+
+  /** Conversations with messages recorded but not finished (a crash between ack and answer). */
+  async unfinished(limit = 1000): Promise<{ key: string; seq: number }[]> {
+    const r = await this.db.execute(sql`select conversation_key as key, max(seq)::bigint as seq from ${schema.inboundMessages}
+      where status = 'received' group by conversation_key order by min(seq) limit ${limit}`);
+    return rowsOf<{ key: string; seq: string | number }>(r).map((x) => ({ key: x.key, seq: Number(x.seq) }));
+  }
+
+  /** Store the answer; only an unfinished message changes (a finished one keeps its first answer). */
+  async finish(ref: InboundRef, reply: R, status: 'done' | 'failed' = 'done'): Promise<boolean> {
+    const t = schema.inboundMessages;
+    const updated = await this.db
       .update(t)
       .set({ status, reply: reply as unknown, processedAt: new Date() })
-      .where(and(eq(t.channel, m.channel), eq(t.providerMessageId, m.providerMessageId)));
+      .where(and(eq(t.channel, ref.channel), eq(t.providerMessageId, ref.providerMessageId), eq(t.status, 'received')))
+      .returning({ seq: t.seq });
+    return updated.length > 0;
   }
+}
+
+/** The message as it was recorded, to run it again after a crash. */
+export function recordedMessage(row: Row): InboundMessage {
+  const [, address = row.conversationKey, thread] = row.conversationKey.split('|');
+  return {
+    channel: row.channel as Channel,
+    address: row.address ?? address,
+    ...((row.thread ?? thread) ? { thread: (row.thread ?? thread)! } : {}),
+    sender: row.identityKey,
+    ...(row.senderName ? { senderName: row.senderName } : {}),
+    text: row.text,
+    ...(row.actionId ? { actionId: row.actionId } : {}),
+    providerMessageId: row.providerMessageId,
+    receivedAt: row.receivedAt,
+  };
 }
