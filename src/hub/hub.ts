@@ -4,7 +4,7 @@
  * rows commit together or not at all.
  */
 import { EventEmitter } from 'node:events';
-import { and, asc, desc, eq, gt, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import { afterCommit, rowsOf, type Database, type Db, type Tx } from '../db.ts';
 import * as schema from '../../drizzle/schema.ts';
 import { applyChange, conflictsOf, emptyCrdt, materialize, type Change, type EntityCrdt } from './crdt.ts';
@@ -252,8 +252,9 @@ export class Hub extends EventEmitter<HubEvents> {
   // ---------------------------------------------------------------- replica changes
 
   /**
-   * Apply SyncMessages from another replica (POST /api/v1/sync/:domain). Each message is its own
-   * transaction; a message already applied (same id) is reported as a duplicate and changes nothing.
+   * Apply SyncMessages from another replica (POST /api/v1/sync/:domain) in ONE transaction: the
+   * batch is applied whole or not at all. A message already applied (same id, here or in a
+   * request racing with this one) is reported as a duplicate and changes nothing.
    */
   async applyRemote(domain: Domain, messages: SyncMessage[]): Promise<RemoteResult[]> {
     // Validate every message before any of them is applied: a bad batch changes nothing.
@@ -261,17 +262,21 @@ export class Hub extends EventEmitter<HubEvents> {
       if (m.type !== 'state_update') return { m, change: undefined };
       return { m, change: toChange(domain, m, i) };
     });
-    const out: RemoteResult[] = [];
-    for (const { m, change } of changes) {
-      if (!change) {
-        out.push({ id: m.id, status: 'ignored', reason: `type ${m.type} carries no state change` });
-        continue;
+    for (const { change } of changes) if (change) this.clock.observe(change.hlc);
+    return this.transact(async (tx) => {
+      await this.lockEntities(tx, domain, changes.flatMap(({ change }) => (change ? [change.entityId] : [])), true);
+      const out: RemoteResult[] = [];
+      for (const { m, change } of changes) {
+        if (!change) {
+          out.push({ id: m.id, status: 'ignored', reason: `type ${m.type} carries no state change` });
+          continue;
+        }
+        const operation = m.payload.operation === 'delete' ? 'delete' : m.payload.operation === 'create' ? 'create' : 'update';
+        const r = await this.commit(tx, domain, change, { platform: m.source.platform, ...(m.source.chittyId ? { chittyId: m.source.chittyId } : {}) }, operation, true);
+        out.push({ id: m.id, status: r.duplicate ? 'duplicate' : 'applied', entityId: change.entityId });
       }
-      this.clock.observe(change.hlc);
-      const r = await this.transact((tx) => this.commit(tx, domain, change, { platform: m.source.platform, ...(m.source.chittyId ? { chittyId: m.source.chittyId } : {}) }, m.payload.operation === 'delete' ? 'delete' : m.payload.operation === 'create' ? 'create' : 'update', true));
-      out.push({ id: m.id, status: r.duplicate ? 'duplicate' : 'applied', entityId: change.entityId });
-    }
-    return out;
+      return out;
+    });
   }
 
   // ---------------------------------------------------------------- conflicts
@@ -489,6 +494,28 @@ export class Hub extends EventEmitter<HubEvents> {
     return { data: row.data as Entity, crdt: row.crdt as EntityCrdt, vclock: row.vclock };
   }
 
+  /**
+   * Lock several entity rows in one statement, in id order so two transactions locking
+   * overlapping sets cannot deadlock. `mayCreate` first inserts placeholders for missing ids.
+   */
+  private async lockEntities(tx: Tx, domain: Domain, ids: string[], mayCreate = false): Promise<Map<string, { data: Entity; crdt: EntityCrdt; vclock: VectorClock; deleted: boolean }>> {
+    const sorted = [...new Set(ids)].sort();
+    const out = new Map<string, { data: Entity; crdt: EntityCrdt; vclock: VectorClock; deleted: boolean }>();
+    if (sorted.length === 0) return out;
+    const t = tableOf(domain);
+    if (mayCreate) {
+      const now = new Date();
+      // Placeholder rows so concurrent first writers serialize on the row locks below.
+      await tx
+        .insert(t)
+        .values(sorted.map((id) => ({ id, data: {}, crdt: emptyCrdt(), vclock: {}, hlc: '', deleted: true, createdAt: now, updatedAt: now })))
+        .onConflictDoNothing();
+    }
+    const rows = await tx.select({ id: t.id, data: t.data, crdt: t.crdt, vclock: t.vclock, deleted: t.deleted }).from(t).where(inArray(t.id, sorted)).orderBy(asc(t.id)).for('update');
+    for (const r of rows) out.set(r.id, { data: r.data as Entity, crdt: r.crdt as EntityCrdt, vclock: r.vclock, deleted: r.deleted });
+    return out;
+  }
+
   private async commitLocal(
     tx: Tx,
     domain: Domain,
@@ -520,7 +547,6 @@ export class Hub extends EventEmitter<HubEvents> {
     const t = tableOf(domain);
     const spec = domainSpec(domain);
     const now = new Date();
-    const [seen] = await tx.select({ id: schema.events.id }).from(schema.events).where(eq(schema.events.changeId, change.id));
     if (mayCreate) {
       // Placeholder row so concurrent first writers serialize on the row lock below.
       await tx
@@ -530,6 +556,9 @@ export class Hub extends EventEmitter<HubEvents> {
     }
     const [row] = await tx.select({ crdt: t.crdt, data: t.data }).from(t).where(eq(t.id, change.entityId)).for('update');
     if (!row) throw new NotFoundError(`No ${spec.entityType} with id ${change.entityId}.`);
+    // Only now, holding the row lock: a racing transaction that applied this change has committed
+    // (read committed: this statement sees it), so a replay is a duplicate, never a unique violation.
+    const [seen] = await tx.select({ id: schema.events.id }).from(schema.events).where(eq(schema.events.changeId, change.id));
     if (seen) return { entity: row.data as Entity, messages: [], duplicate: true };
 
     const state = applyChange((row.crdt as EntityCrdt) ?? emptyCrdt(), change);
