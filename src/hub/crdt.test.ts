@@ -120,3 +120,29 @@ describe('entity CRDT', () => {
     expect(materialize(todos, ID, [addConcurrent, removeSeen, add1].reduce(applyChange, emptyCrdt())).tags).toEqual(['x']);
   });
 });
+
+describe('merge rules the README states', () => {
+  const change = (id: string, domain: 'todos' | 'topics', node: string, wallMs: number, set: Record<string, unknown>): Change => ({
+    id, domain, entityId: ID, node, hlc: formatHlc({ wallMs, counter: 0, node }), vclock: { base: 1, [node]: 1 }, set,
+  });
+  const base = (domain: 'todos' | 'topics', set: Record<string, unknown>): Change => ({ id: 'c0', domain, entityId: ID, node: 'base', hlc: formatHlc({ wallMs: 1, counter: 0, node: 'base' }), vclock: { base: 1 }, set });
+
+  it('ranks concurrent topic statuses active < archived < closed, whatever the HLC order', () => {
+    const topics = domainSpec('topics');
+    const start = applyChange(emptyCrdt(), base('topics', { title: 'T', status: 'active' }));
+    for (const [a, b, want] of [['archived', 'active', 'archived'], ['closed', 'archived', 'closed'], ['closed', 'active', 'closed']] as const) {
+      // The lower-ranked value has the later HLC: rank still wins.
+      const s = applyChange(applyChange(start, change('x', 'topics', 'x', 10, { status: a })), change('y', 'topics', 'y', 20, { status: b }));
+      expect(materialize(topics, ID, s).status).toBe(want);
+    }
+  });
+
+  it('keeps a todo deleted when an edit concurrent with the delete has a later HLC', () => {
+    const start = applyChange(emptyCrdt(), base('todos', { content: 'v1' }));
+    const del = change('del', 'todos', 'x', 10, { deleted: true });
+    const edit = change('edit', 'todos', 'y', 20, { content: 'v2' });
+    for (const s of [applyChange(applyChange(start, del), edit), applyChange(applyChange(start, edit), del)]) {
+      expect(materialize(todos, ID, s)).toMatchObject({ deleted: true, content: 'v2' });
+    }
+  });
+});

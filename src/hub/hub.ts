@@ -4,7 +4,7 @@
  * rows commit together or not at all.
  */
 import { EventEmitter } from 'node:events';
-import { and, asc, desc, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
 import { afterCommit, rowsOf, type Database, type Db, type Tx } from '../db.ts';
 import * as schema from '../../drizzle/schema.ts';
 import { applyChange, conflictsOf, emptyCrdt, materialize, type Change, type EntityCrdt } from './crdt.ts';
@@ -52,6 +52,14 @@ export interface ListFilter {
   /** Only entities whose id sorts after this one (cursor paging; ids sort by creation). */
   after?: string;
   limit?: number;
+}
+
+export interface ConflictPage {
+  /** Only conflicts whose id sorts before this one (the last id of the previous page). */
+  after?: string;
+  /** Page size, at most 1000 (default 500). */
+  limit?: number;
+  entityIds?: string[];
 }
 
 export interface ConflictView {
@@ -151,14 +159,22 @@ export class Hub extends EventEmitter<HubEvents> {
     return rows.map((r) => ({ id: r.id, changeId: r.changeId, node: r.node, hlc: r.hlc, vclock: r.vclock, checksum: r.checksum, recordedAt: r.recordedAt.toISOString(), change: r.change }));
   }
 
-  async conflicts(status: 'open' | 'resolved' | 'all' = 'open'): Promise<ConflictView[]> {
+  /**
+   * Conflicts, newest first, paged by id: `after` is the last id of the previous page (ids sort
+   * by creation). `entityIds` narrows to some entities.
+   */
+  async conflicts(status: 'open' | 'resolved' | 'all' = 'open', page: ConflictPage = {}): Promise<ConflictView[]> {
     const c = schema.conflicts;
+    const where: SQL[] = [];
+    if (status !== 'all') where.push(eq(c.status, status));
+    if (page.after) where.push(lt(c.id, page.after));
+    if (page.entityIds) where.push(page.entityIds.length ? inArray(c.entityId, page.entityIds) : sql`false`);
     const rows = await this.db
       .select()
       .from(c)
-      .where(status === 'all' ? undefined : eq(c.status, status))
-      .orderBy(desc(c.createdAt))
-      .limit(500);
+      .where(and(...where))
+      .orderBy(desc(c.id))
+      .limit(Math.min(page.limit ?? 500, 1000));
     return rows.map(toConflictView);
   }
 

@@ -27,9 +27,16 @@ export type DeliveryCounts = (entityId: string) => Promise<Record<string, number
 export function syncRoutes(hub: Hub, deliveryCounts?: DeliveryCounts): RouteDef[] {
   return [
     route({
-      method: 'GET', url: '/sync/conflicts', tag: 'sync', summary: 'List conflicts (open by default)',
-      query: z.strictObject({ status: z.enum(['open', 'resolved', 'all']).default('open') }),
-      handler: async ({ query }) => ({ items: await hub.conflicts(query.status) }),
+      method: 'GET', url: '/sync/conflicts', tag: 'sync', summary: 'List conflicts (open by default), newest first, cursor-paged by id',
+      query: z.strictObject({
+        status: z.enum(['open', 'resolved', 'all']).default('open'),
+        after: z.string().max(200).optional().describe('Cursor: the last id of the previous page (newest first)'),
+        limit: z.coerce.number().int().min(1).max(1000).default(500),
+      }),
+      handler: async ({ query }) => {
+        const items = await hub.conflicts(query.status, { limit: query.limit, ...(query.after ? { after: query.after } : {}) });
+        return { items, next: items.length === query.limit ? (items[items.length - 1]?.id ?? null) : null };
+      },
     }),
     route({
       method: 'POST', url: '/sync/conflicts/:id/resolve', tag: 'sync',
@@ -76,7 +83,8 @@ export function syncRoutes(hub: Hub, deliveryCounts?: DeliveryCounts): RouteDef[
       handler: async ({ params, body }) => {
         const messages = 'messages' in body ? body.messages : [body];
         const results = await hub.applyRemote(params.domain, messages);
-        return { results, openConflicts: (await hub.conflicts('open')).filter((c) => results.some((r) => r.entityId === c.entityId)) };
+        const entityIds = [...new Set(results.flatMap((r) => (r.entityId ? [r.entityId] : [])))];
+        return { results, openConflicts: await hub.conflicts('open', { entityIds, limit: 1000 }) };
       },
     }),
   ];
