@@ -12,6 +12,7 @@ import type { Channel } from '../../src/core/inbound.ts';
 import { formatHlc } from '../../src/hub/hlc.ts';
 import { rowsOf, type Database } from '../../src/db.ts';
 import { openTestDatabase } from '../support/database.ts';
+import { renderText, renderWhatsApp } from '../../renderers/index.ts';
 
 let database: Database;
 let hub: Hub;
@@ -204,11 +205,37 @@ describe('identities, pairing and linking', () => {
   });
 
   it('pages a long list: `more` shows the next page of the last reply', async () => {
-    for (let i = 0; i < 30; i++) await say(OWNER, `add Long list item ${i}`);
+    // Long items, so WhatsApp (4096 chars a message) needs several pages for 30 of them.
+    const contents = Array.from({ length: 30 }, (_, i) => `Long list item ${String(i).padStart(2, '0')} ${'words to fill the line '.repeat(8)}`.trim());
+    for (const c of contents) await say(OWNER, `add ${c}`);
+    const shown = (r: CoreResult) => [...renderWhatsApp(r.reply, { page: r.page }).matchAll(/Long list item (\d\d)/g)].map((m) => Number(m[1]));
     const list = await say(OWNER, 'list');
     expect(list.page).toBe(1);
+    const listed = (list.reply.items ?? []).map((i) => i.text).filter((t) => t.startsWith('Long list item'));
+    expect(listed).toEqual(contents);
+    const page1 = shown(list);
+    expect(page1.length).toBeGreaterThan(0);
+    expect(page1).toEqual(Array.from({ length: page1.length }, (_, i) => i)); // 0, 1, 2 … in order
+    expect(page1.length).toBeLessThan(30);
+
     const more = await say(OWNER, 'more');
     expect(more.page).toBe(2);
-    expect(more.reply).toEqual(list.reply);
+    const page2 = shown(more);
+    expect(page2.length).toBeGreaterThan(0);
+    expect(page2).toEqual(Array.from({ length: page2.length }, (_, i) => page1.length + i)); // starts where page 1 ended
+
+    // Every further `more` goes on where the last page ended, until all 30 were shown exactly once.
+    const seen = [...page1, ...page2];
+    for (let page = 3; seen.length < 30 && page < 10; page++) {
+      const next = await say(OWNER, 'more');
+      expect(next.page).toBe(page);
+      seen.push(...shown(next));
+    }
+    expect(seen).toEqual(contents.map((_, i) => i));
+    // Plain text (CLI, API) shows every item on page 1, so a later page repeats none of them.
+    expect(renderText(more.reply, { page: more.page })).not.toMatch(/Long list item/);
+    expect(renderText(more.reply, { page: more.page })).toContain('No more items.');
+    // A new list starts again at page 1.
+    expect((await say(OWNER, 'list')).page).toBe(1);
   });
 });

@@ -151,6 +151,22 @@ describe('chitty CLI', () => {
     expect(result.broadcast[0]).toMatchObject({ domain: 'todos', entities: 5, messages: 1 });
   });
 
+  it('`chitty say more` after a list shows what comes next, not page 1 again', async () => {
+    const say = async (...words: string[]) => {
+      const c = cliIO(gw);
+      expect(await runCli(['say', ...words], c.io), c.err.join('\n')).toBe(0);
+      return c.out.join('\n');
+    };
+    await say('project', 'create', 'Paged');
+    await say('project', 'use', 'Paged');
+    for (let i = 0; i < 12; i++) await say('add', `Paged item ${i}`);
+    const list = await say('list');
+    for (let i = 0; i < 12; i++) expect(list).toContain(`Paged item ${i}`);
+    const more = await say('more');
+    expect(more).not.toMatch(/Paged item/);
+    expect(more).toContain('No more items.');
+  });
+
   it('streams updates with --watch until stopped', async () => {
     const P = (await gw.call('POST', '/api/v1/projects', { name: 'Watch me' })).json.chittyId;
     let stop!: () => void;
