@@ -10,7 +10,7 @@ import type { Hub } from '../src/hub/hub.ts';
 import type { Logger } from '../src/log.ts';
 import { DESTINATION_CHANNELS, type DestinationChannel, type SubscriptionStore } from '../src/core/subscription-store.ts';
 import { DeliveryLedger } from './delivery-ledger.ts';
-import { DeliveryProcessor } from './delivery-worker.ts';
+import { DeliveryProcessor, DESTINATION_BACKOFF } from './delivery-worker.ts';
 import { DeliveryScheduler, type DeliveryJobData } from './delivery-scheduler.ts';
 import { FanoutProcessor } from './fanout-worker.ts';
 import { deliveryQueueName, FANOUT_QUEUE, PLATFORM_LIMIT, type Pace } from './names.ts';
@@ -72,7 +72,8 @@ export class DeliveryQueues {
           ...base,
           defaultJobOptions: {
             attempts: config.attempts,
-            backoff: { type: 'exponential', delay: config.retryBaseMs, jitter: 0.5 },
+            // Decided by the delivery worker: a failed job retries when its destination's hold ends.
+            backoff: { type: DESTINATION_BACKOFF, delay: config.retryBaseMs },
             removeOnComplete: { age: 3600, count: 10_000 },
             removeOnFail: { age: 7 * 86_400 },
           },
@@ -138,7 +139,7 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
     await deliveryWorkers.get(channel)?.rateLimit(ms);
     return Worker.RateLimitError();
   };
-  const deliveryProcessor = new DeliveryProcessor(queues.redis, prefix, queues.ledger, queues.scheduler, senders, config.paces, logger, config.lockDurationMs ?? 30_000, pausePlatform);
+  const deliveryProcessor = new DeliveryProcessor(queues.redis, prefix, queues.ledger, queues.scheduler, senders, config.paces, logger, config.lockDurationMs ?? 30_000, pausePlatform, config.retryBaseMs);
   const connections: Redis[] = [];
   const conn = (name: string) => {
     const c = workerConnection(config.redisUrl, name);
@@ -152,7 +153,8 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
     new Worker<FanoutJobData>(FANOUT_QUEUE, (job) => fanoutProcessor.process(job), { connection: conn('chitty-fanout'), prefix, concurrency: config.fanoutConcurrency ?? 4, ...lock }),
     ...DESTINATION_CHANNELS.map((ch) => {
       const limiter = { max: PLATFORM_LIMIT[ch].max, duration: PLATFORM_LIMIT[ch].perMs };
-      const w = new Worker<DeliveryJobData>(deliveryQueueName(ch), (job, token) => deliveryProcessor.process(job, token), { connection: conn(`chitty-deliver-${ch}`), prefix, concurrency: config.deliveryConcurrency ?? 32, limiter, ...lock });
+      const settings = { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => deliveryProcessor.backoff(attemptsMade, err) };
+      const w = new Worker<DeliveryJobData>(deliveryQueueName(ch), (job, token) => deliveryProcessor.process(job, token), { connection: conn(`chitty-deliver-${ch}`), prefix, concurrency: config.deliveryConcurrency ?? 32, limiter, settings, ...lock });
       deliveryWorkers.set(ch, w);
       return w;
     }),

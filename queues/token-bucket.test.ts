@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireDestination, LOCKED, releaseDestination } from './token-bucket.ts';
+import { acquireDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination } from './token-bucket.ts';
 
 const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
 const prefix = `{t${randomUUID().slice(0, 8)}}`;
-const keys = (d: string) => ({ bucket: `${prefix}:bucket:${d}`, pending: `${prefix}:pending:${d}`, lock: `${prefix}:lock:${d}` });
+const keys = (d: string, channel = 'slack') => ({
+  bucket: `${prefix}:bucket:${d}`, pending: `${prefix}:pending:${d}`, lock: `${prefix}:lock:${d}`,
+  hold: holdKey(prefix, d), platformHold: platformHoldKey(prefix, channel),
+});
+/** An injected clock (epoch ms): the scripts use it instead of Redis TIME, so no result depends on load. */
+const T0 = 1_700_000_000_000;
 afterAll(async () => {
   const found = await redis.keys(`${prefix}:*`);
   if (found.length) await redis.del(...found);
@@ -13,18 +18,18 @@ afterAll(async () => {
 });
 
 describe('destination token bucket and lock', () => {
-  it('paces a destination: a burst of its size, then waits about one interval', async () => {
+  it('paces a destination: a burst of its size, then waits exactly for the next token', async () => {
     const k = keys('paced');
     const pace = { max: 2, perMs: 1000 };
     const results = [];
     for (let i = 0; i < 3; i++) {
-      const r = await acquireDestination(redis, k, pace, `job${i}`, 5000);
+      const r = await acquireDestination(redis, k, pace, `job${i}`, 5000, T0);
       results.push(r);
       if (r === 0) await releaseDestination(redis, k.lock, `job${i}`);
     }
-    expect(results.slice(0, 2)).toEqual([0, 0]);
-    expect(results[2]).toBeGreaterThan(300);
-    expect(results[2]).toBeLessThanOrEqual(500);
+    expect(results).toEqual([0, 0, 500]); // one token per 500 ms
+    expect(await acquireDestination(redis, k, pace, 'job3', 5000, T0 + 200)).toBe(300);
+    expect(await acquireDestination(redis, k, pace, 'job3', 5000, T0 + 500)).toBe(0);
   });
 
   it('lets one job at a time work on a destination, and clears the waiting flag when granted', async () => {
@@ -44,9 +49,48 @@ describe('destination token bucket and lock', () => {
   it('frees the lock of a job that died once it expires', async () => {
     const k = keys('expired');
     const pace = { max: 100, perMs: 1000 };
-    expect(await acquireDestination(redis, k, pace, 'dead-job', 100)).toBe(0);
-    expect(await acquireDestination(redis, k, pace, 'next-job', 100)).toBe(LOCKED);
-    await new Promise((r) => setTimeout(r, 150));
-    expect(await acquireDestination(redis, k, pace, 'next-job', 100)).toBe(0);
+    expect(await acquireDestination(redis, k, pace, 'dead-job', 60_000)).toBe(0);
+    expect(await acquireDestination(redis, k, pace, 'next-job', 60_000)).toBe(LOCKED);
+    const ttl = await redis.pttl(k.lock);
+    expect(ttl).toBeGreaterThan(0); // the lock expires by itself…
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    await redis.pexpire(k.lock, 1); // …let it expire now rather than wait a minute
+    for (let i = 0; i < 100 && (await redis.exists(k.lock)); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(await acquireDestination(redis, k, pace, 'next-job', 60_000)).toBe(0);
+  });
+
+  it("holds a destination until its hold ends, for every job, and keeps the later of two holds", async () => {
+    const k = keys('held');
+    const pace = { max: 100, perMs: 1000 };
+    expect(await holdUntil(redis, k.hold, 2000, T0)).toBe(T0 + 2000);
+    expect(await holdUntil(redis, k.hold, 500, T0)).toBe(T0 + 2000); // a shorter hold does not cut it
+    expect(await acquireDestination(redis, k, pace, 'jobA', 5000, T0 + 10)).toBe(1990);
+    expect(await acquireDestination(redis, k, pace, 'jobB', 5000, T0 + 1999)).toBe(1);
+    expect(await redis.exists(k.lock)).toBe(0); // a held destination is not locked by anyone
+    expect(await acquireDestination(redis, k, pace, 'jobB', 5000, T0 + 2000)).toBe(0);
+    // Another destination is not held.
+    expect(await acquireDestination(redis, keys('not-held'), pace, 'jobC', 5000, T0 + 10)).toBe(0);
+  });
+
+  it("holds every destination of a platform after a platform-wide 429, and no other platform's", async () => {
+    const pace = { max: 100, perMs: 1000 };
+    const a = keys('discord-a', 'discord');
+    const b = keys('discord-b', 'discord');
+    const other = keys('email-a', 'email');
+    await holdUntil(redis, a.platformHold, 1500, T0);
+    expect(await acquireDestination(redis, a, pace, 'jobA', 5000, T0)).toBe(1500);
+    expect(await acquireDestination(redis, b, pace, 'jobB', 5000, T0 + 500)).toBe(1000);
+    expect(await acquireDestination(redis, other, pace, 'jobC', 5000, T0 + 500)).toBe(0);
+    expect(await acquireDestination(redis, b, pace, 'jobB', 5000, T0 + 1500)).toBe(0);
+  });
+
+  it('uses the Redis clock when no clock is passed', async () => {
+    const k = keys('real-clock');
+    const end = await holdUntil(redis, k.hold, 60_000);
+    const [s, us] = await redis.time();
+    const now = Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    expect(end).toBeGreaterThan(now);
+    expect(end).toBeLessThanOrEqual(now + 60_000);
+    expect(await acquireDestination(redis, k, { max: 1, perMs: 1000 }, 'jobA', 5000)).toBeGreaterThan(0);
   });
 });

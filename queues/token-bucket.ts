@@ -1,26 +1,40 @@
 /**
  * A token bucket per destination in Redis (BullMQ's open-source edition has no per-group rate
- * limit). Atomic in one Lua script, timed by the Redis server's clock so every worker agrees.
+ * limit), and the destination's and its platform's "not before" times (set by a 429's
+ * Retry-After or a retry backoff; discord.js keeps per-bucket reset state the same way). Atomic in
+ * one Lua script, timed by the Redis server's clock so every worker agrees; tests may pass a clock.
  */
 import type { Redis } from 'ioredis';
 import type { Pace } from './names.ts';
 
-const SCRIPT = `
+const NOW = `
+local now
+if ARGV[1] ~= '' then
+  now = tonumber(ARGV[1])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+const SCRIPT = `${NOW}
 local bucket = KEYS[1]
 local pending = KEYS[2]
 local lock = KEYS[3]
-local cap = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local owner = ARGV[3]
-local lockMs = tonumber(ARGV[4])
+local hold = KEYS[4]
+local platformHold = KEYS[5]
+local cap = tonumber(ARGV[2])
+local interval = tonumber(ARGV[3])
+local owner = ARGV[4]
+local lockMs = tonumber(ARGV[5])
+local notBefore = math.max(tonumber(redis.call('GET', hold)) or 0, tonumber(redis.call('GET', platformHold)) or 0)
+if notBefore > now then return notBefore - now end
 local holder = redis.call('GET', lock)
 if holder and holder ~= owner then return -1 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local state = redis.call('HMGET', bucket, 'tokens', 'ts')
 local tokens = tonumber(state[1]) or cap
 local ts = tonumber(state[2]) or now
-tokens = math.min(cap, tokens + (now - ts) / interval)
+tokens = math.min(cap, tokens + math.max(0, now - ts) / interval)
 local wait = 0
 if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * interval) end
 redis.call('HSET', bucket, 'tokens', tostring(tokens), 'ts', now)
@@ -32,6 +46,17 @@ end
 return wait
 `;
 
+const HOLD = `${NOW}
+local ms = tonumber(ARGV[2])
+local untilMs = now + ms
+local current = tonumber(redis.call('GET', KEYS[1])) or 0
+if untilMs > current then
+  redis.call('SET', KEYS[1], string.format('%d', untilMs), 'PX', ms + 60000)
+  return untilMs
+end
+return current
+`;
+
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -40,15 +65,40 @@ return 0
 /** The destination is being worked on by another job. */
 export const LOCKED = -1;
 
+/** Redis key: the destination may not be sent to before this time (epoch ms, Redis clock). */
+export const holdKey = (prefix: string, dest: string): string => `${prefix}:hold:${dest}`;
+/** Redis key: nothing on this channel may be sent before this time (a platform-wide 429). */
+export const platformHoldKey = (prefix: string, channel: string): string => `${prefix}:platform-hold:${channel}`;
+
+/** The Redis keys one destination's delivery job checks. */
+export interface DestinationKeys {
+  bucket: string;
+  pending: string;
+  lock: string;
+  /** {@link holdKey} of the destination. */
+  hold: string;
+  /** {@link platformHoldKey} of its channel. */
+  platformHold: string;
+}
+
 /**
- * One step for a delivery job: if no other job holds the destination, take one token from its
- * bucket; when granted, also take the destination's lock (for `lockMs`) and clear its "job
- * waiting" flag, so changes arriving from now on schedule their own job. Returns 0 (go),
- * LOCKED, or the ms until a token is available.
+ * One step for a delivery job: if neither the destination nor its platform is held (429,
+ * retry backoff) and no other job holds the destination, take one token from its bucket; when
+ * granted, also take the destination's lock (for `lockMs`) and clear its "job waiting" flag, so
+ * changes arriving from now on schedule their own job. Returns 0 (go), LOCKED, or the ms to wait
+ * (until the hold ends or a token is available). `nowMs` replaces the Redis clock (tests).
  */
-export async function acquireDestination(redis: Redis, keys: { bucket: string; pending: string; lock: string }, pace: Pace, owner: string, lockMs: number): Promise<number> {
-  const r = await redis.eval(SCRIPT, 3, keys.bucket, keys.pending, keys.lock, String(pace.max), String(pace.perMs / pace.max), owner, String(lockMs));
+export async function acquireDestination(redis: Redis, keys: DestinationKeys, pace: Pace, owner: string, lockMs: number, nowMs?: number): Promise<number> {
+  const r = await redis.eval(SCRIPT, 5, keys.bucket, keys.pending, keys.lock, keys.hold, keys.platformHold, nowMs === undefined ? '' : String(nowMs), String(pace.max), String(pace.perMs / pace.max), owner, String(lockMs));
   return Number(r);
+}
+
+/**
+ * Nothing may be sent through `key` (a {@link holdKey} or {@link platformHoldKey}) for `ms` from
+ * now; an existing later hold stays. Returns the hold's end (epoch ms, Redis clock unless `nowMs`).
+ */
+export async function holdUntil(redis: Redis, key: string, ms: number, nowMs?: number): Promise<number> {
+  return Number(await redis.eval(HOLD, 1, key, nowMs === undefined ? '' : String(nowMs), String(Math.max(0, Math.ceil(ms)))));
 }
 
 /** Release the destination's lock if this job still holds it. */

@@ -11,14 +11,23 @@ import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-r
 const SECRET = 'test-webhook-secret';
 
 /** An email "adapter" that is told off platform-wide once (like Discord's global rate limit). */
-const emailSends: { at: number; count: number }[] = [];
+const emailSends: { at: number; address: string; count: number }[] = [];
 const platformLimitedEmail = {
-  async send(batch: { messagesJson: string[] }) {
-    emailSends.push({ at: Date.now(), count: batch.messagesJson.length });
+  async send(batch: { address: string; messagesJson: string[] }) {
+    emailSends.push({ at: Date.now(), address: batch.address, count: batch.messagesJson.length });
     if (emailSends.length === 1) throw new RateLimitedError('email provider: slow down', 'email', 1500, { scope: 'platform' });
     return { providerMessageId: `mail-${emailSends.length}` };
   },
 };
+
+/** Resolves when `pred()` is true (polled); rejects after `timeoutMs`. */
+async function until(pred: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}
 const receivers: WebhookReceiver[] = [];
 async function receiver(script?: Parameters<typeof startWebhookReceiver>[0]['script']) {
   const r = await startWebhookReceiver({ secret: SECRET, ...(script ? { script } : {}) });
@@ -29,7 +38,7 @@ async function receiver(script?: Parameters<typeof startWebhookReceiver>[0]['scr
 describe('reliable fan-out', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway('postgres', { CHITTY_DIGEST_WINDOW_MS: '100', CHITTY_RETRY_BASE_MS: '200', CHITTY_DELIVERY_ATTEMPTS: '4', CHITTY_RATE_LIMITS: 'webhook=100/1000' }, {
+    gw = await startTestGateway('postgres', { CHITTY_DIGEST_WINDOW_MS: '100', CHITTY_RETRY_BASE_MS: '1000', CHITTY_DELIVERY_ATTEMPTS: '4', CHITTY_RATE_LIMITS: 'webhook=100/1000' }, {
       pipeline: { relayPollMs: 50, sweeper: { everyMs: 500, deliveryTimeoutMs: 5000, fanoutTimeoutMs: 5000 }, senders: { email: platformLimitedEmail } },
     });
   });
@@ -49,6 +58,20 @@ describe('reliable fan-out', () => {
     return rows;
   }
 
+  /**
+   * Every delivery of these entities is sent and no delivery job is waiting, delayed or running:
+   * nothing more can reach a receiver (a request only leaves from inside a job).
+   */
+  async function settled(entityIds: string[], expectedRows: number): Promise<void> {
+    await until(async () => {
+      let sent = 0;
+      for (const id of entityIds) sent += (await gw.call('GET', `/api/v1/deliveries?entityId=${id}`)).json.items.filter((d: any) => d.status === 'sent').length;
+      if (sent < expectedRows) return false;
+      const c = await gw.queues.deliver.webhook.getJobCounts('waiting', 'delayed', 'active', 'prioritized', 'waiting-children');
+      return Object.values(c).every((n) => n === 0);
+    }, 20_000, `${expectedRows} deliveries sent and the webhook queue idle`);
+  }
+
   async function project(name: string): Promise<string> {
     return (await gw.call('POST', '/api/v1/projects', { name })).json.chittyId;
   }
@@ -64,7 +87,7 @@ describe('reliable fan-out', () => {
     for (const r of rs) await subscribe(r.url, P);
     const t = (await gw.call('POST', '/api/v1/todos', { content: 'Tell everyone', projectId: P })).json;
     await Promise.all(rs.map((r) => r.waitFor(() => r.messageIds().length >= 1, 10_000)));
-    await new Promise((res) => setTimeout(res, 500)); // nothing else should arrive
+    await settled([t.chittyId], 3); // then nothing else can arrive
     for (const r of rs) {
       expect(r.count()).toBe(1);
       expect(r.received[0]!.valid).toBe(true);
@@ -96,6 +119,37 @@ describe('reliable fan-out', () => {
     await r.waitFor(() => r.messageIds().length >= 1, 15_000);
     expect(r.received.map((x) => x.status)).toEqual([429, 200]);
     expect(r.received[1]!.at - r.received[0]!.at).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('holds a destination for the Retry-After of a 429, also for changes that arrive during the request', async () => {
+    const P = await project('Crowded');
+    // The first request is answered 429 (Retry-After: 2) only after 1 s: more changes arrive meanwhile.
+    const r = await receiver(({ n }) => (n === 1 ? { status: 429, headers: { 'Retry-After': '2' }, delayMs: 1000 } : undefined));
+    await subscribe(r.url, P);
+    const ids = [(await gw.call('POST', '/api/v1/todos', { content: 'Crowded 0', projectId: P })).json.chittyId as string];
+    await r.waitFor(() => r.count() >= 1, 10_000);
+    for (let i = 1; i <= 3; i++) ids.push((await gw.call('POST', '/api/v1/todos', { content: `Crowded ${i}`, projectId: P })).json.chittyId);
+    await settled(ids, 4);
+    expect(r.received[0]!.status).toBe(429);
+    const answered = r.received[0]!.at + 1000; // the 429 left the receiver no earlier than this
+    expect(r.received[1]!.at - answered).toBeGreaterThanOrEqual(2000);
+    const carried = r.received.filter((x) => x.status === 200).flatMap((x) => x.messages.map((m: any) => m.payload.entity.chittyId));
+    expect([...carried].sort()).toEqual([...ids].sort()); // each change once: nothing lost, nothing twice
+  });
+
+  it('holds a destination during the retry backoff after a 5xx, also for changes that arrive during the request', async () => {
+    const P = await project('Shaky');
+    const r = await receiver(({ n }) => (n === 1 ? { status: 503, body: 'down', delayMs: 500 } : undefined));
+    await subscribe(r.url, P);
+    const ids = [(await gw.call('POST', '/api/v1/todos', { content: 'Shaky 0', projectId: P })).json.chittyId as string];
+    await r.waitFor(() => r.count() >= 1, 10_000);
+    for (let i = 1; i <= 3; i++) ids.push((await gw.call('POST', '/api/v1/todos', { content: `Shaky ${i}`, projectId: P })).json.chittyId);
+    await settled(ids, 4);
+    expect(r.received[0]!.status).toBe(503);
+    // CHITTY_RETRY_BASE_MS=1000 with jitter 0.5: the first retry comes 500–1000 ms after the failure.
+    expect(r.received[1]!.at - (r.received[0]!.at + 500)).toBeGreaterThanOrEqual(500);
+    const carried = r.received.filter((x) => x.status === 200).flatMap((x) => x.messages.map((m: any) => m.payload.entity.chittyId));
+    expect([...carried].sort()).toEqual([...ids].sort());
   });
 
   it('dead-letters a 400 and sends it again with `chitty deliveries --retry` once fixed', async () => {
@@ -142,7 +196,7 @@ describe('reliable fan-out', () => {
     const hubWide = (await gw.call('POST', '/api/v1/subscriptions', { channel: 'webhook', address: r.url, domains: ['todos'] })).json;
     const t = (await gw.call('POST', '/api/v1/todos', { content: 'Only once please', projectId: P })).json;
     await r.waitFor(() => r.messageIds().length >= 1, 10_000);
-    await new Promise((res) => setTimeout(res, 400));
+    await settled([t.chittyId], 1); // then nothing else can arrive
     expect(r.messageIds().filter((id) => r.received.some((x) => x.messages.some((m: any) => m.id === id && m.payload.entity.chittyId === t.chittyId)))).toHaveLength(1);
     expect(await ledgerFor(t.chittyId, (rows) => rows.length >= 1)).toHaveLength(1);
     await gw.call('DELETE', `/api/v1/subscriptions/${hubWide.id}`);
@@ -164,14 +218,27 @@ describe('reliable fan-out', () => {
     expect(rows).toHaveLength(1);
   });
 
-  it('pauses a whole channel on a platform-wide 429 and then delivers', async () => {
+  it('pauses a whole channel on a platform-wide 429: its other destinations wait too, then all deliver', async () => {
     const P = await project('Mail');
-    const r = await gw.call('POST', '/api/v1/subscriptions', { channel: 'email', address: 'team@example.com', projectId: P, domains: ['todos'] });
-    expect(r.status).toBe(201);
+    const Q = await project('More mail');
+    for (const [address, projectId] of [['team@example.com', P], ['ops@example.com', Q]]) {
+      const r = await gw.call('POST', '/api/v1/subscriptions', { channel: 'email', address, projectId, domains: ['todos'] });
+      expect(r.status).toBe(201);
+    }
     const t = (await gw.call('POST', '/api/v1/todos', { content: 'Mail me', projectId: P })).json;
+    await until(() => emailSends.length >= 1, 10_000, 'first email send');
+    // The platform said "slow down" for the whole app: a change for another address waits as well.
+    const u = (await gw.call('POST', '/api/v1/todos', { content: 'Mail them too', projectId: Q })).json;
     const rows = await ledgerFor(t.chittyId, (x) => x[0]?.status === 'sent');
-    expect(rows[0]).toMatchObject({ status: 'sent', providerMessageId: 'mail-2', channel: 'email' });
-    expect(emailSends).toHaveLength(2);
-    expect(emailSends[1]!.at - emailSends[0]!.at).toBeGreaterThanOrEqual(1400);
+    expect(rows[0]).toMatchObject({ status: 'sent', channel: 'email' });
+    const other = await ledgerFor(u.chittyId, (x) => x[0]?.status === 'sent');
+    expect(other[0]).toMatchObject({ status: 'sent', channel: 'email' });
+    const limitedAt = emailSends[0]!.at;
+    const team = emailSends.filter((s) => s.address === 'team@example.com');
+    const ops = emailSends.filter((s) => s.address === 'ops@example.com');
+    expect(team).toHaveLength(2);
+    expect(ops).toHaveLength(1);
+    expect(team[1]!.at - limitedAt).toBeGreaterThanOrEqual(1490);
+    expect(ops[0]!.at - limitedAt).toBeGreaterThanOrEqual(1490);
   });
 });
