@@ -75,7 +75,17 @@ export const outbox = pgTable(
     /** When the fan-out turned it into deliveries (null: not yet, even if dispatched). */
     fannedOutAt: timestamp('fanned_out_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [uniqueIndex('outbox_id_uq').on(t.id), index('outbox_pending_idx').on(t.seq).where(sql`${t.dispatchedAt} is null`)],
+  (t) => [
+    uniqueIndex('outbox_id_uq').on(t.id),
+    // Also answers the hub's count of rows not yet dispatched (an index-only count of a small index).
+    index('outbox_pending_idx').on(t.seq).where(sql`${t.dispatchedAt} is null`),
+    // The sweeper: rows dispatched but never fanned out, by age.
+    index('outbox_unfanned_idx').on(t.dispatchedAt).where(sql`${t.fannedOutAt} is null`),
+    // The prune: fanned-out rows older than the retention.
+    index('outbox_fanned_out_idx').on(t.fannedOutAt).where(sql`${t.fannedOutAt} is not null`),
+    // A change's outbox counts (sync status of one entity).
+    index('outbox_entity_idx').on(t.entityId),
+  ],
 );
 
 /** Concurrent edits of a text field, kept for a person to resolve. */
@@ -235,6 +245,8 @@ export const deliveries = pgTable(
     index('deliveries_waiting_idx').on(t.destinationKey, t.createdAt).where(sql`${t.status} in ('queued', 'failed')`),
     index('deliveries_waiting_age_idx').on(t.updatedAt).where(sql`${t.status} in ('queued', 'failed')`),
     index('deliveries_dead_idx').on(t.updatedAt).where(sql`${t.status} = 'dead'`),
+    // The prune: sent rows older than the retention.
+    index('deliveries_sent_idx').on(t.sentAt).where(sql`${t.status} = 'sent'`),
     index('deliveries_message_idx').on(t.messageId),
     index('deliveries_entity_idx').on(t.entityId),
   ],
