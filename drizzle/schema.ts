@@ -251,3 +251,21 @@ export const deliveries = pgTable(
     index('deliveries_entity_idx').on(t.entityId),
   ],
 );
+
+/**
+ * Where an entity's story lives on a destination that has threads: the platform's id of the first
+ * message posted about it there (Slack `ts`, Discord message id). Later changes go into that
+ * thread, and edits/threads survive restarts.
+ */
+export const channelThreads = pgTable(
+  'channel_threads',
+  {
+    destinationKey: text('destination_key').notNull(),
+    entityId: text('entity_id').notNull(),
+    channel: text('channel').notNull(),
+    /** The platform's id of the thread's first message. */
+    rootMessageId: text('root_message_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.destinationKey, t.entityId] })],
+);
