@@ -12,7 +12,8 @@
  */
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ChannelError, RateLimitedError } from '../src/core/channel-errors.ts';
+import { RateLimitedError } from '../src/core/channel-errors.ts';
+import { classifyError } from '../src/core/chitty-error.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
 import type { Logger } from '../src/log.ts';
 import { MAX_BATCH, type DeliveryLedger } from './delivery-ledger.ts';
@@ -106,7 +107,6 @@ export class DeliveryProcessor {
   }
 
   private async fail(job: Job<DeliveryJobData>, token: string | undefined, ids: string[], err: unknown): Promise<never> {
-    const e = err instanceof ChannelError ? err : undefined;
     const message = (err as Error)?.message ?? String(err);
     if (err instanceof RateLimitedError && err.scope === 'platform' && this.pausePlatform) {
       // The platform limits the whole app, not one conversation: every destination of the channel
@@ -128,7 +128,7 @@ export class DeliveryProcessor {
     }
     const attempts = job.opts.attempts ?? 1;
     const last = job.attemptsMade + 1 >= attempts;
-    const retryable = e ? e.retryable : true;
+    const retryable = classifyError(err).retryable;
     if (!retryable || last) {
       await this.ledger.markFailed(ids, message, 'dead');
       this.logger.warn({ destination: job.data.destinationKey, rows: ids.length, err: message, attempt: job.attemptsMade + 1 }, 'delivery dead-lettered');

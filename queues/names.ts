@@ -4,6 +4,7 @@
  * live in one slot and BullMQ's multi-key scripts work on a cluster.
  */
 import { createHash } from 'node:crypto';
+import { ConfigError } from '../src/core/chitty-error.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
 
 export const FANOUT_QUEUE = 'fanout';
@@ -64,7 +65,7 @@ export function parsePaces(raw: string | undefined): Record<DestinationChannel, 
   const out = { ...DEFAULT_PACE };
   for (const part of (raw ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
     const m = /^([a-z]+)=(\d+)\/(\d+)$/.exec(part);
-    if (!m || !(m[1]! in out)) throw new Error(`CHITTY_RATE_LIMITS: "${part}" is not <channel>=<max>/<milliseconds> with channel one of ${Object.keys(out).join(', ')}.`);
+    if (!m || !(m[1]! in out)) throw new ConfigError(`CHITTY_RATE_LIMITS: "${part}" is not <channel>=<max>/<milliseconds> with channel one of ${Object.keys(out).join(', ')}.`);
     out[m[1] as DestinationChannel] = { max: Math.max(1, Number(m[2])), perMs: Math.max(1, Number(m[3])) };
   }
   return out;

@@ -1,11 +1,11 @@
 /**
  * Senders: how a batch of changes for one destination leaves the gateway. The webhook sender
  * posts the SyncMessage (or a digest envelope) signed with CHITTY_WEBHOOK_SECRET; channels whose
- * SDK adapter is not configured fail with a ValidationError (a dead letter that can be replayed
- * once the channel is set up).
+ * SDK adapter is not configured fail with a NotConfiguredError (not retried: a dead letter that can
+ * be replayed once the channel is set up).
  */
 import { RawJson, WebhookSender } from '../bots/webhook/index.ts';
-import { ValidationError } from '../src/core/channel-errors.ts';
+import { NotConfiguredError } from '../src/core/channel-errors.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
 
 export interface DeliveryBatch {
@@ -74,6 +74,6 @@ export class UnconfiguredSender implements DeliverySender {
   constructor(private readonly channel: DestinationChannel) {}
 
   async send(): Promise<never> {
-    throw new ValidationError(`No ${this.channel} adapter is configured in this gateway yet, so nothing can be sent there; configure it and retry the dead letters.`, this.channel);
+    throw new NotConfiguredError(this.channel, `No ${this.channel} adapter is configured in this gateway yet, so nothing can be sent there; configure it and retry the dead letters.`);
   }
 }

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { NODE_ID_REGEX } from './hub/hlc.ts';
 import { parseIdentityKey } from './core/inbound.ts';
+import { ConfigError } from './core/chitty-error.ts';
 
 export interface Config {
   nodeEnv: string;
@@ -43,9 +44,8 @@ export interface Config {
   allowlist: string[];
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+/** A setting is missing or wrong (defined beside the error root so bots/ and queues/ can throw it too). */
+export { ConfigError };
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];

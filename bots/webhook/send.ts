@@ -5,6 +5,7 @@
  * every failure into a typed {@link ChannelError}.
  */
 import { performance } from 'node:perf_hooks';
+import { ConfigError } from '../../src/core/chitty-error.ts';
 import { ChannelError, NetworkError, ValidationError, classifyHttpFailure, redactUrl } from '../../src/core/channel-errors.ts';
 import { signWebhook } from './sign.ts';
 
@@ -83,7 +84,7 @@ export class WebhookSender {
   readonly #now: () => number;
 
   constructor(opts: WebhookSenderOptions) {
-    if (opts.secret === '') throw new Error('WebhookSender needs a secret: set CHITTY_WEBHOOK_SECRET');
+    if (opts.secret === '') throw new ConfigError('WebhookSender needs a secret: set CHITTY_WEBHOOK_SECRET');
     this.#secret = opts.secret;
     this.#timeoutMs = opts.timeoutMs ?? WEBHOOK_DEFAULT_TIMEOUT_MS;
     this.#userAgent = opts.userAgent ?? WEBHOOK_USER_AGENT;

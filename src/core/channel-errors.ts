@@ -1,8 +1,10 @@
 /**
  * Typed errors every channel adapter throws when sending (STYLE.md rule 6): a base `ChannelError`
- * and a few subclasses whose `retryable` flag the queues turn into a decision (rule 8).
+ * (under the root {@link ChittyError}) and a few subclasses whose `retryable` flag the queues turn
+ * into a decision through `classifyError` (rule 8).
  * Transport errors carry `status`, `method` and `url`, like discord.js `DiscordAPIError`.
  */
+import { ChittyError } from './chitty-error.ts';
 
 /** Extra facts about a failed call to a platform. */
 export interface ChannelErrorOptions {
@@ -13,21 +15,20 @@ export interface ChannelErrorOptions {
   url?: string;
 }
 
-/** Base of every channel send error. `code` is a short stable string (`rate_limited`, `auth`, …). */
-export class ChannelError extends Error {
+/**
+ * Base of every channel send error. `code` is a short stable string (`rate_limited`, `auth`, …);
+ * not retryable unless `opts.retryable` says so (each subclass states it).
+ */
+export class ChannelError extends ChittyError {
   override name = 'ChannelError';
   readonly channel: string;
-  readonly code: string;
   readonly status: number | undefined;
   readonly method: string | undefined;
   readonly url: string | undefined;
-  /** Whether sending the same thing again later can succeed. */
-  readonly retryable: boolean = false;
 
-  constructor(message: string, channel: string, code: string, opts: ChannelErrorOptions = {}) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+  constructor(message: string, channel: string, code: string, opts: ChannelErrorOptions & { retryable?: boolean } = {}) {
+    super(message, code, opts.cause === undefined ? { retryable: opts.retryable ?? false } : { retryable: opts.retryable ?? false, cause: opts.cause });
     this.channel = channel;
-    this.code = code;
     this.status = opts.status;
     this.method = opts.method;
     this.url = opts.url;
@@ -40,12 +41,11 @@ export type RateLimitScope = 'destination' | 'platform';
 /** 429 or an equivalent: wait `retryAfterMs`, then try again. */
 export class RateLimitedError extends ChannelError {
   override name = 'RateLimitedError';
-  override readonly retryable: boolean = true;
   readonly retryAfterMs: number;
   readonly scope: RateLimitScope;
 
   constructor(message: string, channel: string, retryAfterMs: number, opts: ChannelErrorOptions & { scope?: RateLimitScope } = {}) {
-    super(message, channel, 'rate_limited', opts);
+    super(message, channel, 'rate_limited', { ...opts, retryable: true });
     this.retryAfterMs = retryAfterMs;
     this.scope = opts.scope ?? 'destination';
   }
@@ -55,7 +55,7 @@ export class RateLimitedError extends ChannelError {
 export class AuthError extends ChannelError {
   override name = 'AuthError';
   constructor(message: string, channel: string, opts: ChannelErrorOptions = {}) {
-    super(message, channel, 'auth', opts);
+    super(message, channel, 'auth', { ...opts, retryable: false });
   }
 }
 
@@ -63,16 +63,15 @@ export class AuthError extends ChannelError {
 export class ValidationError extends ChannelError {
   override name = 'ValidationError';
   constructor(message: string, channel: string, opts: ChannelErrorOptions = {}) {
-    super(message, channel, 'validation', opts);
+    super(message, channel, 'validation', { ...opts, retryable: false });
   }
 }
 
 /** Connection refused/reset, DNS failure, timeout, 408: try again. */
 export class NetworkError extends ChannelError {
   override name = 'NetworkError';
-  override readonly retryable: boolean = true;
   constructor(message: string, channel: string, opts: ChannelErrorOptions = {}) {
-    super(message, channel, 'network', opts);
+    super(message, channel, 'network', { ...opts, retryable: true });
   }
 }
 
@@ -80,16 +79,40 @@ export class NetworkError extends ChannelError {
 export class DestinationNotFoundError extends ChannelError {
   override name = 'DestinationNotFoundError';
   constructor(message: string, channel: string, opts: ChannelErrorOptions = {}) {
-    super(message, channel, 'not_found', opts);
+    super(message, channel, 'not_found', { ...opts, retryable: false });
   }
 }
 
 /** 5xx from the platform: try again with backoff. */
 export class ServerError extends ChannelError {
   override name = 'ServerError';
-  override readonly retryable: boolean = true;
   constructor(message: string, channel: string, opts: ChannelErrorOptions = {}) {
-    super(message, channel, 'server', opts);
+    super(message, channel, 'server', { ...opts, retryable: true });
+  }
+}
+
+/**
+ * The channel cannot do this at all (edit a sent SMS, react on a webhook): permanent. Mirrors the
+ * Chat SDK's `NotImplementedError` (its Twilio adapter throws it for edits and reactions).
+ */
+export class NotImplementedError extends ChannelError {
+  override name = 'NotImplementedError';
+  /** What was asked for: `edit`, `react`, `delete`, … */
+  readonly feature: string;
+  constructor(channel: string, feature: string, message = `${channel} cannot ${feature}`, opts: ChannelErrorOptions = {}) {
+    super(message, channel, 'not_implemented', { ...opts, retryable: false });
+    this.feature = feature;
+  }
+}
+
+/**
+ * The channel has no adapter configured in this process. Not retryable (backoff will not configure
+ * it), but the dead letter is kept and can be replayed once the channel is set up.
+ */
+export class NotConfiguredError extends ChannelError {
+  override name = 'NotConfiguredError';
+  constructor(channel: string, message = `No ${channel} adapter is configured in this gateway, so nothing can be sent there; configure it, then replay the dead letters.`) {
+    super(message, channel, 'not_configured', { retryable: false });
   }
 }
 

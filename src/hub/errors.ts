@@ -1,13 +1,18 @@
-/** Errors the hub raises; the API maps `status` to the HTTP status code. */
-export class HubError extends Error {
+import { ChittyError } from '../core/chitty-error.ts';
+
+/**
+ * Errors the hub raises; the API maps `status` to the HTTP status code. Not retryable: the same
+ * change against the same state fails the same way (a person has to change the request).
+ */
+export class HubError extends ChittyError {
   override name = 'HubError';
   constructor(
     message: string,
-    readonly code: string,
+    code: string,
     readonly status: number,
     readonly details?: unknown,
   ) {
-    super(message);
+    super(message, code, { retryable: false });
   }
 }
 

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
+import { ChittyError } from '../core/chitty-error.ts';
 
 /** Where Redis is looked for when `REDIS_URL` is unset. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -29,9 +30,12 @@ const STATE_FILE = 'private-redis.json';
 export const REDIS_INSTALL_HINT =
   'Install it (Debian/Ubuntu: `apt-get install redis-server`; macOS: `brew install redis`) or set REDIS_URL.';
 
-/** Redis could not be reached or started; the message says what to do. */
-export class RedisUnavailableError extends Error {
+/** Redis could not be reached or started; the message says what to do. Retryable: Redis may come back. */
+export class RedisUnavailableError extends ChittyError {
   override readonly name = 'RedisUnavailableError';
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, 'redis_unavailable', { ...opts, retryable: true });
+  }
 }
 
 /** A Redis the gateway can use. `stop()` ends the private redis-server, if one was started. */
