@@ -11,11 +11,32 @@ describe('usage', () => {
     for (const line of [...Object.values(FAMILY_USAGE), GENERAL_USAGE]) expect(line).not.toContain('\n');
   });
 
-  it('every usage example (without optional parts) parses or asks for the missing part', () => {
-    for (const line of Object.values(USAGE)) {
+  it('every usage example (without optional parts) parses to its command or answers with its own usage line', () => {
+    for (const [key, line] of Object.entries(USAGE)) {
       const bare = line.split('  (')[0]?.replace(/\[[^\]]*\]/g, '').trim() ?? '';
-      expect(() => parseCommand(bare)).not.toThrow();
+      const r = parseCommand(bare);
+      if (r.ok) expect(r.command.name, bare).toBe(key === 'stop' ? 'unsubscribe' : key);
+      else expect(r.usage, bare).toBe(line);
     }
+  });
+
+  it('every usage example with its placeholders filled in parses to that command', () => {
+    const fill: Record<string, string> = { text: 'Buy milk', ref: '2', who: 'me', conflict: '1', choice: '2', name: 'Groceries', P: 'Groceries', T: 'Design', S: 'Sprint', code: 'AB12CD' };
+    for (const [key, line] of Object.entries(USAGE)) {
+      const bare = line.split('  (')[0]?.replace(/\[[^\]]*\]/g, '').trim() ?? '';
+      const example = bare.replace(/<([A-Za-z]+)>/g, (_, p: string) => fill[p] ?? p).replace(/<[^>]*\|[^>]*>/g, (alts) => alts.slice(1).split('|')[0] ?? '');
+      const r = parseCommand(example);
+      expect(r, example).toMatchObject({ ok: true, command: { name: key === 'stop' ? 'unsubscribe' : key } });
+    }
+    expect(parseCommand('todo done 2')).toEqual({ ok: true, command: { name: 'todo.done', ref: { kind: 'index', index: 2 } } });
+  });
+
+  it('the usage lines name the real choices', () => {
+    expect(USAGE['todo.add']).toContain('--priority low|medium|high');
+    expect(USAGE['todo.list']).toContain('--status pending|in_progress|completed|blocked');
+    expect(USAGE.sync).toMatch(/^sync <topics\|projects\|sessions\|todos\|[^>]*\|all>/);
+    expect(parseCommand('todo add')).toMatchObject({ ok: false, usage: USAGE['todo.add'] });
+    expect(parseCommand('todo frobnicate')).toMatchObject({ ok: false, usage: FAMILY_USAGE.todo });
   });
 });
 
