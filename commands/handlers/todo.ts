@@ -9,6 +9,8 @@ import { remember, rememberOne, todoItem } from './views.ts';
 type TodoCommand = Extract<Command, { name: `todo.${string}` }>;
 
 const OPEN = new Set(['pending', 'in_progress', 'blocked']);
+/** Most todos one list shows (the hub's page limit); the title says how many more match. */
+const LIST_PAGE = 1000;
 const STATUS_CHANGE = {
   'todo.done': { status: 'completed', verb: 'Completed' },
   'todo.start': { status: 'in_progress', verb: 'Started' },
@@ -44,18 +46,21 @@ export async function todoCommand(cmd: TodoCommand, ctx: CommandContext): Promis
     }
     case 'todo.list': {
       const project = await projectFor(cmd.project, ctx);
-      let todos = await ctx.hub.list('todos', {
+      // Filtered in SQL, so the page is the first LIST_PAGE matching todos, never a page of all of them filtered here.
+      const filter = {
         ...(project ? { projectId: project.chittyId } : {}),
-        ...(cmd.status ? { status: cmd.status } : {}),
-        limit: 1000,
-      });
-      if (!cmd.status) todos = todos.filter((t) => OPEN.has(String(t.status)));
-      if (cmd.mine) todos = todos.filter((t) => ((t.assignees as string[] | undefined) ?? []).includes(ctx.person.id) || (t.createdBy === ctx.person.id && !((t.assignees as string[] | undefined) ?? []).length));
+        ...(cmd.status ? { status: cmd.status } : { statuses: [...OPEN] }),
+        ...(cmd.mine ? { mine: ctx.person.id } : {}),
+      };
+      const todos = await ctx.hub.list('todos', { ...filter, limit: LIST_PAGE });
+      const total = todos.length < LIST_PAGE ? todos.length : await ctx.hub.count('todos', filter);
       const scope = [cmd.mine ? 'your' : '', cmd.status ? cmd.status.replace('_', ' ') : 'open'].filter(Boolean).join(' ');
-      const title = `${scope[0]!.toUpperCase()}${scope.slice(1)} todos${project ? ` in ${String(project.name)}` : ''} (${todos.length})`;
+      const shown = total > todos.length ? `first ${todos.length} of ${total}` : String(todos.length);
+      const title = `${scope[0]!.toUpperCase()}${scope.slice(1)} todos${project ? ` in ${String(project.name)}` : ''} (${shown})`;
       if (todos.length === 0) return { kind: 'info', title, text: 'Nothing here. Add one with: add <text>' };
       const items: ReplyItem[] = remember(ctx, todos).map((t, i) => todoItem(t, i + 1, ctx));
-      return { kind: 'info', title, items, footer: 'Reply "done 2" to complete #2, "start 2" to start it.' };
+      const narrow = total > todos.length ? ' Narrow the list with --project, --status or --mine.' : '';
+      return { kind: 'info', title, items, footer: `Reply "done 2" to complete #2, "start 2" to start it.${narrow}` };
     }
     case 'todo.done':
     case 'todo.start':

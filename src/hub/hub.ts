@@ -47,7 +47,11 @@ export interface ListFilter {
   projectId?: string;
   sessionId?: string;
   status?: string;
+  /** Any of these statuses (e.g. the open ones). */
+  statuses?: string[];
   assignee?: string;
+  /** Todos that are this person's: assigned to them, or created by them and assigned to nobody. */
+  mine?: string;
   includeDeleted?: boolean;
   /** Only entities whose id sorts after this one (cursor paging; ids sort by creation). */
   after?: string;
@@ -125,20 +129,24 @@ export class Hub extends EventEmitter<HubEvents> {
 
   async list(domain: Domain, f: ListFilter = {}): Promise<Entity[]> {
     const t = tableOf(domain);
-    const where: SQL[] = [];
-    if (!f.includeDeleted) where.push(eq(t.deleted, false));
-    if (f.projectId) where.push(eq(t.projectId, f.projectId));
-    if (f.sessionId) where.push(eq(t.sessionId, f.sessionId));
-    if (f.status) where.push(eq(t.status, f.status));
-    if (f.after) where.push(gt(t.id, f.after));
-    if (f.assignee) where.push(sql`${t.data} -> 'assignees' @> ${JSON.stringify([f.assignee])}::jsonb`);
     const rows = await this.db
       .select({ data: t.data })
       .from(t)
-      .where(and(...where))
+      .where(and(...listWhere(t, f)))
       .orderBy(asc(t.id))
       .limit(Math.min(f.limit ?? 100, 1000));
     return rows.map((r) => r.data as Entity);
+  }
+
+  /** How many entities match a filter (`after` and `limit` are ignored). */
+  async count(domain: Domain, f: ListFilter = {}): Promise<number> {
+    const t = tableOf(domain);
+    const { after: _after, ...rest } = f;
+    const [row] = await this.db
+      .select({ n: sql<number>`count(*)`.mapWith(Number) })
+      .from(t)
+      .where(and(...listWhere(t, rest)));
+    return row?.n ?? 0;
   }
 
   /** The entity as it was at time `at`: a replay of its events recorded up to then. */
@@ -672,6 +680,22 @@ export class Hub extends EventEmitter<HubEvents> {
 }
 
 const SNAPSHOT_PAGE = 100;
+
+function listWhere(t: EntityTable, f: ListFilter): SQL[] {
+  const where: SQL[] = [];
+  if (!f.includeDeleted) where.push(eq(t.deleted, false));
+  if (f.projectId) where.push(eq(t.projectId, f.projectId));
+  if (f.sessionId) where.push(eq(t.sessionId, f.sessionId));
+  if (f.status) where.push(eq(t.status, f.status));
+  if (f.statuses) where.push(f.statuses.length ? inArray(t.status, f.statuses) : sql`false`);
+  if (f.after) where.push(gt(t.id, f.after));
+  if (f.assignee) where.push(sql`${t.data} -> 'assignees' @> ${JSON.stringify([f.assignee])}::jsonb`);
+  if (f.mine) {
+    where.push(sql`(${t.data} -> 'assignees' @> ${JSON.stringify([f.mine])}::jsonb
+      or (${t.data} ->> 'createdBy' = ${f.mine} and coalesce(jsonb_array_length(${t.data} -> 'assignees'), 0) = 0))`);
+  }
+  return where;
+}
 
 function str(v: unknown): string | null {
   return typeof v === 'string' ? v : null;
