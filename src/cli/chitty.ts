@@ -105,9 +105,10 @@ export function buildProgram(io: CliIO): Command {
     });
     const filters = { ...(project ? { projectId: project } : {}), ...(session ? { sessionId: session } : {}) };
     ws.send(JSON.stringify({ type: 'subscribe', ...(domain === 'all' ? {} : { domains: [domain] }), filters }));
-    if (!json) io.out(`Watching ${domain}${project ? ` in ${project}` : ''}${session ? ` of ${session}` : ''} — Ctrl-C to stop.`);
     ws.on('message', (raw) => {
       const m = JSON.parse(raw.toString()) as Json & { entity?: Entity };
+      // "Watching" once the gateway confirmed the subscription: every change after this line is shown.
+      if (m.type === 'subscribed' && !json) return io.out(`Watching ${domain}${project ? ` in ${project}` : ''}${session ? ` of ${session}` : ''} — Ctrl-C to stop.`);
       if (m.type === 'welcome' || m.type === 'subscribed') return;
       if (json) return io.out(JSON.stringify(m));
       const e = m.entity;

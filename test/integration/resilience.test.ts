@@ -147,12 +147,19 @@ describe('live updates across web processes', () => {
     cleanups.push(() => b.close());
     const ws = new WebSocket(`${b.url.replace(/^http/, 'ws')}/ws?token=${TEST_TOKEN}`);
     const seen: any[] = [];
-    ws.on('message', (raw) => seen.push(JSON.parse(raw.toString())));
+    const waiting: { type: string; resolve: () => void }[] = [];
+    ws.on('message', (raw) => {
+      const m = JSON.parse(raw.toString());
+      seen.push(m);
+      for (const w of waiting.splice(0)) (w.type === m.type ? w.resolve() : waiting.push(w));
+    });
+    /** Resolves when a message of this type has arrived (the test's timeout bounds the wait). */
+    const arrived = (type: string) => new Promise<void>((resolve) => (seen.some((m) => m.type === type) ? resolve() : waiting.push({ type, resolve })));
     await new Promise((res) => ws.once('open', res));
     ws.send(JSON.stringify({ type: 'subscribe', domains: ['todos'] }));
-    for (let i = 0; i < 50 && !seen.some((m) => m.type === 'subscribed'); i++) await sleep(20);
+    await arrived('subscribed');
     const t = (await a.call('POST', '/api/v1/todos', { content: 'Made on A' })).json;
-    for (let i = 0; i < 100 && !seen.some((m) => m.type === 'state_update'); i++) await sleep(20);
+    await arrived('state_update');
     expect(seen.filter((m) => m.type === 'state_update').map((m) => m.entity.chittyId)).toEqual([t.chittyId]);
     ws.close();
   }, 60_000);

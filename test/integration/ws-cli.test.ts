@@ -47,11 +47,22 @@ async function connect(gw: TestGateway, token: string | null = TEST_TOKEN) {
 function cliIO(gw: TestGateway, stop?: Promise<void>) {
   const out: string[] = [];
   const err: string[] = [];
+  const waiters: { test: (l: string) => boolean; resolve: (l: string) => void }[] = [];
+  /** Resolves with the first output line (already printed or still to come) that matches. */
+  const line = (re: RegExp) =>
+    new Promise<string>((resolve) => {
+      const seen = out.find((l) => re.test(l));
+      if (seen !== undefined) resolve(seen);
+      else waiters.push({ test: (l) => re.test(l), resolve });
+    });
   return {
-    out, err,
+    out, err, line,
     io: {
       env: { CHITTY_URL: gw.url, CHITTY_API_TOKEN: TEST_TOKEN },
-      out: (s: string) => out.push(s),
+      out: (s: string) => {
+        out.push(s);
+        for (const w of waiters.splice(0)) (w.test(s) ? w.resolve(s) : waiters.push(w));
+      },
       err: (s: string) => err.push(s),
       ...(stop ? { untilStopped: () => stop } : {}),
     },
@@ -173,10 +184,9 @@ describe('chitty CLI', () => {
     const stopped = new Promise<void>((r) => (stop = r));
     const c = cliIO(gw, stopped);
     const run = runCli(['sync', 'todos', '--project', P, '--watch'], c.io);
-    for (let i = 0; i < 100 && !c.out.some((l) => l.startsWith('Watching')); i++) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 100)); // let the subscribe land
+    await c.line(/^Watching/); // printed once the gateway confirmed the subscription
     await gw.call('POST', '/api/v1/todos', { content: 'seen live', projectId: P });
-    for (let i = 0; i < 100 && !c.out.some((l) => l.includes('seen live')); i++) await new Promise((r) => setTimeout(r, 20));
+    await c.line(/seen live/); // the test's timeout bounds the wait
     stop();
     expect(await run).toBe(0);
     expect(c.out.find((l) => l.includes('seen live'))).toMatch(/state_update\s+todos\s+create\s+CHITTY-TODO-/);
