@@ -9,6 +9,7 @@ import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db.ts';
 import { Hub } from './hub/hub.ts';
 import { createLogger, type Logger } from './log.ts';
+import { ThrottledErrorLog, watchConnection } from './error-log.ts';
 import { resolveApiToken, resolveSecret, type ResolvedToken } from './api/auth.ts';
 import { buildServer } from './api/server.ts';
 import { registerQueueDashboard } from './api/queue-dashboard.ts';
@@ -20,6 +21,10 @@ import { DeliveryQueues, startPipelineWorkers, type PipelineConfig, type Pipelin
 import { RedisChangeBus } from '../queues/change-bus.ts';
 import { changesChannel, parsePaces, windowsFor } from '../queues/names.ts';
 import { LiveChanges } from './sync/live-changes.ts';
+import { channelStatuses, createChannels } from '../bots/index.ts';
+import { mountWebhookRoutes } from '../bots/shared/route-runner.ts';
+import type { ChannelAdapter } from './core/channel-adapter.ts';
+import { ThreadStore } from './core/thread-store.ts';
 
 export type GatewayMode = 'all' | 'web' | 'worker';
 
@@ -31,6 +36,8 @@ export interface Gateway {
   hub: Hub;
   core: ConversationCore;
   queues: DeliveryQueues;
+  /** Chat channels that are configured (on), in this process. */
+  channels: ChannelAdapter[];
   workers: PipelineWorkers | undefined;
   app: FastifyInstance | undefined;
   token: ResolvedToken;
@@ -59,6 +66,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const token = await resolveApiToken(config.apiToken, config.dataDir);
   const webhookSecret = await resolveSecret(config.webhookSecret, config.dataDir, 'webhook-secret');
   const core = new ConversationCore(hub, database, logger, { allowlist: config.allowlist });
+  const channels = await createChannels({ config: config.channels, core, database, threads: new ThreadStore(database.db), logger, redisUrl: redis.url, queuePrefix: config.queuePrefix });
+  const channelSenders = Object.fromEntries(channels.map((c) => [c.channel, c.sender]));
   const queues = new DeliveryQueues(
     {
       redisUrl: redis.url,
@@ -69,10 +78,12 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       retryBaseMs: config.retryBaseMs,
       webhookSecret: webhookSecret.token,
       lockDurationMs: config.jobLockMs,
-      sweeper: { everyMs: config.sweepMs, fanoutTimeoutMs: 12 * config.sweepMs, deliveryTimeoutMs: Math.max(3 * config.sweepMs, (config.digestWindowMs ?? 1000) + config.sweepMs) },
+      sweeper: { everyMs: config.sweepMs, fanoutTimeoutMs: 12 * config.sweepMs, deliveryTimeoutMs: Math.max(3 * config.sweepMs, (config.digestWindowMs ?? 1000) + config.sweepMs), retentionMs: config.retentionHours * 3_600_000 },
       ...opts.pipeline,
+      senders: { ...channelSenders, ...opts.pipeline?.senders },
     },
     database,
+    logger,
   );
   const workers = mode === 'web' ? undefined : startPipelineWorkers(queues, database, hub, core.subscriptions, logger);
 
@@ -81,22 +92,30 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   let url = '';
   if (mode !== 'worker') {
     const subscriber = new Redis(redis.url, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 200, 2000), connectionName: 'chitty-live' });
-    subscriber.on('error', () => undefined);
+    watchConnection(
+      subscriber,
+      new ThrottledErrorLog(logger, 'Redis (live-change subscriber connection)', 'ioredis reconnects and resubscribes; until then WebSocket clients here miss changes committed by other processes'),
+    );
     bus = new RedisChangeBus(queues.redis, subscriber, changesChannel(config.queuePrefix), hub, logger);
     await bus.start();
-    const live = new LiveChanges(hub, bus);
+    const live = new LiveChanges(hub, bus, logger);
     app = await buildServer({
       hub, database, logger, apiToken: token.token,
       changes: live,
       routes: [...conversationRoutes(core), ...deliveryRoutes(queues)],
       deliveryCounts: (id) => queues.ledger.countsForEntity(id),
-      health: { redis: () => queues.ping() },
+      health: {
+        redis: () => queues.ping(),
+        channels: async () => ({ ok: true, ...Object.fromEntries(Object.entries(channelStatuses(channels)).map(([k, v]) => [k, v.on ? { on: true, ...v.detail } : { on: false }])) }),
+      },
       plugins: (a, isValidToken) => registerQueueDashboard(a, queues.all(), { isValidToken }),
     });
     app.addHook('onClose', async () => {
       await bus?.stop();
       subscriber.disconnect();
     });
+    await mountWebhookRoutes(app, channels.flatMap((c) => c.routes), { core, logger, ...(config.channels.publicUrl ? { publicUrl: config.channels.publicUrl } : {}) });
+    for (const c of channels) await c.start?.();
     if (opts.listen !== false) {
       url = await app.listen({ host: config.host, port: config.port });
       url = url.replace('[::1]', 'localhost');
@@ -114,13 +133,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
   let closed = false;
   return {
-    config, mode, logger, database, hub, core, queues, workers, app, token, webhookSecret, redis, url,
+    config, mode, logger, database, hub, core, queues, channels, workers, app, token, webhookSecret, redis, url,
     async close() {
       if (closed) return;
       closed = true;
       // Stop taking work, let in-flight requests and jobs finish, then close connections.
       await app?.close();
       await resumed;
+      for (const c of channels) await c.stop?.().catch((err: unknown) => logger.warn({ err, channel: c.channel }, 'channel did not stop cleanly'));
       await workers?.close();
       await queues.close();
       await database.close();

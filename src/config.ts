@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { NODE_ID_REGEX } from './hub/hlc.ts';
 import { parseIdentityKey } from './core/inbound.ts';
+import { readChannelsConfig, type ChannelsConfig } from './channel-config.ts';
 import { ConfigError } from './core/chitty-error.ts';
 
 export interface Config {
@@ -38,8 +39,12 @@ export interface Config {
   sweepMs: number;
   /** Job lock (stalled-job detection) in ms. */
   jobLockMs: number;
+  /** Sent deliveries and delivered outbox rows are deleted after this many hours. */
+  retentionHours: number;
   /** HMAC secret for webhook destinations; generated into DATA_DIR when unset outside production. */
   webhookSecret: string | undefined;
+  /** Chat channels (Slack, Discord…): each on when its variables are set. */
+  channels: ChannelsConfig;
   /** Channel identities (`sms:+1555…`, `slack:T1:U1`…) that are members without pairing. */
   allowlist: string[];
 }
@@ -99,6 +104,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSecret: env.CHITTY_WEBHOOK_SECRET || undefined,
     jobLockMs: Math.max(1000, int(env, 'CHITTY_JOB_LOCK_MS', 30_000)),
     sweepMs: Math.max(100, int(env, 'CHITTY_SWEEP_MS', 10_000)),
+    retentionHours: Math.max(1, int(env, 'CHITTY_RETENTION_HOURS', 168)),
+    channels: readChannelsConfig(env),
     allowlist,
   };
 }

@@ -67,13 +67,22 @@ export class ConversationCore {
    * a re-delivery only gets the stored answer.
    */
   async handle(raw: InboundMessage): Promise<CoreResult> {
+    return (await this.submit(raw)).answer;
+  }
+
+  /**
+   * Record the message (committed when this resolves: a channel may acknowledge the platform
+   * now) and start its turn; `answer` settles when it has run. `duplicate` in the answer is true
+   * when this call did not compute it (a re-delivery of a message answered before, or by
+   * another process): a channel then does not send the answer again.
+   */
+  async submit(raw: InboundMessage): Promise<{ recorded: 'new' | 'duplicate'; answer: Promise<CoreResult> }> {
     const m = InboundMessageSchema.parse(raw);
     const key = conversationKey(m);
     const recorded = await this.inbound.record(m);
-    const duplicate = recorded.kind === 'duplicate';
-    if (duplicate && recorded.reply) return { ...recorded.reply, duplicate: true };
-    const result = await this.queue.run(key, () => this.runUpTo(key, recorded.seq, m));
-    return { ...result, duplicate };
+    if (recorded.kind === 'duplicate' && recorded.reply) return { recorded: 'duplicate', answer: Promise.resolve({ ...recorded.reply, duplicate: true }) };
+    const answer = this.queue.run(key, () => this.runUpTo(key, recorded.seq, m));
+    return { recorded: recorded.kind, answer };
   }
 
   /**
@@ -102,7 +111,7 @@ export class ConversationCore {
     if (mine.result) return mine.result;
     const row = await this.inbound.get(target);
     if (!row?.reply) throw new Error(`inbound message ${target.channel}/${target.providerMessageId} has no answer after its turn`);
-    return row.reply as CoreResult;
+    return { ...(row.reply as CoreResult), duplicate: true };
   }
 
   /** One message per transaction, oldest first, until none up to `seq` is left; returns how many ran. */

@@ -84,3 +84,13 @@ export function describeChange(m: SyncMessage): Reply {
     footer: `${entity.chittyId} · by ${m.source.platform}${m.source.chittyId ? ` (${m.source.chittyId})` : ''}`,
   };
 }
+
+/** Several changes for one destination as one message: a line per change, newest last. */
+export function describeDigest(messages: SyncMessage[]): Reply {
+  if (messages.length === 1) return describeChange(messages[0]!);
+  const items: ReplyItem[] = messages.map((m, i) => {
+    const one = describeChange(m);
+    return { ref: String(i + 1), ...(m.payload.entity.chittyId ? { id: m.payload.entity.chittyId } : {}), text: one.title ?? one.text ?? m.payload.entity.chittyId };
+  });
+  return { kind: 'update', title: `${messages.length} changes`, items, footer: `by ${[...new Set(messages.map((m) => m.source.platform))].join(', ')}` };
+}

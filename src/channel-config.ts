@@ -1,0 +1,113 @@
+/**
+ * Chat channels' configuration, read from the environment by `loadConfig` (the one place that reads
+ * it). A channel is on when its variables are set and off otherwise; a channel set up half-way is a
+ * start error that says what to add or remove.
+ */
+import { ConfigError } from './core/chitty-error.ts';
+
+/** Slack (`bots/slack`): single workspace with a bot token, or multi-workspace through OAuth. */
+export interface SlackConfig {
+  signingSecret: string;
+  /** Single workspace: the bot token (xoxb-…). */
+  botToken: string | undefined;
+  /** Multi-workspace (Bolt's installer at /slack/install): all three or none. */
+  oauth: { clientId: string; clientSecret: string; stateSecret: string } | undefined;
+  /** Web API base URL override (tests, proxies), e.g. http://127.0.0.1:4000/api/ */
+  apiUrl: string | undefined;
+}
+
+/** Discord (`bots/discord`): HTTP interactions, REST sends, optionally the gateway. */
+export interface DiscordConfig {
+  publicKey: string;
+  applicationId: string;
+  botToken: string;
+  /** Connect to the gateway (messages that mention the bot or use the prefix). */
+  gateway: boolean;
+  /** Text-command prefix for gateway messages (default `!chitty`). */
+  prefix: string;
+  /** Register slash commands in this guild (instant) instead of globally. */
+  guildId: string | undefined;
+  /** REST base URL override (tests), e.g. http://127.0.0.1:4001/api */
+  apiUrl: string | undefined;
+}
+
+export interface ChannelsConfig {
+  /** The gateway's public base URL as platforms call it (behind proxies), e.g. https://chat.example.com */
+  publicUrl: string | undefined;
+  slack: SlackConfig | undefined;
+  discord: DiscordConfig | undefined;
+}
+
+const set = (env: NodeJS.ProcessEnv, name: string): string | undefined => {
+  const v = env[name]?.trim();
+  return v ? v : undefined;
+};
+
+/** Names of the variables of a channel that are set. */
+const present = (env: NodeJS.ProcessEnv, names: string[]): string[] => names.filter((n) => set(env, n) !== undefined);
+
+function halfConfigured(channel: string, have: string[], missing: string[], switchOn: string): ConfigError {
+  return new ConfigError(`${channel} is half configured: ${have.join(', ')} ${have.length === 1 ? 'is' : 'are'} set but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not. Set ${missing.join(' and ')} to turn ${channel} on, or unset ${have.join(', ')} to leave it off (${switchOn}).`);
+}
+
+function readSlack(env: NodeJS.ProcessEnv): SlackConfig | undefined {
+  const names = ['SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN', 'SLACK_CLIENT_ID', 'SLACK_CLIENT_SECRET', 'SLACK_STATE_SECRET', 'SLACK_API_URL'];
+  const have = present(env, names);
+  if (have.length === 0) return undefined;
+  const switchOn = 'Slack needs SLACK_SIGNING_SECRET and either SLACK_BOT_TOKEN or SLACK_CLIENT_ID + SLACK_CLIENT_SECRET + SLACK_STATE_SECRET';
+  const signingSecret = set(env, 'SLACK_SIGNING_SECRET');
+  if (!signingSecret) throw halfConfigured('Slack', have, ['SLACK_SIGNING_SECRET'], switchOn);
+  const oauthNames = ['SLACK_CLIENT_ID', 'SLACK_CLIENT_SECRET', 'SLACK_STATE_SECRET'];
+  const oauthHave = present(env, oauthNames);
+  if (oauthHave.length > 0 && oauthHave.length < 3) throw halfConfigured('Slack OAuth', oauthHave, oauthNames.filter((n) => !oauthHave.includes(n)), switchOn);
+  const botToken = set(env, 'SLACK_BOT_TOKEN');
+  if (!botToken && oauthHave.length === 0) throw halfConfigured('Slack', have, ['SLACK_BOT_TOKEN'], switchOn);
+  const apiUrl = set(env, 'SLACK_API_URL');
+  if (apiUrl) checkUrl('SLACK_API_URL', apiUrl);
+  return {
+    signingSecret,
+    botToken,
+    oauth: oauthHave.length === 3 ? { clientId: set(env, 'SLACK_CLIENT_ID')!, clientSecret: set(env, 'SLACK_CLIENT_SECRET')!, stateSecret: set(env, 'SLACK_STATE_SECRET')! } : undefined,
+    apiUrl,
+  };
+}
+
+function readDiscord(env: NodeJS.ProcessEnv): DiscordConfig | undefined {
+  const names = ['DISCORD_PUBLIC_KEY', 'DISCORD_APPLICATION_ID', 'DISCORD_BOT_TOKEN', 'DISCORD_GATEWAY', 'DISCORD_GUILD_ID', 'DISCORD_API_URL', 'DISCORD_PREFIX'];
+  const have = present(env, names);
+  if (have.length === 0) return undefined;
+  const required = ['DISCORD_PUBLIC_KEY', 'DISCORD_APPLICATION_ID', 'DISCORD_BOT_TOKEN'];
+  const missing = required.filter((n) => !set(env, n));
+  if (missing.length > 0) throw halfConfigured('Discord', have, missing, `Discord needs ${required.join(', ')}`);
+  const publicKey = set(env, 'DISCORD_PUBLIC_KEY')!;
+  if (!/^[0-9a-fA-F]{64}$/.test(publicKey)) throw new ConfigError('DISCORD_PUBLIC_KEY must be the 64 hex characters shown as "Public Key" on the application\'s General Information page.');
+  const gatewayRaw = (set(env, 'DISCORD_GATEWAY') ?? 'off').toLowerCase();
+  if (!['on', 'off', 'true', 'false', '1', '0'].includes(gatewayRaw)) throw new ConfigError(`DISCORD_GATEWAY must be on or off, got ${JSON.stringify(gatewayRaw)}.`);
+  const apiUrl = set(env, 'DISCORD_API_URL');
+  if (apiUrl) checkUrl('DISCORD_API_URL', apiUrl);
+  return {
+    publicKey,
+    applicationId: set(env, 'DISCORD_APPLICATION_ID')!,
+    botToken: set(env, 'DISCORD_BOT_TOKEN')!,
+    gateway: ['on', 'true', '1'].includes(gatewayRaw),
+    prefix: set(env, 'DISCORD_PREFIX') ?? '!chitty',
+    guildId: set(env, 'DISCORD_GUILD_ID'),
+    apiUrl,
+  };
+}
+
+function checkUrl(name: string, raw: string): void {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got ${JSON.stringify(raw)}.`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`${name} must be an http(s) URL, got ${JSON.stringify(raw)}.`);
+}
+
+export function readChannelsConfig(env: NodeJS.ProcessEnv): ChannelsConfig {
+  const publicUrl = set(env, 'PUBLIC_URL');
+  if (publicUrl) checkUrl('PUBLIC_URL', publicUrl);
+  return { publicUrl, slack: readSlack(env), discord: readDiscord(env) };
+}

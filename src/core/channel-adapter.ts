@@ -1,0 +1,94 @@
+/**
+ * The channel-adapter contract every `bots/<channel>/` folder implements, written once (STYLE.md
+ * rule 1; Chat SDK `Adapter`). A channel has the same parts everywhere, so any channel's code is
+ * found in a minute:
+ * - `verify.ts`  — the platform's signature over the raw bytes (never re-serialized JSON);
+ * - `parse.ts`   — platform payload → the core's `InboundMessage`, or "ignore" with a reason, or a
+ *                  protocol answer (Slack url_verification, Discord PING);
+ * - `send.ts`    — a `DeliverySender` for the pipeline: neutral reply → renderer → platform API,
+ *                  platform errors mapped onto `channel-errors.ts`;
+ * - `index.ts`   — the adapter: capabilities, routes it mounts, start/stop of long-lived clients.
+ * Optional abilities (editing, reactions) are optional members; a channel that cannot do one throws
+ * `NotImplementedError` instead of doing nothing.
+ */
+import type { DeliverySender } from '../../queues/senders.ts';
+import type { CoreResult } from './conversation-core.ts';
+import type { InboundMessage } from './inbound.ts';
+import type { ChannelCapabilities } from './reply.ts';
+import type { DestinationChannel } from './subscription-store.ts';
+
+/** One HTTP request as the platform sent it: the raw bytes and lower-cased headers. */
+export interface InboundRequest {
+  method: string;
+  /** Path and query as received (e.g. `/slack/events`). */
+  url: string;
+  /** The URL the platform called, as it saw it (scheme, host, path, query) — Twilio signs it. */
+  publicUrl: string;
+  headers: Record<string, string | undefined>;
+  rawBody: Buffer;
+  receivedAt: Date;
+}
+
+export type Verification = { ok: true } | { ok: false; reason: string };
+
+/** Why a request that verified carries nothing to run. */
+export type IgnoreReason = 'own_echo' | 'bot_message' | 'edit' | 'duplicate_event' | 'unsupported' | 'empty';
+
+/** What the platform should get back at once for a request that is not a person's message. */
+export interface ProtocolAnswer {
+  status: number;
+  body: string;
+  contentType: string;
+}
+
+/** A request parsed: a message to run, something to ignore, or a protocol answer. */
+export type Parsed<R> =
+  | { kind: 'message'; message: InboundMessage; respond: R }
+  | { kind: 'ignore'; reason: IgnoreReason; detail?: string }
+  | { kind: 'protocol'; answer: ProtocolAnswer };
+
+/**
+ * One webhook route of a channel. The gateway's route runner does the rest the same way for every
+ * channel: raw body → verify (401) → parse (400) → record in the inbound log → acknowledge —
+ * with the answer inline when the core answers within `ackWithinMs`, else with `deferred` and the
+ * answer sent later through `late` (never holding the ack on a platform API call).
+ */
+export interface WebhookRoute<R> {
+  method: 'POST' | 'GET';
+  url: string;
+  /** How long the platform waits for an answer (Slack 3 s, Discord 3 s); we answer well within. */
+  ackWithinMs: number;
+  verify(req: InboundRequest): Verification | Promise<Verification>;
+  parse(req: InboundRequest): Parsed<R>;
+  /** The answer inside the HTTP response (Slack ephemeral blocks, Discord type 4, empty TwiML). */
+  inline(result: CoreResult, respond: R): ProtocolAnswer;
+  /** The immediate acknowledgement when the answer is not ready in time (or goes out by API). */
+  deferred(respond: R): ProtocolAnswer;
+  /** Send the answer after the acknowledgement (response_url, follow-up webhook, REST send). */
+  late(result: CoreResult, respond: R): Promise<void>;
+  /** True when this request's answer always goes out through `late` (events, SMS), never inline. */
+  alwaysLate?: (respond: R) => boolean;
+}
+
+/** What a channel tells `/health` and the start banner. */
+export interface ChannelStatus {
+  channel: DestinationChannel;
+  on: boolean;
+  /** Routes mounted, clients connected, mode… */
+  detail: Record<string, unknown>;
+}
+
+/** A channel, wired: what the gateway mounts, starts and hands to the pipeline. */
+export interface ChannelAdapter {
+  readonly channel: DestinationChannel;
+  readonly capabilities: ChannelCapabilities;
+  /** Webhook routes (web processes). */
+  // biome-ignore lint/suspicious/noExplicitAny: each route carries its own respond context type
+  readonly routes: WebhookRoute<any>[];
+  /** Fan-out side (worker processes). */
+  readonly sender: DeliverySender;
+  /** Long-lived connections (a gateway WebSocket, a WhatsApp Web session), web processes only. */
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+  status(): ChannelStatus;
+}
