@@ -18,6 +18,9 @@ export type NewDelivery = typeof schema.deliveries.$inferInsert;
 /** Most rows one request carries (a digest of up to this many changes). */
 export const MAX_BATCH = 500;
 
+/** Most rows one prune statement deletes (short statements, short locks). */
+export const PRUNE_BATCH = 1000;
+
 export class DeliveryLedger {
   constructor(private readonly db: Db) {}
 
@@ -109,6 +112,34 @@ export class DeliveryLedger {
     const d = schema.deliveries;
     const rows = await this.db.delete(d).where(and(eq(d.status, 'dead'), lt(d.updatedAt, olderThan))).returning({ id: d.id });
     return rows.length;
+  }
+
+  /** Sent rows sent before the date, at most `batch` of them in one statement; returns how many went. */
+  async pruneSent(olderThan: Date, batch = PRUNE_BATCH): Promise<number> {
+    const d = schema.deliveries;
+    const r = await this.db.execute(sql`
+      delete from ${d} where ${d.id} in (
+        select ${d.id} from ${d} where ${d.status} = 'sent' and ${d.sentAt} < ${olderThan.toISOString()} limit ${batch})
+      returning 1`);
+    return rowsOf(r).length;
+  }
+
+  /**
+   * Outbox rows fanned out before the date whose deliveries are all sent (or pruned), at most
+   * `batch` in one statement; returns how many went. A row not fanned out yet, or with a delivery
+   * still waiting, failed or dead (a dead letter can be retried: it needs its message), stays.
+   */
+  async pruneOutbox(olderThan: Date, batch = PRUNE_BATCH): Promise<number> {
+    const d = schema.deliveries;
+    const o = schema.outbox;
+    const r = await this.db.execute(sql`
+      delete from ${o} where ${o.seq} in (
+        select x.seq from ${o} as x
+        where x.fanned_out_at is not null and x.fanned_out_at < ${olderThan.toISOString()}
+          and not exists (select 1 from ${d} where ${d.messageId} = x.id and ${d.status} <> 'sent')
+        limit ${batch})
+      returning 1`);
+    return rowsOf(r).length;
   }
 
   /** Destinations with rows waiting longer than `olderThan` (their job may have been lost). */

@@ -3,7 +3,10 @@
  * source of truth, Redis only carries work:
  * - outbox rows dispatched long ago but never fanned out (their fan-out job was lost) go back to
  *   the relay;
- * - destinations with waiting deliveries but no job waiting in Redis get a new job.
+ * - destinations with waiting deliveries but no job waiting in Redis get a new job (their jobs'
+ *   states are read in one script per channel);
+ * - sent deliveries, and outbox rows whose deliveries are all sent, older than the retention are
+ *   deleted in batches (dead letters stay until `DELETE /deliveries/dead`).
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -12,7 +15,7 @@ import * as schema from '../drizzle/schema.ts';
 import type { Db } from '../src/db.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
 import type { Logger } from '../src/log.ts';
-import type { DeliveryLedger } from './delivery-ledger.ts';
+import { PRUNE_BATCH, type DeliveryLedger } from './delivery-ledger.ts';
 import type { DeliveryScheduler } from './delivery-scheduler.ts';
 import { pendingKey } from './names.ts';
 
@@ -23,9 +26,36 @@ export interface SweeperOptions {
   fanoutTimeoutMs: number;
   /** Deliveries waiting this long without a job are rescheduled (ms). */
   deliveryTimeoutMs: number;
+  /** Sent deliveries and delivered outbox rows are kept this long (ms; CHITTY_RETENTION_HOURS). */
+  retentionMs: number;
+  /** Rows one prune statement deletes. */
+  pruneBatch: number;
+  /** Most prune statements per table in one sweep (the rest waits for the next sweep). */
+  pruneStatementsPerSweep: number;
 }
 
-export const DEFAULT_SWEEPER: SweeperOptions = { everyMs: 10_000, fanoutTimeoutMs: 120_000, deliveryTimeoutMs: 30_000 };
+export const DEFAULT_SWEEPER: SweeperOptions = {
+  everyMs: 10_000, fanoutTimeoutMs: 120_000, deliveryTimeoutMs: 30_000,
+  retentionMs: 168 * 3_600_000, pruneBatch: PRUNE_BATCH, pruneStatementsPerSweep: 50,
+};
+
+/**
+ * Which of many job ids are waiting, delayed, prioritized, waiting for children or running (1) —
+ * the live states of BullMQ's getState script — in one round trip. KEYS: the queue's delayed,
+ * prioritized, waiting-children, active, wait and paused keys; ARGV: job ids.
+ */
+const LIVE_JOBS = `
+local out = {}
+for i, id in ipairs(ARGV) do
+  if redis.call('ZSCORE', KEYS[1], id) or redis.call('ZSCORE', KEYS[2], id) or redis.call('ZSCORE', KEYS[3], id)
+    or redis.call('LPOS', KEYS[4], id) or redis.call('LPOS', KEYS[5], id) or redis.call('LPOS', KEYS[6], id) then
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out
+`;
 
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
@@ -54,7 +84,7 @@ export class Sweeper {
     await this.busy;
   }
 
-  async sweep(): Promise<{ refanned: number; rescheduled: number }> {
+  async sweep(): Promise<{ refanned: number; rescheduled: number; pruned: { deliveries: number; outbox: number } }> {
     const now = Date.now();
     const o = schema.outbox;
     const refanned = await this.db
@@ -68,19 +98,51 @@ export class Sweeper {
       const pipe = this.redis.pipeline();
       for (const s of stuck) pipe.get(pendingKey(this.prefix, s.destinationKey));
       const flags = (await pipe.exec()) ?? [];
-      const lost = [];
-      for (const [i, s] of stuck.entries()) {
-        const jobId = flags[i]?.[1] as string | null | undefined;
-        const state = jobId ? await this.queues[s.channel as DestinationChannel].getJobState(jobId) : 'unknown';
-        // Waiting, delayed (paced, backing off) or running: leave it. Gone or finished: lost.
-        if (!['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'].includes(state)) lost.push(s);
-      }
+      const jobIds = stuck.map((_, i) => (flags[i]?.[1] as string | null | undefined) ?? undefined);
+      const live = await this.liveJobs(stuck.map((s, i) => ({ channel: s.channel as DestinationChannel, jobId: jobIds[i] })));
+      // Waiting, delayed (paced, backing off) or running: leave it. Gone or finished: lost.
+      const lost = stuck.filter((_, i) => !live[i]);
       rescheduled = await this.scheduler.schedule(
         lost.map((s) => ({ channel: s.channel as DestinationChannel, destinationKey: s.destinationKey, messageId: s.messageId })),
         { force: `sweep${Math.floor(now / 1000)}`, delayMs: 0 },
       );
     }
     if (refanned.length || rescheduled) this.logger.info({ refanned: refanned.length, rescheduled }, 'sweeper recovered lost work');
-    return { refanned: refanned.length, rescheduled };
+    const pruned = await this.prune(new Date(now - this.opts.retentionMs));
+    if (pruned.deliveries || pruned.outbox) this.logger.info(pruned, 'pruned sent deliveries and delivered outbox rows past the retention');
+    return { refanned: refanned.length, rescheduled, pruned };
+  }
+
+  /** Delete what is past the retention, a batch per statement: sent deliveries first, then their outbox rows. */
+  async prune(olderThan: Date): Promise<{ deliveries: number; outbox: number }> {
+    const batch = this.opts.pruneBatch;
+    const deliveries = await this.inBatches(() => this.ledger.pruneSent(olderThan, batch));
+    const outbox = await this.inBatches(() => this.ledger.pruneOutbox(olderThan, batch));
+    return { deliveries, outbox };
+  }
+
+  /** Run a batch delete until it deletes less than a batch, at most `pruneStatementsPerSweep` times. */
+  private async inBatches(step: () => Promise<number>): Promise<number> {
+    let total = 0;
+    for (let i = 0; i < this.opts.pruneStatementsPerSweep; i++) {
+      const n = await step();
+      total += n;
+      if (n < this.opts.pruneBatch) break;
+    }
+    return total;
+  }
+
+  /** For each job (by channel), whether BullMQ holds it in a live state; one script call per channel. */
+  private async liveJobs(jobs: { channel: DestinationChannel; jobId: string | undefined }[]): Promise<boolean[]> {
+    const out = jobs.map(() => false);
+    const byChannel = new Map<DestinationChannel, number[]>();
+    for (const [i, j] of jobs.entries()) if (j.jobId) byChannel.set(j.channel, [...(byChannel.get(j.channel) ?? []), i]);
+    for (const [channel, idx] of byChannel) {
+      const k = this.queues[channel].keys;
+      const keys = [k.delayed, k.prioritized, k['waiting-children'], k.active, k.wait, k.paused] as string[];
+      const r = (await this.redis.eval(LIVE_JOBS, keys.length, ...keys, ...idx.map((i) => jobs[i]!.jobId!))) as number[];
+      for (const [n, i] of idx.entries()) out[i] = Number(r[n]) === 1;
+    }
+    return out;
   }
 }
