@@ -8,6 +8,8 @@ import { Redis } from 'ioredis';
 import type { Database } from '../src/db.ts';
 import type { Hub } from '../src/hub/hub.ts';
 import type { Logger } from '../src/log.ts';
+import { classifyError } from '../src/core/chitty-error.ts';
+import { ThrottledErrorLog, watchConnection } from '../src/error-log.ts';
 import { DESTINATION_CHANNELS, type DestinationChannel, type SubscriptionStore } from '../src/core/subscription-store.ts';
 import { DeliveryLedger } from './delivery-ledger.ts';
 import { DeliveryProcessor, DESTINATION_BACKOFF } from './delivery-worker.ts';
@@ -56,9 +58,16 @@ export class DeliveryQueues {
   readonly scheduler: DeliveryScheduler;
   readonly ledger: DeliveryLedger;
 
-  constructor(readonly config: PipelineConfig, database: Database) {
+  constructor(readonly config: PipelineConfig, database: Database, logger: Logger) {
     this.redis = producerConnection(config.redisUrl);
-    this.redis.on('error', () => undefined); // reported by the relay and /health, not as unhandled errors
+    // One log for the connection and every queue on it (each re-emits the same error): one line,
+    // then one a minute while Redis stays down, and one when it is back.
+    const redisErrors = new ThrottledErrorLog(
+      logger,
+      'Redis (queue producer connection)',
+      'ioredis reconnects every 2 s at most; changes wait in the outbox and are relayed when Redis is back; /health reports it meanwhile',
+    );
+    watchConnection(this.redis, redisErrors);
     const connection = this.redis as unknown as ConnectionOptions;
     const base = { connection, prefix: config.prefix };
     this.fanout = new Queue<FanoutJobData>(FANOUT_QUEUE, {
@@ -80,8 +89,7 @@ export class DeliveryQueues {
         }),
       ]),
     ) as Record<DestinationChannel, Queue<DeliveryJobData>>;
-    // Connection errors surface through the relay's log and /health; do not print every reconnect.
-    for (const q of this.all()) q.on('error', () => undefined);
+    for (const q of this.all()) q.on('error', (err) => redisErrors.report(err));
     this.scheduler = new DeliveryScheduler(this.redis, config.prefix, this.deliver, config.windows);
     this.ledger = new DeliveryLedger(database.db);
   }
@@ -104,6 +112,29 @@ export class DeliveryQueues {
     await Promise.allSettled(this.all().map((q) => q.close()));
     this.redis.disconnect();
   }
+}
+
+/** What {@link watchWorker} listens to (a BullMQ `Worker`). */
+export interface WorkerEvents {
+  readonly name: string;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'failed', listener: (job: { id?: string | undefined; attemptsMade: number; opts: { attempts?: number } } | undefined, err: Error, prev: string) => void): unknown;
+}
+
+/**
+ * Logs a worker's own errors (throttled, at warn) and its failed jobs with what happens next:
+ * a retry (warn) or nothing more (error). Delays, rate-limit waits and dead letters
+ * (`UnrecoverableError`, logged by the delivery processor with its reason) are not failures here.
+ */
+export function watchWorker(w: WorkerEvents, logger: Logger, errors: ThrottledErrorLog): void {
+  w.on('error', (err) => errors.report(err, { queue: w.name }));
+  w.on('failed', (job, err) => {
+    if (!job || err.name === 'DelayedError' || err.name === 'RateLimitError' || err.name === 'UnrecoverableError') return;
+    const attempts = job.opts.attempts ?? 1;
+    const fields = { queue: w.name, job: job.id, attempt: job.attemptsMade, attempts, err: err.message, code: classifyError(err).code };
+    if (job.attemptsMade < attempts) logger.warn(fields, 'job failed; BullMQ retries it after its backoff');
+    else logger.error(fields, w.name === FANOUT_QUEUE ? 'job failed on its last attempt; the sweeper fans the change out again later' : 'job failed on its last attempt; it stays in the failed set');
+  });
 }
 
 export interface PipelineWorkers {
@@ -141,9 +172,14 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
   };
   const deliveryProcessor = new DeliveryProcessor(queues.redis, prefix, queues.ledger, queues.scheduler, senders, config.paces, logger, config.lockDurationMs ?? 30_000, pausePlatform, config.retryBaseMs);
   const connections: Redis[] = [];
+  const workerErrors = new ThrottledErrorLog(
+    logger,
+    'Redis (worker connection)',
+    'ioredis reconnects every 2 s at most and the workers take jobs again when it is back; jobs stay in Redis, nothing is lost',
+  );
   const conn = (name: string) => {
     const c = workerConnection(config.redisUrl, name);
-    c.on('error', () => undefined);
+    watchConnection(c, workerErrors);
     connections.push(c);
     return c as unknown as ConnectionOptions;
   };
@@ -159,12 +195,8 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
       return w;
     }),
   ];
-  for (const w of workers) {
-    w.on('error', (err) => logger.debug({ err: err.message, queue: w.name }, 'worker connection error'));
-    w.on('failed', (job, err) => {
-      if (job && err.name !== 'DelayedError') logger.info({ queue: w.name, job: job.id, attempt: job.attemptsMade, err: err.message }, 'job failed');
-    });
-  }
+  const workerFailures = new ThrottledErrorLog(logger, 'A queue worker', 'it keeps running; BullMQ retries the operation and a stalled job is taken up again after its lock expires');
+  for (const w of workers) watchWorker(w, logger, workerFailures);
   const sweeper = new Sweeper(database.db, queues.redis, prefix, queues.ledger, queues.scheduler, queues.deliver as Record<DestinationChannel, Queue>, logger, { ...DEFAULT_SWEEPER, ...config.sweeper });
   relay.start();
   sweeper.start();

@@ -3,6 +3,7 @@
  * process's commits from the Redis bus — each message once (the bus echoes ours back too).
  */
 import { EventEmitter } from 'node:events';
+import type { Logger } from '../log.ts';
 import type { SyncMessage } from './sync-message.ts';
 
 interface Source {
@@ -15,7 +16,11 @@ const RECENT = 10_000;
 export class LiveChanges extends EventEmitter<{ change: [SyncMessage] }> {
   private readonly seen = new Set<string>();
 
-  constructor(local: Source, bus: Source) {
+  constructor(
+    local: Source,
+    bus: Source,
+    private readonly logger: Logger,
+  ) {
     super();
     this.setMaxListeners(0);
     local.on('change', (m) => this.deliver(m));
@@ -29,6 +34,14 @@ export class LiveChanges extends EventEmitter<{ change: [SyncMessage] }> {
     }
     this.seen.add(m.id);
     if (this.seen.size > RECENT) this.seen.delete(this.seen.values().next().value as string);
-    this.emit('change', m);
+    // Each listener on its own: one that throws neither starves the others nor breaks the source
+    // (the hub announcing a commit, or the Redis bus).
+    for (const listener of this.rawListeners('change') as Array<(m: SyncMessage) => void>) {
+      try {
+        listener(m);
+      } catch (err) {
+        this.logger.error({ err, syncMessage: m.id }, 'a live-change listener threw; the other listeners still got the change, this one may have missed it');
+      }
+    }
   }
 }
