@@ -158,7 +158,7 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
   // Commits in other processes (web) wake the relay through Postgres NOTIFY; polling is the fallback.
   let unlisten: (() => Promise<void>) | undefined;
   if (database.listen && database.outboxChannel) {
-    void database.listen(database.outboxChannel, onChange).then(
+    void database.listen(database.outboxChannel, onChange, logger).then(
       (stop) => (unlisten = stop),
       (err: unknown) => logger.warn({ err: (err as Error).message }, 'cannot LISTEN for outbox commits; the relay polls instead'),
     );

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from '../drizzle/schema.ts';
+import { ThrottledErrorLog } from './error-log.ts';
+import type { Logger } from './log.ts';
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -27,7 +29,7 @@ export interface Database {
    * way to hear it from other processes. Embedded PGlite serves one process: nothing to hear.
    */
   outboxChannel?: string;
-  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  listen?(channel: string, onNotify: () => void, logger?: Logger): Promise<() => Promise<void>>;
 }
 
 /** The rows of a raw `db.execute(sql…)` result (node-postgres and PGlite both return `{ rows }`). */
@@ -87,8 +89,8 @@ export interface DatabaseOptions {
   dataDir: string;
 }
 
-export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.databaseSchema) : openPglite(opts.dataDir);
+export async function openDatabase(opts: DatabaseOptions, logger?: Logger): Promise<Database> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.databaseSchema, logger) : openPglite(opts.dataDir);
 }
 
 async function openPglite(dataDir: string): Promise<Database> {
@@ -113,13 +115,15 @@ async function openPglite(dataDir: string): Promise<Database> {
   };
 }
 
-async function openPostgres(url: string, pgSchema: string | undefined): Promise<Database> {
+async function openPostgres(url: string, pgSchema: string | undefined, logger: Logger | undefined): Promise<Database> {
   const pg = (await import('pg')).default;
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
   const searchPath = pgSchema ? { options: `-c search_path=${pgSchema}` } : {};
   const pool = new pg.Pool({ connectionString: url, max: 20, ...searchPath });
-  pool.on('error', () => {}); // idle-client errors surface on the next query instead of crashing
+  // An idle client that fails is dropped by the pool; say so (once a minute at most) instead of crashing.
+  const idleErrors = logger && new ThrottledErrorLog(logger, 'idle Postgres client', 'the pool drops it and opens a new connection on the next query');
+  pool.on('error', (err) => idleErrors?.report(err));
   const db = drizzle(pool, { schema });
   // One migrator at a time across processes (several web/worker processes may start together).
   const lockClient = await pool.connect();
@@ -138,20 +142,38 @@ async function openPostgres(url: string, pgSchema: string | undefined): Promise<
     close: () => pool.end(),
     ping: async () => void (await db.execute(sql`select 1`)),
     outboxChannel: `chitty_outbox_${pgSchema ?? 'public'}`,
-    async listen(channel, onNotify) {
-      // A dedicated connection that stays in LISTEN; reconnects after a drop.
+    async listen(channel, onNotify, listenLogger) {
+      // A dedicated connection that stays in LISTEN; reconnects after a drop, every second until it works.
+      const errors = listenLogger && new ThrottledErrorLog(listenLogger, `Postgres LISTEN ${channel}`, 'reconnecting in 1 s; the outbox relay polls meanwhile, so commits from other processes are relayed late, not lost');
       let client: InstanceType<typeof pg.Client> | undefined;
       let stopped = false;
-      const connect = async (): Promise<void> => {
+      const retry = (): void => {
         if (stopped) return;
+        setTimeout(() => {
+          if (stopped) return;
+          connect().then(
+            () => errors?.recovered(),
+            (err: unknown) => {
+              errors?.report(err);
+              retry();
+            },
+          );
+        }, 1000);
+      };
+      const connect = async (): Promise<void> => {
         const c = new pg.Client({ connectionString: url, ...searchPath });
         c.on('notification', () => onNotify());
-        c.on('error', () => undefined);
+        c.on('error', (err) => errors?.report(err));
+        try {
+          await c.connect();
+          await c.query(`listen "${channel}"`);
+        } catch (err) {
+          await c.end().catch(() => undefined);
+          throw err;
+        }
         c.on('end', () => {
-          if (!stopped) setTimeout(() => void connect().catch(() => undefined), 1000);
+          if (!stopped) retry();
         });
-        await c.connect();
-        await c.query(`listen "${channel}"`);
         client = c;
         onNotify(); // anything committed while we were not listening
       };
