@@ -18,7 +18,7 @@ async function connect(gw: TestGateway, token: string | null = TEST_TOKEN) {
   const waiters: (() => void)[] = [];
   ws.on('message', (raw) => {
     inbox.push(JSON.parse(raw.toString()));
-    waiters.splice(0).forEach((w) => w());
+    for (const w of waiters.splice(0)) w();
   });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
