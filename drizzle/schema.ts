@@ -239,8 +239,18 @@ export const deliveries = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }),
+    /**
+     * What the platform last reported after accepting the send, by `provider_message_id`
+     * (WhatsApp statuses: sent, delivered, read, failed); null until it reports.
+     */
+    providerStatus: text('provider_status'),
+    providerStatusAt: timestamp('provider_status_at', { withTimezone: true, mode: 'date' }),
+    /** How it was sent when not as asked (e.g. a WhatsApp template outside the 24-hour window). */
+    note: text('note'),
   },
   (t) => [
+    // Status callbacks find their row by the platform's message id.
+    index('deliveries_provider_message_idx').on(t.providerMessageId).where(sql`${t.providerMessageId} is not null`),
     // Partial indexes: only waiting rows are looked up by destination or age; sent rows leave them.
     index('deliveries_waiting_idx').on(t.destinationKey, t.createdAt).where(sql`${t.status} in ('queued', 'failed')`),
     index('deliveries_waiting_age_idx').on(t.updatedAt).where(sql`${t.status} in ('queued', 'failed')`),
@@ -269,3 +279,14 @@ export const channelThreads = pgTable(
   },
   (t) => [primaryKey({ columns: [t.destinationKey, t.entityId] })],
 );
+
+/**
+ * WhatsApp numbers we heard from, and when last: a free-form message may be sent only within 24 h
+ * of a person's last message (the customer-service window); outside it, a template.
+ * {@link https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-messages#customer-service-windows}
+ */
+export const whatsappContacts = pgTable('whatsapp_contacts', {
+  /** E.164 (`+972…`). */
+  number: text('number').primaryKey(),
+  lastInboundAt: timestamp('last_inbound_at', { withTimezone: true, mode: 'date' }).notNull(),
+});

@@ -14,6 +14,9 @@ export type DeliveryRow = typeof schema.deliveries.$inferSelect;
 /** A claimed row with its message as JSON text (read from the outbox, where it is stored once). */
 export type ClaimedDelivery = DeliveryRow & { messageJson: string };
 export type NewDelivery = typeof schema.deliveries.$inferInsert;
+/** What a platform reports about a message after accepting it (WhatsApp Cloud API statuses). */
+export const PROVIDER_STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
+export type ProviderStatus = (typeof PROVIDER_STATUSES)[number];
 
 /** Most rows one request carries (a digest of up to this many changes). */
 export const MAX_BATCH = 500;
@@ -69,10 +72,33 @@ export class DeliveryLedger {
     return rowsOf<Record<string, unknown>>(r).map((x) => ({ ...toRow(x), messageJson: String(x.message_json) }));
   }
 
-  async markSent(ids: string[], providerMessageId: string | null, batchId: string): Promise<void> {
+  /** `note` says how it went out when not as asked (a WhatsApp template outside the 24-hour window). */
+  async markSent(ids: string[], providerMessageId: string | null, batchId: string, note?: string): Promise<void> {
     if (ids.length === 0) return;
     const d = schema.deliveries;
-    await this.db.update(d).set({ status: 'sent', attempts: sql`${d.attempts} + 1`, providerMessageId, batchId, sentAt: new Date(), updatedAt: new Date(), lastError: null }).where(inArray(d.id, ids));
+    await this.db.update(d).set({ status: 'sent', attempts: sql`${d.attempts} + 1`, providerMessageId, batchId, sentAt: new Date(), updatedAt: new Date(), lastError: null, note: note ?? null }).where(inArray(d.id, ids));
+  }
+
+  /**
+   * A platform's later word on a sent message, found by the id it gave at send (WhatsApp statuses).
+   * Statuses only move forward (sent < delivered < read; failed is final), so one arriving late
+   * changes nothing. A `failed` report makes the rows dead letters with the platform's error.
+   * Returns the ids of the rows it changed.
+   */
+  async markProviderStatus(channel: string, providerMessageId: string, status: ProviderStatus, at: Date, error?: string): Promise<string[]> {
+    const d = schema.deliveries;
+    const rank = (v: SQL | string) => sql`(case ${v} when 'sent' then 1 when 'delivered' then 2 when 'read' then 3 when 'failed' then 4 else 0 end)`;
+    const rows = await this.db
+      .update(d)
+      .set({
+        providerStatus: status,
+        providerStatusAt: at,
+        updatedAt: new Date(),
+        ...(status === 'failed' ? { status: 'dead' as const, lastError: (error ?? `${channel} reported the message failed`).slice(0, 2000) } : {}),
+      })
+      .where(and(eq(d.channel, channel), eq(d.providerMessageId, providerMessageId), sql`${rank(sql`coalesce(${d.providerStatus}, '')`)} < ${rank(status)}`))
+      .returning({ id: d.id });
+    return rows.map((r) => r.id);
   }
 
   /** A failed attempt: `failed` waits for a retry, `dead` is a dead letter; `queued` gives the attempt back (rate limited). */
@@ -174,5 +200,6 @@ function toRow(r: Record<string, unknown>): DeliveryRow {
     status: r.status as DeliveryStatus, attempts: Number(r.attempts),
     lastError: (r.last_error as string | null) ?? null, providerMessageId: (r.provider_message_id as string | null) ?? null,
     batchId: (r.batch_id as string | null) ?? null, createdAt: date(r.created_at)!, updatedAt: date(r.updated_at)!, sentAt: date(r.sent_at),
+    providerStatus: (r.provider_status as string | null) ?? null, providerStatusAt: date(r.provider_status_at), note: (r.note as string | null) ?? null,
   };
 }

@@ -92,7 +92,7 @@ export class DeliveryProcessor {
       const first = rows[0]!;
       try {
         const r = await this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messagesJson: rows.map((x) => x.messageJson) });
-        await this.ledger.markSent(ids, r.providerMessageId, batchId);
+        await this.ledger.markSent(ids, r.providerMessageId, batchId, r.note);
       } catch (err) {
         await this.fail(job, token, ids, err);
       }

@@ -20,7 +20,8 @@ export interface DeliveryBatch {
 
 
 export interface DeliverySender {
-  send(batch: DeliveryBatch): Promise<{ providerMessageId: string | null }>;
+  /** `note`: how it went out when not as asked (kept in the ledger), e.g. a WhatsApp template. */
+  send(batch: DeliveryBatch): Promise<{ providerMessageId: string | null; note?: string }>;
 }
 
 /** Bytes a digest body may take (the sender refuses bodies over 1 MB). */

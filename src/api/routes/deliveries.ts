@@ -12,7 +12,7 @@ export function deliveryView(r: DeliveryRow) {
   return {
     id: r.id, messageId: r.messageId, subscriptionId: r.subscriptionId, channel: r.channel, address: r.address, thread: r.thread,
     domain: r.domain, entityId: r.entityId, status: r.status, attempts: r.attempts, lastError: r.lastError,
-    providerMessageId: r.providerMessageId, batchId: r.batchId,
+    providerMessageId: r.providerMessageId, batchId: r.batchId, providerStatus: r.providerStatus, note: r.note,
     createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), sentAt: r.sentAt?.toISOString() ?? null,
   };
 }
