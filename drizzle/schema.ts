@@ -290,3 +290,21 @@ export const whatsappContacts = pgTable('whatsapp_contacts', {
   number: text('number').primaryKey(),
   lastInboundAt: timestamp('last_inbound_at', { withTimezone: true, mode: 'date' }).notNull(),
 });
+
+/**
+ * Slack workspaces that installed the app through `/slack/install` (multi-workspace mode; Bolt's
+ * InstallProvider stores and fetches them here). One row per team, or per Enterprise Grid org for
+ * an org-wide install. `installation` is Bolt's `Installation` object, bot token included.
+ * {@link https://api.slack.com/authentication/oauth-v2}
+ */
+export const slackInstallations = pgTable('slack_installations', {
+  /** `team:<T…>` or, for an org-wide install, `enterprise:<E…>`. */
+  key: text('key').primaryKey(),
+  teamId: text('team_id'),
+  enterpriseId: text('enterprise_id'),
+  /** Our bot's user id in that workspace (own-echo detection). */
+  botUserId: text('bot_user_id'),
+  installation: jsonb('installation').$type<Record<string, unknown>>().notNull(),
+  installedAt: timestamp('installed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
