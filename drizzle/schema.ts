@@ -308,3 +308,18 @@ export const slackInstallations = pgTable('slack_installations', {
   installedAt: timestamp('installed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
+
+// ------------------------------------------------------------------ sms
+
+/**
+ * Phone numbers that opted out of SMS (STOP and the other carrier keywords, or a send Twilio
+ * refused with 21610). Nothing is sent to them until they text START; subscriptions are kept.
+ */
+export const smsOptOuts = pgTable('sms_opt_outs', {
+  /** E.164, as Twilio gives it in `From`. */
+  phone: text('phone').primaryKey(),
+  /** `keyword` (the person texted STOP…) or `twilio_21610` (Twilio refused a send). */
+  source: text('source').$type<'keyword' | 'twilio_21610'>().notNull(),
+  detail: text('detail'),
+  optedOutAt: timestamp('opted_out_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
