@@ -101,6 +101,21 @@ export class DeliveryLedger {
     return rows.map((r) => r.id);
   }
 
+  /**
+   * The platform accepted a message but could not deliver it for a passing reason (a carrier's
+   * rate limit: Twilio 30007/63018): its rows wait for a retry (`failed`; the sweeper schedules
+   * destinations whose rows wait), or become dead letters once `maxAttempts` sends were made. The
+   * provider status is cleared so the retried message's own statuses count.
+   */
+  async retryProviderFailure(channel: string, providerMessageId: string, error: string, maxAttempts: number): Promise<{ retry: string[]; dead: string[] }> {
+    const d = schema.deliveries;
+    const lastError = error.slice(0, 2000);
+    const mine = and(eq(d.channel, channel), eq(d.providerMessageId, providerMessageId), eq(d.status, 'sent'));
+    const dead = await this.db.update(d).set({ status: 'dead', providerStatus: 'failed', providerStatusAt: new Date(), lastError, updatedAt: new Date() }).where(and(mine, sql`${d.attempts} >= ${maxAttempts}`)).returning({ id: d.id });
+    const retry = await this.db.update(d).set({ status: 'failed', providerStatus: null, providerStatusAt: null, lastError, updatedAt: new Date() }).where(and(mine, sql`${d.attempts} < ${maxAttempts}`)).returning({ id: d.id });
+    return { retry: retry.map((r) => r.id), dead: dead.map((r) => r.id) };
+  }
+
   /** A failed attempt: `failed` waits for a retry, `dead` is a dead letter; `queued` gives the attempt back (rate limited). */
   async markFailed(ids: string[], error: string, status: 'failed' | 'dead' | 'queued'): Promise<void> {
     if (ids.length === 0) return;

@@ -69,7 +69,9 @@ export class DeliveryProcessor {
 
   private keys(channel: DestinationChannel, destinationKey: string): DestinationKeys {
     const p = this.prefix;
-    return { bucket: bucketKey(p, destinationKey), pending: pendingKey(p, destinationKey), lock: lockKey(p, destinationKey), hold: holdKey(p, destinationKey), platformHold: platformHoldKey(p, channel) };
+    // A sender that paces per sending number (SMS) shares one bucket across its destinations.
+    const paceKey = this.senders[channel].paceKey;
+    return { bucket: bucketKey(p, paceKey ?? destinationKey), pending: pendingKey(p, destinationKey), lock: lockKey(p, destinationKey), hold: holdKey(p, destinationKey), platformHold: platformHoldKey(p, channel) };
   }
 
   async process(job: Job<DeliveryJobData>, token: string | undefined): Promise<DeliveryOutcome> {

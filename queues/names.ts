@@ -33,7 +33,8 @@ export interface Pace {
 /**
  * Default pace per destination, from each platform's published limits: Slack ~1 message/s per
  * channel (https://api.slack.com/apis/rate-limits#posting-messages), Discord 5 per 5 s per
- * channel, Twilio long codes ~1 SMS/s per sending number, WhatsApp and email conservative, and
+ * channel, Twilio long codes ~1 SMS/s per sending number (for SMS this pace is the sending
+ * number's: the SMS sender's `paceKey` gives all its destinations one bucket), WhatsApp and email conservative, and
  * webhooks generous (the receiver is ours or a customer's service).
  */
 export const DEFAULT_PACE: Record<DestinationChannel, Pace> = {

@@ -20,6 +20,11 @@ export interface DeliveryBatch {
 
 
 export interface DeliverySender {
+  /**
+   * When set, every destination of this channel takes its tokens from this one bucket instead of
+   * its own: the pace is the sender's (an SMS sending number), not each destination's.
+   */
+  readonly paceKey?: string;
   /** `note`: how it went out when not as asked (kept in the ledger), e.g. a WhatsApp template. */
   send(batch: DeliveryBatch): Promise<{ providerMessageId: string | null; note?: string }>;
 }

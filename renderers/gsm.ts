@@ -50,7 +50,9 @@ const sub = (chars: string, to: string): Array<[string, string]> => Array.from(c
 /** Look-alike → GSM-7 substitutions (after NFC). An empty target drops the character. */
 export const GSM_SUBSTITUTIONS: ReadonlyMap<string, string> = new Map<string, string>([
   ...sub('«»“”„‟″‶ʺ˝＂〝〞〟❝❞', '"'),
-  ...sub('‘’‚‛′‵ʹʻʼʽʾʿˈˊˋ`´＇❛❜', "'"),
+  ...sub('‘’‛′‵ʹʻʼʽʾʿˈˊˋ`´＇❛❜', "'"),
+  // Single low-9 quotation mark: a comma to the eye (Twilio's Smart Encoding agrees).
+  ['‚', ','],
   ...sub('‐‑‒–—―−﹘﹣－⁃⸺⸻', '-'),
   ...sub('\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u202F\u205F\u3000', ' '),
   ...sub('\u200B\u200C\u200D\u2060\uFEFF\u00AD\u034F\u180E\u2061\u2062\u2063\u2064', ''),
@@ -122,6 +124,22 @@ function transliterateChar(c: string, depth = 0): string {
   return decomposed !== '' && isGsmText(decomposed) ? decomposed : c;
 }
 
+/**
+ * Combining marks that stand alone (no base letter before them) and look like a GSM-7
+ * character, as Twilio's Smart Encoding maps them; other lone marks are dropped.
+ */
+export const LONE_MARK_SUBSTITUTIONS: ReadonlyMap<string, string> = new Map<string, string>([
+  ...sub('\u0313\u0314', "'"),
+  ...sub('\u0337\u0338', '/'),
+  ['\u20E5', '\\'],
+  ['\u0332', '_'],
+  ...sub('\u20D2\u20D3', '|'),
+  ['\u0326', ','],
+  ['\u0347', '='],
+  ...sub('\u0302\u1DCD', '^'),
+  ...sub('\u0303\u0330\u0334', '~'),
+]);
+
 const ONLY_MARKS = /^\p{M}+$/u;
 const GSM_PATTERN_SOURCE = Array.from(GSM_BASIC)
   .concat(Array.from(GSM_EXTENDED))
@@ -131,8 +149,8 @@ const GSM_PATTERN_SOURCE = Array.from(GSM_BASIC)
 const NON_GSM_RUN = new RegExp(`[^${GSM_PATTERN_SOURCE}]+`, 'gu');
 
 function transliterateCluster(g: string): string {
-  // Accents left alone after NFC (no precomposed form in GSM-7): dropped.
-  if (ONLY_MARKS.test(g)) return '';
+  // Lone accents (no base letter, or none left after NFC): a look-alike when there is one, else dropped.
+  if (ONLY_MARKS.test(g)) return Array.from(g, (m) => LONE_MARK_SUBSTITUTIONS.get(m) ?? '').join('');
   if (Array.from(g).length === 1) return transliterateChar(g);
   // A cluster: base + marks, or an emoji sequence. Use the GSM-7 form when the whole cluster
   // has one (á + accent → a, ✔ + VS16 → [x]); otherwise keep it whole (it goes out as UCS-2).

@@ -31,11 +31,24 @@ export interface DiscordConfig {
   apiUrl: string | undefined;
 }
 
+/** SMS (`bots/sms`): Twilio webhooks in, the REST API (Messages resource) out. */
+export interface SmsConfig {
+  accountSid: string;
+  authToken: string;
+  /** Sending number (E.164); or */
+  from: string | undefined;
+  /** a Messaging Service (MG…) that picks the sender. One of the two is set. */
+  messagingServiceSid: string | undefined;
+  /** REST base URL override (tests), e.g. http://127.0.0.1:4002 */
+  apiUrl: string | undefined;
+}
+
 export interface ChannelsConfig {
   /** The gateway's public base URL as platforms call it (behind proxies), e.g. https://chat.example.com */
   publicUrl: string | undefined;
   slack: SlackConfig | undefined;
   discord: DiscordConfig | undefined;
+  sms: SmsConfig | undefined;
 }
 
 const set = (env: NodeJS.ProcessEnv, name: string): string | undefined => {
@@ -96,6 +109,26 @@ function readDiscord(env: NodeJS.ProcessEnv): DiscordConfig | undefined {
   };
 }
 
+function readSms(env: NodeJS.ProcessEnv): SmsConfig | undefined {
+  const names = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM', 'TWILIO_MESSAGING_SERVICE_SID', 'TWILIO_API_URL'];
+  const have = present(env, names);
+  if (have.length === 0) return undefined;
+  const switchOn = 'SMS needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and either TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID';
+  const missing = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'].filter((n) => !set(env, n));
+  const from = set(env, 'TWILIO_FROM');
+  const messagingServiceSid = set(env, 'TWILIO_MESSAGING_SERVICE_SID');
+  if (!from && !messagingServiceSid) missing.push('TWILIO_FROM (or TWILIO_MESSAGING_SERVICE_SID)');
+  if (missing.length > 0) throw halfConfigured('SMS', have, missing, switchOn);
+  if (from && messagingServiceSid) throw new ConfigError('Set TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID, not both: with a Messaging Service, Twilio picks the sending number from its pool.');
+  const accountSid = set(env, 'TWILIO_ACCOUNT_SID')!;
+  if (!/^AC[0-9a-fA-F]{32}$/.test(accountSid)) throw new ConfigError('TWILIO_ACCOUNT_SID must be the Account SID shown on the Twilio Console home page: AC followed by 32 hex characters.');
+  if (from && !/^\+[1-9]\d{6,14}$/.test(from)) throw new ConfigError(`TWILIO_FROM must be your Twilio number in E.164 form, like +15551234567; got ${JSON.stringify(from)}.`);
+  if (messagingServiceSid && !/^MG[0-9a-fA-F]{32}$/.test(messagingServiceSid)) throw new ConfigError('TWILIO_MESSAGING_SERVICE_SID must be a Messaging Service SID: MG followed by 32 hex characters.');
+  const apiUrl = set(env, 'TWILIO_API_URL');
+  if (apiUrl) checkUrl('TWILIO_API_URL', apiUrl);
+  return { accountSid, authToken: set(env, 'TWILIO_AUTH_TOKEN')!, from, messagingServiceSid, apiUrl };
+}
+
 function checkUrl(name: string, raw: string): void {
   let u: URL;
   try {
@@ -109,5 +142,5 @@ function checkUrl(name: string, raw: string): void {
 export function readChannelsConfig(env: NodeJS.ProcessEnv): ChannelsConfig {
   const publicUrl = set(env, 'PUBLIC_URL');
   if (publicUrl) checkUrl('PUBLIC_URL', publicUrl);
-  return { publicUrl, slack: readSlack(env), discord: readDiscord(env) };
+  return { publicUrl, slack: readSlack(env), discord: readDiscord(env), sms: readSms(env) };
 }

@@ -1,6 +1,6 @@
 /**
  * Mounts channels' webhook routes in the gateway's HTTP server and runs each request the same way
- * (STYLE.md rule 7): raw bytes → verify (401) → parse (400) → record in the inbound log →
+ * (STYLE.md rule 7): raw bytes → verify (401, or the refusal's own status) → parse (400) → record in the inbound log →
  * acknowledge. The answer rides in the acknowledgement when the core has it within the route's
  * `ackWithinMs`; otherwise the platform gets the route's deferred acknowledgement at once and the
  * answer follows through `late`. No platform API call ever holds an acknowledgement.
@@ -63,11 +63,11 @@ export async function runWebhook<R>(route: WebhookRoute<R>, req: InboundRequest,
   const verified = await route.verify(req);
   if (!verified.ok) {
     logger.warn({ route: route.url, reason: verified.reason }, 'webhook refused: signature did not verify; nothing was recorded');
-    return { status: 401, contentType: 'application/json', body: errorJson('bad_signature', verified.reason) };
+    return { status: verified.status ?? 401, contentType: 'application/json', body: errorJson('bad_signature', verified.reason) };
   }
   let parsed;
   try {
-    parsed = route.parse(req);
+    parsed = await route.parse(req);
   } catch (err) {
     logger.warn({ route: route.url, err: (err as Error).message }, 'webhook refused: body could not be parsed; nothing was recorded');
     return { status: 400, contentType: 'application/json', body: errorJson('bad_request', (err as Error).message) };

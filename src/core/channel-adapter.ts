@@ -29,7 +29,11 @@ export interface InboundRequest {
   receivedAt: Date;
 }
 
-export type Verification = { ok: true } | { ok: false; reason: string };
+/**
+ * A signature check's outcome. A refusal is answered 401 unless the route names another status
+ * (Twilio's convention is 403 for a bad `X-Twilio-Signature`).
+ */
+export type Verification = { ok: true } | { ok: false; reason: string; status?: 401 | 403 };
 
 /** Why a request that verified carries nothing to run. */
 export type IgnoreReason = 'own_echo' | 'bot_message' | 'edit' | 'duplicate_event' | 'unsupported' | 'empty';
@@ -49,7 +53,7 @@ export type Parsed<R> =
 
 /**
  * One webhook route of a channel. The gateway's route runner does the rest the same way for every
- * channel: raw body → verify (401) → parse (400) → record in the inbound log → acknowledge —
+ * channel: raw body → verify (401, or the status the refusal names) → parse (400) → record in the inbound log → acknowledge —
  * with the answer inline when the core answers within `ackWithinMs`, else with `deferred` and the
  * answer sent later through `late` (never holding the ack on a platform API call).
  */
@@ -59,7 +63,11 @@ export interface WebhookRoute<R> {
   /** How long the platform waits for an answer (Slack 3 s, Discord 3 s); we answer well within. */
   ackWithinMs: number;
   verify(req: InboundRequest): Verification | Promise<Verification>;
-  parse(req: InboundRequest): Parsed<R>;
+  /**
+   * May be async for a route whose requests are not people's messages and are handled at once
+   * (Twilio status callbacks: the ledger is updated, then a protocol answer is returned).
+   */
+  parse(req: InboundRequest): Parsed<R> | Promise<Parsed<R>>;
   /** The answer inside the HTTP response (Slack ephemeral blocks, Discord type 4, empty TwiML). */
   inline(result: CoreResult, respond: R): ProtocolAnswer;
   /** The immediate acknowledgement when the answer is not ready in time (or goes out by API). */
