@@ -9,6 +9,7 @@ import { DESTINATION_CHANNELS, type DestinationChannel } from '../src/core/subsc
 import type { ThreadStore } from '../src/core/thread-store.ts';
 import type { Database } from '../src/db.ts';
 import type { Logger } from '../src/log.ts';
+import { createSlackChannel } from './slack/index.ts';
 import { createSmsChannel } from './sms/index.ts';
 
 /** What a channel factory gets: its config and the gateway's shared services. */
@@ -27,7 +28,7 @@ export interface ChannelDeps {
 export type ChannelFactory = (deps: ChannelDeps) => Promise<ChannelAdapter | undefined> | ChannelAdapter | undefined;
 
 /** Every chat channel the gateway knows, in the order they are listed. */
-const FACTORIES: ChannelFactory[] = [createSmsChannel];
+const FACTORIES: ChannelFactory[] = [createSlackChannel, createSmsChannel];
 
 export async function createChannels(deps: ChannelDeps): Promise<ChannelAdapter[]> {
   const out: ChannelAdapter[] = [];
