@@ -32,6 +32,13 @@ export const SLACK_CONTEXT_ELEMENTS = 10;
  * {@link https://api.slack.com/methods/chat.postMessage#truncating}
  */
 export const SLACK_FALLBACK_TEXT = 3000;
+/**
+ * Text across all blocks of one message that Slack accepts. Undocumented: above about 12,000
+ * characters Slack refuses the message with `msg_blocks_too_long` although every per-block limit
+ * passes (bolt-js #2509, #2867), so long lists page before they reach it.
+ * {@link https://github.com/slackapi/bolt-js/issues/2509} {@link https://github.com/slackapi/bolt-js/issues/2867}
+ */
+export const SLACK_MESSAGE_BLOCKS_TEXT = 12_000;
 /** Where Slack truncates message text. {@link https://api.slack.com/methods/chat.postMessage#truncating} */
 export const SLACK_MESSAGE_TEXT = 40_000;
 
@@ -85,3 +92,24 @@ export const WHATSAPP_TEXT = 4096;
 export const EMAIL_SUBJECT = 200;
 /** Gmail clips message bodies above ~102 KB; informational. {@link https://support.google.com/mail/answer/6594} */
 export const EMAIL_BODY_CLIP = 102_000;
+
+// ---------------------------------------------------------------- WhatsApp interactive messages
+
+/** Reply buttons per message. {@link https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages#action-object} */
+export const WHATSAPP_REPLY_BUTTONS = 3;
+/** Reply button title. {@link https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages#action-object} */
+export const WHATSAPP_BUTTON_TITLE = 20;
+/** Reply button id. {@link https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages#action-object} */
+export const WHATSAPP_BUTTON_ID = 256;
+/** Body text of an interactive message. {@link https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages#body-object} */
+export const WHATSAPP_INTERACTIVE_BODY = 1024;
+/** Rows in a list message, over all sections. {@link https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages#section-object} */
+export const WHATSAPP_LIST_ROWS = 10;
+/** List row title. {@link https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages#section-object} */
+export const WHATSAPP_ROW_TITLE = 24;
+/** List row id. {@link https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages#section-object} */
+export const WHATSAPP_ROW_ID = 200;
+/** List row description. {@link https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages#section-object} */
+export const WHATSAPP_ROW_DESCRIPTION = 72;
+/** The list's button label (and a section title). {@link https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages#action-object} */
+export const WHATSAPP_LIST_BUTTON = 20;

@@ -8,8 +8,19 @@
 import type { RenderContext, Reply, ReplyItem } from '../src/core/reply.ts';
 import { RenderValidationError } from './errors.ts';
 import { whatsAppTokens } from './escape.ts';
-import { clean, fitTokens, isBlank, oneLine } from './fit.ts';
-import { WHATSAPP_TEXT } from './limits.ts';
+import { clean, cut, fitTokens, isBlank, oneLine } from './fit.ts';
+import {
+  WHATSAPP_BUTTON_ID,
+  WHATSAPP_BUTTON_TITLE,
+  WHATSAPP_INTERACTIVE_BODY,
+  WHATSAPP_LIST_BUTTON,
+  WHATSAPP_LIST_ROWS,
+  WHATSAPP_REPLY_BUTTONS,
+  WHATSAPP_ROW_DESCRIPTION,
+  WHATSAPP_ROW_ID,
+  WHATSAPP_ROW_TITLE,
+  WHATSAPP_TEXT,
+} from './limits.ts';
 import { KIND_LABEL, STATUS_EMOJI, buttonLabel, itemsOf, moreMarker, type Page, renderPage } from './model.ts';
 
 /** Most actions offered as numbered choices. */
@@ -39,10 +50,10 @@ function itemLine(item: ReplyItem): string {
   return `${ref}${emoji}${esc(oneLine(item.text), ITEM_TEXT)}${detail}`;
 }
 
-function build(reply: Reply, start: number): Page<string> {
+function build(reply: Reply, start: number, withChoices = true): Page<string> {
   const items = itemsOf(reply);
   const hasItems = items.length > 0;
-  const choices = (reply.actions ?? []).slice(0, WHATSAPP_CHOICES).map((a, i) => {
+  const choices = (withChoices ? (reply.actions ?? []) : []).slice(0, WHATSAPP_CHOICES).map((a, i) => {
     return `${i + 1} for ${esc(buttonLabel(a), 60)}`;
   });
   const tail: string[] = [];
@@ -108,4 +119,91 @@ export function renderWhatsApp(reply: Reply, ctx?: RenderContext): string {
 export function validateWhatsApp(text: string): void {
   if (text.trim() === '') throw new RenderValidationError('whatsapp', 'WHATSAPP_TEXT', 'body is empty');
   if (text.length > WHATSAPP_TEXT) throw new RenderValidationError('whatsapp', 'WHATSAPP_TEXT', `body has ${text.length} characters`);
+}
+
+/**
+ * A WhatsApp Cloud API message: plain text, or interactive reply buttons (up to
+ * {@link WHATSAPP_REPLY_BUTTONS}) or a list (up to {@link WHATSAPP_LIST_ROWS} rows). A button's or
+ * row's id is the command it runs (`todo done CHITTY-TODO-…`), never its title.
+ */
+export type WhatsAppMessage =
+  | { type: 'text'; text: { body: string; preview_url: false } }
+  | {
+      type: 'interactive';
+      interactive:
+        | { type: 'button'; body: { text: string }; action: { buttons: { type: 'reply'; reply: { id: string; title: string } }[] } }
+        | { type: 'list'; body: { text: string }; action: { button: string; sections: { title: string; rows: { id: string; title: string; description?: string }[] }[] } };
+    };
+
+/** What the list's button says. */
+export const WHATSAPP_LIST_LABEL = 'Choose';
+
+/**
+ * Renders a reply as a Cloud API message: with actions, reply buttons (≤ 3) or a list (≤ 10),
+ * each identified by the command it runs; without actions — or when the body passes
+ * {@link WHATSAPP_INTERACTIVE_BODY}, or a command is longer than an id may be — one text message
+ * with numbered choices ({@link renderWhatsApp}). Validated before it is returned.
+ */
+export function renderWhatsAppMessage(reply: Reply, ctx?: RenderContext): WhatsAppMessage {
+  const asText = (): WhatsAppMessage => ({ type: 'text', text: { body: renderWhatsApp(reply, ctx), preview_url: false } });
+  const seen = new Set<string>();
+  const actions = (reply.actions ?? [])
+    .map((a) => ({ id: oneLine(a.command), title: buttonLabel(a) }))
+    .filter((a) => a.id !== '' && !seen.has(a.id) && seen.add(a.id));
+  if (actions.length === 0 || actions.length > WHATSAPP_LIST_ROWS) return asText();
+  if (actions.some((a) => a.id.length > (actions.length <= WHATSAPP_REPLY_BUTTONS ? WHATSAPP_BUTTON_ID : WHATSAPP_ROW_ID))) return asText();
+  const body = renderPage(reply, ctx?.page, (r, start) => build(r, start, false));
+  if (body.trim() === '' || body.length > WHATSAPP_INTERACTIVE_BODY) return asText();
+  const titles = new Set<string>();
+  const title = (t: string, max: number) => {
+    // Titles must differ within a message; the id (the command) is what a press runs.
+    let out = cut(t, max) || 'Action';
+    for (let k = 2; titles.has(out); k++) out = `${cut(t, max - String(k).length - 1)} ${k}`;
+    titles.add(out);
+    return out;
+  };
+  const message: WhatsAppMessage =
+    actions.length <= WHATSAPP_REPLY_BUTTONS
+      ? { type: 'interactive', interactive: { type: 'button', body: { text: body }, action: { buttons: actions.map((a) => ({ type: 'reply', reply: { id: a.id, title: title(a.title, WHATSAPP_BUTTON_TITLE) } })) } } }
+      : {
+          type: 'interactive',
+          interactive: {
+            type: 'list',
+            body: { text: body },
+            action: {
+              button: WHATSAPP_LIST_LABEL,
+              sections: [{ title: cut(WHATSAPP_LIST_LABEL, WHATSAPP_LIST_BUTTON), rows: actions.map((a) => ({ id: a.id, title: title(a.title, WHATSAPP_ROW_TITLE), ...(a.title.length > WHATSAPP_ROW_TITLE ? { description: cut(a.title, WHATSAPP_ROW_DESCRIPTION) } : {}) })) }],
+            },
+          },
+        };
+  validateWhatsAppMessage(message);
+  return message;
+}
+
+/** Checks a Cloud API message against the limits above; throws {@link RenderValidationError}. */
+export function validateWhatsAppMessage(m: WhatsAppMessage): void {
+  const fail = (limit: string, detail: string) => {
+    throw new RenderValidationError('whatsapp', limit, detail);
+  };
+  if (m.type === 'text') return validateWhatsApp(m.text.body);
+  const i = m.interactive;
+  if (i.body.text.trim() === '') fail('WHATSAPP_INTERACTIVE_BODY', 'body is empty');
+  if (i.body.text.length > WHATSAPP_INTERACTIVE_BODY) fail('WHATSAPP_INTERACTIVE_BODY', `body has ${i.body.text.length} characters`);
+  const options = i.type === 'button' ? i.action.buttons.map((b) => b.reply) : i.action.sections.flatMap((s) => s.rows);
+  const [maxN, maxId, maxTitle, nLimit, idLimit, titleLimit] =
+    i.type === 'button'
+      ? [WHATSAPP_REPLY_BUTTONS, WHATSAPP_BUTTON_ID, WHATSAPP_BUTTON_TITLE, 'WHATSAPP_REPLY_BUTTONS', 'WHATSAPP_BUTTON_ID', 'WHATSAPP_BUTTON_TITLE']
+      : [WHATSAPP_LIST_ROWS, WHATSAPP_ROW_ID, WHATSAPP_ROW_TITLE, 'WHATSAPP_LIST_ROWS', 'WHATSAPP_ROW_ID', 'WHATSAPP_ROW_TITLE'];
+  if (options.length === 0 || options.length > maxN) fail(nLimit, `${options.length} options`);
+  const ids = new Set<string>();
+  for (const o of options) {
+    if (o.id === '' || o.id.length > maxId) fail(idLimit, `id has ${o.id.length} characters`);
+    if (ids.has(o.id)) fail(idLimit, `id ${JSON.stringify(o.id)} is used twice`);
+    ids.add(o.id);
+    if (o.title === '' || o.title.length > maxTitle) fail(titleLimit, `title has ${o.title.length} characters`);
+  }
+  if (i.type === 'list') {
+    if (i.action.button === '' || i.action.button.length > WHATSAPP_LIST_BUTTON) fail('WHATSAPP_LIST_BUTTON', `button has ${i.action.button.length} characters`);
+    for (const r of i.action.sections.flatMap((s) => s.rows)) if (r.description !== undefined && r.description.length > WHATSAPP_ROW_DESCRIPTION) fail('WHATSAPP_ROW_DESCRIPTION', `description has ${r.description.length} characters`);
+  }
 }

@@ -22,7 +22,7 @@ import { RedisChangeBus } from '../queues/change-bus.ts';
 import { changesChannel, parsePaces, windowsFor } from '../queues/names.ts';
 import { LiveChanges } from './sync/live-changes.ts';
 import { channelStatuses, createChannels } from '../bots/index.ts';
-import { mountWebhookRoutes } from '../bots/shared/route-runner.ts';
+import { mountTokenRoutes, mountWebhookRoutes } from '../bots/shared/route-runner.ts';
 import type { ChannelAdapter } from './core/channel-adapter.ts';
 import { ThreadStore } from './core/thread-store.ts';
 
@@ -115,6 +115,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       subscriber.disconnect();
     });
     await mountWebhookRoutes(app, channels.flatMap((c) => c.routes), { core, logger, ...(config.channels.publicUrl ? { publicUrl: config.channels.publicUrl } : {}) });
+    mountTokenRoutes(app, channels.flatMap((c) => c.tokenRoutes ?? []));
     for (const c of channels) await c.start?.();
     if (opts.listen !== false) {
       url = await app.listen({ host: config.host, port: config.port });

@@ -3,6 +3,7 @@
  * it). A channel is on when its variables are set and off otherwise; a channel set up half-way is a
  * start error that says what to add or remove.
  */
+import path from 'node:path';
 import { ConfigError } from './core/chitty-error.ts';
 
 /** Slack (`bots/slack`): single workspace with a bot token, or multi-workspace through OAuth. */
@@ -43,11 +44,43 @@ export interface SmsConfig {
   apiUrl: string | undefined;
 }
 
+/** WhatsApp (`bots/whatsapp`), Cloud API mode: Meta's webhook in, the Graph API out. */
+export interface WhatsAppCloudConfig {
+  mode: 'cloud';
+  /** Permanent (system user) access token. */
+  token: string;
+  phoneNumberId: string;
+  /** App secret: X-Hub-Signature-256 of every webhook POST. */
+  appSecret: string;
+  /** The string Meta echoes when verifying the webhook URL (GET hub.verify_token). */
+  verifyToken: string;
+  /** Graph API base URL (default https://graph.facebook.com; tests point it at a fake). */
+  apiUrl: string;
+  /** Graph API version in the path (default v21.0). */
+  apiVersion: string;
+  /** Template sent outside the 24-hour window, `name:language` (e.g. `chitty_update:en_US`). */
+  template: { name: string; language: string } | undefined;
+}
+
+/** WhatsApp (`bots/whatsapp`), web mode: a personal number through whatsapp-web.js (chromium). */
+export interface WhatsAppWebConfig {
+  mode: 'web';
+  /** The chromium whatsapp-web.js drives (PUPPETEER_EXECUTABLE_PATH, default /usr/bin/chromium). */
+  executablePath: string;
+  /** LocalAuth session folder (DATA_DIR/whatsapp); undefined when DATA_DIR is memory://. */
+  sessionDir: string | undefined;
+  /** Session lock TTL in Redis; the holder renews it every third of this. */
+  lockTtlMs: number;
+}
+
+export type WhatsAppConfig = WhatsAppCloudConfig | WhatsAppWebConfig;
+
 export interface ChannelsConfig {
   /** The gateway's public base URL as platforms call it (behind proxies), e.g. https://chat.example.com */
   publicUrl: string | undefined;
   slack: SlackConfig | undefined;
   discord: DiscordConfig | undefined;
+  whatsapp: WhatsAppConfig | undefined;
   sms: SmsConfig | undefined;
 }
 
@@ -129,6 +162,52 @@ function readSms(env: NodeJS.ProcessEnv): SmsConfig | undefined {
   return { accountSid, authToken: set(env, 'TWILIO_AUTH_TOKEN')!, from, messagingServiceSid, apiUrl };
 }
 
+function readWhatsApp(env: NodeJS.ProcessEnv): WhatsAppConfig | undefined {
+  const cloudNames = ['WHATSAPP_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN'];
+  const optional = ['WHATSAPP_API_URL', 'WHATSAPP_API_VERSION', 'WHATSAPP_TEMPLATE', 'WHATSAPP_LOCK_TTL_MS'];
+  const have = present(env, ['WHATSAPP_MODE', ...cloudNames, ...optional]);
+  if (have.length === 0) return undefined;
+  const mode = (set(env, 'WHATSAPP_MODE') ?? 'cloud').toLowerCase();
+  if (mode === 'web') {
+    const ttl = set(env, 'WHATSAPP_LOCK_TTL_MS');
+    const lockTtlMs = ttl === undefined ? 30_000 : Number(ttl);
+    if (!Number.isInteger(lockTtlMs) || lockTtlMs < 500) throw new ConfigError(`WHATSAPP_LOCK_TTL_MS must be a whole number of milliseconds, at least 500; got ${JSON.stringify(ttl)}.`);
+    const dataDir = set(env, 'DATA_DIR') ?? './data';
+    return {
+      mode: 'web',
+      executablePath: set(env, 'PUPPETEER_EXECUTABLE_PATH') ?? '/usr/bin/chromium',
+      sessionDir: dataDir === 'memory://' ? undefined : path.resolve(dataDir, 'whatsapp'),
+      lockTtlMs,
+    };
+  }
+  if (mode !== 'cloud') throw new ConfigError(`WHATSAPP_MODE must be cloud (the Cloud API) or web (whatsapp-web.js), got ${JSON.stringify(mode)}.`);
+  const missing = cloudNames.filter((n) => !set(env, n));
+  if (missing.length > 0) throw halfConfigured('WhatsApp', have, missing, `WhatsApp Cloud API needs ${cloudNames.join(', ')}; WHATSAPP_MODE=web needs none of them`);
+  const apiUrl = set(env, 'WHATSAPP_API_URL') ?? 'https://graph.facebook.com';
+  checkUrl('WHATSAPP_API_URL', apiUrl);
+  const apiVersion = set(env, 'WHATSAPP_API_VERSION') ?? 'v21.0';
+  if (!/^v\d+\.\d+$/.test(apiVersion)) throw new ConfigError(`WHATSAPP_API_VERSION must look like v21.0, got ${JSON.stringify(apiVersion)}.`);
+  const phoneNumberId = set(env, 'WHATSAPP_PHONE_NUMBER_ID')!;
+  if (!/^\d{5,30}$/.test(phoneNumberId)) throw new ConfigError('WHATSAPP_PHONE_NUMBER_ID must be the numeric "Phone number ID" from the app\'s WhatsApp > API Setup page (not the phone number itself).');
+  const rawTemplate = set(env, 'WHATSAPP_TEMPLATE');
+  let template: WhatsAppCloudConfig['template'];
+  if (rawTemplate) {
+    const m = /^([a-z0-9_]{1,512}):([A-Za-z]{2,3}(?:_[A-Za-z]{2,4})?)$/.exec(rawTemplate);
+    if (!m) throw new ConfigError(`WHATSAPP_TEMPLATE must be <template name>:<language code>, like chitty_update:en_US; got ${JSON.stringify(rawTemplate)}.`);
+    template = { name: m[1]!, language: m[2]! };
+  }
+  return {
+    mode: 'cloud',
+    token: set(env, 'WHATSAPP_TOKEN')!,
+    phoneNumberId,
+    appSecret: set(env, 'WHATSAPP_APP_SECRET')!,
+    verifyToken: set(env, 'WHATSAPP_VERIFY_TOKEN')!,
+    apiUrl: apiUrl.replace(/\/+$/, ''),
+    apiVersion,
+    template,
+  };
+}
+
 function checkUrl(name: string, raw: string): void {
   let u: URL;
   try {
@@ -142,5 +221,5 @@ function checkUrl(name: string, raw: string): void {
 export function readChannelsConfig(env: NodeJS.ProcessEnv): ChannelsConfig {
   const publicUrl = set(env, 'PUBLIC_URL');
   if (publicUrl) checkUrl('PUBLIC_URL', publicUrl);
-  return { publicUrl, slack: readSlack(env), discord: readDiscord(env), sms: readSms(env) };
+  return { publicUrl, slack: readSlack(env), discord: readDiscord(env), whatsapp: readWhatsApp(env), sms: readSms(env) };
 }

@@ -29,6 +29,8 @@ export interface ChatPosted {
   providerMessageId: string | null;
   /** Set when this message can start a thread (Slack `ts`, Discord message id). */
   threadRoot?: string;
+  /** How it went out when not as asked (a WhatsApp template outside the 24-hour window): kept in the ledger. */
+  note?: string;
 }
 
 /** The single entity a batch is about, if it is about one. */
@@ -47,7 +49,7 @@ export abstract class ChatSender implements DeliverySender {
   /** Post one rendered reply through the platform's API; throw a ChannelError on failure. */
   protected abstract post(p: ChatPost): Promise<ChatPosted>;
 
-  async send(batch: DeliveryBatch): Promise<{ providerMessageId: string | null }> {
+  async send(batch: DeliveryBatch): Promise<{ providerMessageId: string | null; note?: string }> {
     const messages = batch.messagesJson.map((j) => JSON.parse(j) as SyncMessage);
     const reply = describeDigest(messages);
     const entityId = entityOf(messages);
@@ -55,6 +57,6 @@ export abstract class ChatSender implements DeliverySender {
     const root = !batch.thread && entityId && this.threads ? await this.threads.root(dest, entityId) : undefined;
     const posted = await this.post({ address: batch.address, thread: batch.thread ?? root, reply, threadKey: entityId ?? batch.batchId, batchId: batch.batchId });
     if (!batch.thread && !root && entityId && posted.threadRoot && this.threads) await this.threads.remember(this.channelName, dest, entityId, posted.threadRoot);
-    return { providerMessageId: posted.providerMessageId };
+    return { providerMessageId: posted.providerMessageId, ...(posted.note ? { note: posted.note } : {}) };
   }
 }

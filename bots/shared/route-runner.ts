@@ -6,7 +6,7 @@
  * answer follows through `late`. No platform API call ever holds an acknowledgement.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { InboundRequest, ProtocolAnswer, WebhookRoute } from '../../src/core/channel-adapter.ts';
+import type { InboundRequest, ProtocolAnswer, TokenRoute, WebhookRoute } from '../../src/core/channel-adapter.ts';
 import type { ConversationCore, CoreResult } from '../../src/core/conversation-core.ts';
 import type { Logger } from '../../src/log.ts';
 
@@ -111,4 +111,15 @@ export async function mountWebhookRoutes(app: FastifyInstance, routes: WebhookRo
       });
     }
   });
+}
+
+/** Mount channels' token-protected routes (the server's auth hook checks the API token). */
+export function mountTokenRoutes(app: FastifyInstance, routes: TokenRoute[]): void {
+  for (const route of routes) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: async (req, reply) => send(reply, await route.handle((req.query ?? {}) as Record<string, string | undefined>)),
+    });
+  }
 }

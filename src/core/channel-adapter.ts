@@ -36,7 +36,7 @@ export interface InboundRequest {
 export type Verification = { ok: true } | { ok: false; reason: string; status?: 401 | 403 };
 
 /** Why a request that verified carries nothing to run. */
-export type IgnoreReason = 'own_echo' | 'bot_message' | 'edit' | 'duplicate_event' | 'unsupported' | 'empty';
+export type IgnoreReason = 'own_echo' | 'bot_message' | 'edit' | 'duplicate_event' | 'unsupported' | 'empty' | 'status';
 
 /** What the platform should get back at once for a request that is not a person's message. */
 export interface ProtocolAnswer {
@@ -50,6 +50,17 @@ export type Parsed<R> =
   | { kind: 'message'; message: InboundMessage; respond: R }
   | { kind: 'ignore'; reason: IgnoreReason; detail?: string }
   | { kind: 'protocol'; answer: ProtocolAnswer };
+
+/**
+ * A route behind the API token (the same bearer token as /api/v1) that a channel serves at its own
+ * path, e.g. WhatsApp Web's login QR at `/whatsapp/qr`.
+ */
+export interface TokenRoute {
+  method: 'GET';
+  url: string;
+  summary: string;
+  handle(query: Record<string, string | undefined>): Promise<ProtocolAnswer> | ProtocolAnswer;
+}
 
 /**
  * One webhook route of a channel. The gateway's route runner does the rest the same way for every
@@ -95,6 +106,8 @@ export interface ChannelAdapter {
   readonly routes: WebhookRoute<any>[];
   /** Fan-out side (worker processes). */
   readonly sender: DeliverySender;
+  /** Routes behind the API token (web processes), mounted at their own paths. */
+  readonly tokenRoutes?: TokenRoute[];
   /** Long-lived connections (a gateway WebSocket, a WhatsApp Web session), web processes only. */
   start?(): Promise<void>;
   stop?(): Promise<void>;
