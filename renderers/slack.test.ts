@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Reply } from '../src/core/reply.ts';
-import { renderSlack, type SlackBlock, type SlackPayload, validateSlack } from './index.ts';
+import { renderSlack, SLACK_MESSAGE_BLOCKS_TEXT, type SlackBlock, slackBlocksText, type SlackPayload, validateSlack } from './index.ts';
 import { brokenLimit, slackViolations } from './test-checks.ts';
 import { shortOk } from './test-replies.ts';
 
@@ -108,5 +108,42 @@ describe('validateSlack', () => {
     expect(limitOf({ text: 'x', blocks: [{ type: 'actions', elements: [button('a'), button('a')] }] })).toBe('SLACK_ACTION_ID');
     expect(limitOf({ text: 'x', blocks: [{ type: 'actions', elements: Array.from({ length: 26 }, (_, i) => button(`b${i}`)) }] })).toBe('SLACK_ACTIONS_ELEMENTS');
     expect(limitOf({ text: 'x', blocks: [section('ok')] })).toBeUndefined();
+  });
+});
+
+describe('renderSlack: total text per message (SLACK_MESSAGE_BLOCKS_TEXT)', () => {
+  // `todo list` of a 200-todo project: before paging on total text this was 25,969 characters in one
+  // message, every block within its own limit, and Slack refused it with msg_blocks_too_long.
+  const list: Reply = {
+    kind: 'info',
+    title: 'Todos — Alpha',
+    items: Array.from({ length: 200 }, (_, i) => ({
+      ref: String(i + 1),
+      text: `Write the brief for workstream ${i + 1} and circulate it to the team for review`,
+      status: i % 3 === 0 ? ('completed' as const) : ('pending' as const),
+      detail: `Alpha · due 2026-12-${String((i % 28) + 1).padStart(2, '0')}`,
+    })),
+    footer: '200 todos',
+  };
+  const refsOf = (p: SlackPayload) => sections(p.blocks).flatMap((t) => [...t.matchAll(/\*(\d+)\.\*/g)].map((m) => Number(m[1])));
+  const hasMore = (p: SlackPayload) => p.blocks.some((b) => b.type === 'actions' && b.elements.some((e) => e.value === 'more'));
+
+  it('pages the list so no message carries more than 12,000 characters, with a More button, and every item shows once', () => {
+    const seen: number[] = [];
+    let page = 1;
+    for (; page < 20; page++) {
+      const p = renderSlack(list, { page });
+      expect(slackBlocksText(p.blocks)).toBeLessThanOrEqual(SLACK_MESSAGE_BLOCKS_TEXT);
+      seen.push(...refsOf(p));
+      if (!hasMore(p)) break;
+    }
+    expect(page).toBeGreaterThan(1);
+    expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+  });
+
+  it('a short list is one message without More', () => {
+    const p = renderSlack({ ...list, items: list.items!.slice(0, 5) });
+    expect(hasMore(p)).toBe(false);
+    expect(refsOf(p)).toEqual([1, 2, 3, 4, 5]);
   });
 });

@@ -18,6 +18,7 @@ import {
   SLACK_FIELD_TEXT,
   SLACK_HEADER_TEXT,
   SLACK_MAX_BLOCKS,
+  SLACK_MESSAGE_BLOCKS_TEXT,
   SLACK_SECTION_FIELDS,
   SLACK_SECTION_TEXT,
 } from './limits.ts';
@@ -112,6 +113,32 @@ function buttons(actions: readonly ReplyAction[]): SlackActionsBlock[] {
   return blocks;
 }
 
+/** Characters of text a message's blocks carry (what {@link SLACK_MESSAGE_BLOCKS_TEXT} limits). */
+export function slackBlocksText(blocks: readonly SlackBlock[]): number {
+  let n = 0;
+  for (const b of blocks) {
+    switch (b.type) {
+      case 'header':
+        n += b.text.text.length;
+        break;
+      case 'section':
+        n += b.text?.text.length ?? 0;
+        for (const f of b.fields ?? []) n += f.text.length;
+        break;
+      case 'context':
+        for (const e of b.elements) n += e.text.length;
+        break;
+      case 'actions':
+        for (const e of b.elements) n += e.text.text.length;
+        break;
+    }
+  }
+  return n;
+}
+
+/** Room kept for the "…and N more" marker. */
+const MORE_MARKER_TEXT = 80;
+
 function build(reply: Reply, start: number): Page<SlackPayload> {
   const head: SlackBlock[] = [];
   if (!isBlank(reply.title)) {
@@ -147,11 +174,17 @@ function build(reply: Reply, start: number): Page<SlackPayload> {
 
   const items = itemsOf(reply);
   const budget = SLACK_MAX_BLOCKS - head.length - worstTail;
+  // Text left for items once the head, the footer and the worst-case tail are counted.
+  const textBudget = SLACK_MESSAGE_BLOCKS_TEXT - slackBlocksText([...head, ...footer, ...buttons([...userActions, MORE_ACTION])]) - MORE_MARKER_TEXT;
   const itemBlocks: SlackBlock[] = [];
   let current = '';
+  let itemText = 0;
   let index = start;
   for (; index < items.length; index++) {
     const line = itemLine(items[index] as ReplyItem);
+    // Every page shows at least one item, so paging always moves on.
+    if (index > start && itemText + line.length + 1 > textBudget) break;
+    itemText += line.length + 1;
     if (current !== '' && current.length + 1 + line.length <= SLACK_SECTION_TEXT) {
       current += `\n${line}`;
       continue;
