@@ -39,13 +39,6 @@ export const SLACK_FALLBACK_TEXT = 3000;
  * {@link https://github.com/slackapi/bolt-js/issues/2509} {@link https://github.com/slackapi/bolt-js/issues/2867}
  */
 export const SLACK_MESSAGE_BLOCKS_TEXT = 12_000;
-/**
- * Text across all blocks of one message that Slack accepts. Undocumented: above about 12,000
- * characters Slack refuses the message with `msg_blocks_too_long` although every per-block limit
- * passes (bolt-js #2509, #2867), so long lists page before they reach it.
- * {@link https://github.com/slackapi/bolt-js/issues/2509} {@link https://github.com/slackapi/bolt-js/issues/2867}
- */
-export const SLACK_MESSAGE_BLOCKS_TEXT = 12_000;
 /** Where Slack truncates message text. {@link https://api.slack.com/methods/chat.postMessage#truncating} */
 export const SLACK_MESSAGE_TEXT = 40_000;
 
