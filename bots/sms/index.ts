@@ -30,13 +30,13 @@ export function answerBody(result: CoreResult): string {
 }
 
 /** `POST /twilio/sms`: verify, parse, record, answer empty TwiML; the reply goes out by REST. */
-export function smsRoute(authToken: string, sender: SmsSender, optOuts: SmsOptOuts, logger: Logger): WebhookRoute<SmsRespond> {
+export function smsRoute(authToken: string, sender: SmsSender, optOuts: SmsOptOuts, logger: Logger, ownNumber?: string): WebhookRoute<SmsRespond> {
   return {
     method: 'POST',
     url: '/twilio/sms',
     ackWithinMs: TWILIO_ACK_MS,
     verify: (req) => verifyTwilioRequest(authToken, req),
-    parse: (req) => parseInboundSms(parseForm(req.rawBody.toString('utf8')), req.receivedAt),
+    parse: (req) => parseInboundSms(parseForm(req.rawBody.toString('utf8')), req.receivedAt, ownNumber),
     alwaysLate: () => true,
     inline: () => EMPTY_TWIML_ANSWER,
     deferred: () => EMPTY_TWIML_ANSWER,
@@ -83,7 +83,7 @@ export class SmsChannel implements ChannelAdapter {
     this.optOuts = new SmsOptOuts(deps.database.db);
     const statusCallback = publicUrl ? `${publicUrl.replace(/\/+$/, '')}/twilio/status` : undefined;
     this.sender = new SmsSender({ client, optOuts: this.optOuts, logger: deps.logger, from: config.from, messagingServiceSid: config.messagingServiceSid, statusCallback });
-    this.routes = [smsRoute(config.authToken, this.sender, this.optOuts, deps.logger), statusRoute(config.authToken, new DeliveryLedger(deps.database.db), this.optOuts, deps.logger)];
+    this.routes = [smsRoute(config.authToken, this.sender, this.optOuts, deps.logger, config.from), statusRoute(config.authToken, new DeliveryLedger(deps.database.db), this.optOuts, deps.logger)];
   }
 
   status() {

@@ -69,11 +69,13 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 /**
  * An inbound SMS webhook → a message for the core. Carrier keywords become the core's read-only
  * `help` (so the keyword is recorded once under its MessageSid and a re-delivery runs once); the
- * keyword itself is acted on when the answer goes out (`respond.keyword`).
+ * keyword itself is acted on when the answer goes out (`respond.keyword`). A message from
+ * `ownNumber` (our TWILIO_FROM) is our own echo.
  */
-export function parseInboundSms(p: TwilioParams, receivedAt: Date): Parsed<SmsRespond> {
+export function parseInboundSms(p: TwilioParams, receivedAt: Date, ownNumber?: string): Parsed<SmsRespond> {
   const f = readTwilioFields(p);
   if (!f.messageSid) throw new Error('MessageSid is missing: not a Twilio message webhook');
+  if (ownNumber && f.from === ownNumber) return { kind: 'ignore', reason: 'own_echo', detail: 'sent from our own number' };
   if (/^[a-z]+:/i.test(f.from)) return { kind: 'ignore', reason: 'unsupported', detail: `${f.from.split(':')[0]} via Twilio is not the SMS channel` };
   if (!E164.test(f.from)) return { kind: 'ignore', reason: 'unsupported', detail: 'sender is not an E.164 phone number (short code or alphanumeric sender)' };
   const text = f.text.trim();

@@ -39,6 +39,8 @@ export interface ContractHarness {
   stop(ctx: ContractContext): Promise<void>;
   /** A signed request that says `text` as the harness's member, in its conversation. */
   command(text: string, messageId: string): PlatformRequest;
+  /** What a bad signature gets (default 401; Twilio's convention is 403). */
+  refusalStatus?: 401 | 403;
   /** The same request with the signature broken. */
   badSignature(req: PlatformRequest): PlatformRequest;
   /** The same request signed with a timestamp outside the platform's window (omit if it signs none). */
@@ -130,20 +132,20 @@ export function describeChannelContract(h: ContractHarness): void {
       await ctx.gw.call('DELETE', `/api/v1/subscriptions/${sub.json.id}`);
     });
 
-    it('refuses a bad signature with 401 and records nothing', async () => {
+    it(`refuses a bad signature with ${h.refusalStatus ?? 401} and records nothing`, async () => {
       const before = await inboundCount(ctx.gw);
       const todos = (await todoContents(ctx.gw)).length;
       const r = await sendPlatform(ctx.gw, h.badSignature(h.command('todo add Forged', id('forged'))));
-      expect(r.status).toBe(401);
+      expect(r.status).toBe(h.refusalStatus ?? 401);
       expect(await inboundCount(ctx.gw)).toBe(before);
       expect((await todoContents(ctx.gw)).length).toBe(todos);
     });
 
-    it('refuses a stale timestamp with 401 and records nothing', async () => {
+    it(`refuses a stale timestamp with ${h.refusalStatus ?? 401} and records nothing`, async () => {
       if (!h.stale) return;
       const before = await inboundCount(ctx.gw);
       const r = await sendPlatform(ctx.gw, h.stale('todo add Replayed', id('stale')));
-      expect(r.status).toBe(401);
+      expect(r.status).toBe(h.refusalStatus ?? 401);
       expect(await inboundCount(ctx.gw)).toBe(before);
     });
 
