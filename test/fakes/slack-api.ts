@@ -24,7 +24,10 @@ export interface ResponseUrlCall {
 }
 
 /** What the next call of a method gets instead of success. */
-export type SlackFault = { rateLimit: number } | { error: string } | { status: number };
+export type SlackFault = ({ rateLimit: number } | { error: string } | { status: number }) & {
+  /** Only calls to this channel (default: any call of the method). */
+  channel?: string;
+};
 
 export interface FakeSlackApiOptions {
   /** Bot identity `auth.test` reports. */
@@ -154,7 +157,9 @@ export class FakeSlackApi {
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
       this.notify();
     };
-    const fault = this.faults.get(method)?.shift();
+    const queue = this.faults.get(method) ?? [];
+    const at = queue.findIndex((f) => f.channel === undefined || f.channel === args.channel);
+    const fault = at < 0 ? undefined : queue.splice(at, 1)[0];
     if (fault) {
       if ('rateLimit' in fault) return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(fault.rateLimit) });
       if ('status' in fault) return send(fault.status, { ok: false, error: 'fatal_error' });

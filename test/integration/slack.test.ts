@@ -150,6 +150,7 @@ describe('slack: the done-when of issue 10', () => {
   const todoNamed = async (content: string) => ((await gw.call('GET', '/api/v1/todos?limit=1000')).json.items as any[]).find((t) => t.content === content);
 
   it('acks a signed /todo add within 3 s with an ephemeral Block Kit reply, and the todo is in the hub', async () => {
+    expect((await gw.call('POST', '/api/v1/projects', { name: 'Alpha' })).status).toBe(201);
     const t0 = performance.now();
     const r = await send(slash(api, '/todo', 'add Write brief --project Alpha', 'trig-brief'));
     const ms = performance.now() - t0;
@@ -161,6 +162,7 @@ describe('slack: the done-when of issue 10', () => {
     expect(blockText(answer)).toMatch(/Write brief/);
     const todo = await todoNamed('Write brief');
     expect(todo).toBeDefined();
+    expect(todo.projectId).toBeTruthy();
     expect(api.callsOf('chat.postMessage')).toHaveLength(0); // the ack waited on no API call
   });
 
@@ -172,11 +174,12 @@ describe('slack: the done-when of issue 10', () => {
     expect(first.args.thread_ts).toBeUndefined();
     expect(first.token).toBe(BOT_TOKEN);
     const rootTs = api.callsOf('chat.postMessage').indexOf(first);
-    await gw.call('PUT', `/api/v1/todos/${created.json.id}`, { status: 'completed' });
+    expect((await gw.call('GET', `/api/v1/todos/${created.json.chittyId}`)).status).toBe(200);
+    await gw.call('PUT', `/api/v1/todos/${created.json.chittyId}`, { status: 'completed' });
     const second = await api.until(() => api.callsOf('chat.postMessage').slice(rootTs + 1).find((c) => c.args.channel === 'CTHREADS1'), 'the second post');
     // the fake answers chat.postMessage with ts = 1700000000 + n; the first post's ts is the thread root
     const firstTs = await eventually(async () => {
-      const rows = (await gw.database.db.execute(`select root_message_id from channel_threads where entity_id = '${created.json.id}'`)) as any;
+      const rows = (await gw.database.db.execute(`select root_message_id from channel_threads where entity_id = '${created.json.chittyId}'`)) as any;
       return (rows.rows ?? rows)[0]?.root_message_id as string | undefined;
     }, 'the thread root');
     expect(second.args.thread_ts).toBe(firstTs);
@@ -185,7 +188,7 @@ describe('slack: the done-when of issue 10', () => {
 
   it('waits Retry-After on a 429 from chat.postMessage: the pipeline retries, the WebClient does not', async () => {
     const sub = await gw.call('POST', '/api/v1/subscriptions', { channel: 'slack', address: 'CLIMITED1', domains: ['todos'] });
-    api.fail('chat.postMessage', { rateLimit: 2 });
+    api.fail('chat.postMessage', { rateLimit: 2, channel: 'CLIMITED1' });
     const before = api.callsOf('chat.postMessage').length;
     await gw.call('POST', '/api/v1/todos', { content: 'Rate limited once' });
     const ok = await api.until(() => {
