@@ -63,6 +63,6 @@ describe('replica sync race on postgres', () => {
       expect(mine.filter((r) => r.status !== 'applied').every((r) => r.status === 'duplicate')).toBe(true);
     }
     // A batch is all or nothing: its own message is in the log exactly when the batch was answered 200.
-    batches.forEach((b, i) => expect(events.get(b[0]!.id) ?? 0).toBe(answers[IDS * COPIES + i]!.status === 200 ? 1 : 0));
+    for (const [i, b] of batches.entries()) expect(events.get(b[0]!.id) ?? 0).toBe(answers[IDS * COPIES + i]!.status === 200 ? 1 : 0);
   });
 });
