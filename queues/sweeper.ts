@@ -14,6 +14,7 @@ import { and, isNotNull, isNull, lt } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
 import type { Db } from '../src/db.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
+import { ThrottledErrorLog } from '../src/error-log.ts';
 import type { Logger } from '../src/log.ts';
 import { PRUNE_BATCH, type DeliveryLedger } from './delivery-ledger.ts';
 import type { DeliveryScheduler } from './delivery-scheduler.ts';
@@ -58,6 +59,12 @@ return out
 `;
 
 export class Sweeper {
+  /** A failed sweep (database or Redis down) is logged once a minute at most, with what happens next. */
+  private get failures(): ThrottledErrorLog {
+    this.failureLog ??= new ThrottledErrorLog(this.logger, 'sweep', `the next sweep runs in ${this.opts.everyMs} ms; lost work waits for it`);
+    return this.failureLog;
+  }
+  private failureLog: ThrottledErrorLog | undefined;
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<unknown> | undefined;
 
@@ -74,7 +81,7 @@ export class Sweeper {
 
   start(): void {
     this.timer = setInterval(() => {
-      if (!this.busy) this.busy = this.sweep().catch((err: unknown) => this.logger.debug({ err: (err as Error).message }, 'sweep skipped')).finally(() => (this.busy = undefined));
+      if (!this.busy) this.busy = this.sweep().then(() => this.failureLog?.recovered(), (err: unknown) => this.failures.report(err)).finally(() => (this.busy = undefined));
     }, this.opts.everyMs);
     this.timer.unref?.();
   }
