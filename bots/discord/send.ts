@@ -82,6 +82,10 @@ export function toChannelError(err: unknown, method?: string, url?: string): Chi
     if (err.status >= 500) return new ServerError(`discord: ${err.message} (HTTP ${err.status})`, CHANNEL, { cause: err, status: err.status, method: err.method.toUpperCase(), url: err.url });
     return classifyHttpFailure(CHANNEL, { status: err.status, method: err.method.toUpperCase(), url: err.url, bodyText: err.message });
   }
+  // After a 401 REST drops the bot token, and refuses every later call with this plain Error.
+  if (err instanceof Error && /Expected token to be set/.test(err.message)) {
+    return new AuthError('discord: the bot token was rejected (HTTP 401 earlier); set a valid DISCORD_BOT_TOKEN and restart', CHANNEL, { cause: err, ...(method ? { method } : {}), ...(url ? { url } : {}) });
+  }
   // fetch/undici failures (refused, reset, DNS) and REST's own timeout (AbortError).
   const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string } };
   const opts = { cause: err, ...(method ? { method } : {}), ...(url ? { url } : {}) };
