@@ -260,9 +260,9 @@ describe('slack: the done-when of issue 10', () => {
     await send(actionReq(api, more.value, 'trig-more', CH));
     const replaced = await api.until(() => api.responses.find((x) => x.id === 'trig-more'), 'the More answer');
     expect(replaced.body.replace_original).toBe(true);
-    const shown1 = blockText(page1).match(/Paging item \d{3}/g) ?? [];
-    const shown2 = blockText(replaced.body).match(/Paging item \d{3}/g) ?? [];
+    const shown1: string[] = blockText(page1).match(/Paging item \d{3}/g) ?? [];
+    const shown2: string[] = blockText(replaced.body).match(/Paging item \d{3}/g) ?? [];
     expect(shown2.length).toBeGreaterThan(0);
     expect(shown2.filter((x) => shown1.includes(x))).toEqual([]);
-  });
+  }, 120_000);
 });
