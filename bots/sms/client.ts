@@ -6,6 +6,10 @@
  * code and `Retry-After` (the SDK's RestException drops the headers).
  */
 import twilio from 'twilio';
+
+/** What `RequestClient.request` takes and gives (the SDK's own types). */
+type RequestOptions<TData> = Parameters<InstanceType<typeof twilio.RequestClient>['request']>[0] & { data?: TData };
+type TwilioResponse<TData> = Awaited<ReturnType<InstanceType<typeof twilio.RequestClient>['request']>> & { body: TData };
 import {
   AuthError,
   type ChannelError,
@@ -95,17 +99,18 @@ export class SmsRequestClient extends twilio.RequestClient {
     super({ timeout: timeoutMs, keepAlive: true, autoRetry: false });
   }
 
-  override async request<TData>(opts: twilio.RequestClient['request'] extends (o: infer O) => unknown ? O : never): Promise<any> {
+  override async request<TData>(opts: RequestOptions<TData>): Promise<TwilioResponse<TData>> {
     const uri = this.baseUrl ? rebase(opts.uri, this.baseUrl) : opts.uri;
-    let res;
+    const method = opts.method.toUpperCase();
+    let res: TwilioResponse<TData>;
     try {
-      res = await super.request<TData>({ ...opts, uri } as Parameters<twilio.RequestClient['request']>[0] as never);
+      res = await super.request<TData>({ ...opts, uri });
     } catch (err) {
-      throw new NetworkError(`Twilio unreachable: ${(err as Error).message} (${opts.method.toUpperCase()} ${redactUrl(uri)})`, CHANNEL, { cause: err, method: opts.method.toUpperCase(), url: uri });
+      throw new NetworkError(`Twilio unreachable: ${(err as Error).message} (${method} ${redactUrl(uri)})`, CHANNEL, { cause: err, method, url: uri });
     }
     if (res.statusCode < 200 || res.statusCode >= 300) {
       const form = (opts.data ?? {}) as Record<string, unknown>;
-      throw twilioFailure(res.statusCode, res.body, res.headers, opts.method.toUpperCase(), uri, typeof form.To === 'string' ? form.To : undefined);
+      throw twilioFailure(res.statusCode, res.body, res.headers, method, uri, typeof form.To === 'string' ? form.To : undefined);
     }
     return res;
   }

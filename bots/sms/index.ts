@@ -70,6 +70,7 @@ export function smsRoute(authToken: string, sender: SmsSender, optOuts: SmsOptOu
 export class SmsChannel implements ChannelAdapter {
   readonly channel = 'sms' as const;
   readonly capabilities = CAPABILITIES.sms;
+  // biome-ignore lint/suspicious/noExplicitAny: each route carries its own respond context type
   readonly routes: WebhookRoute<any>[];
   readonly sender: SmsSender;
   readonly optOuts: SmsOptOuts;
