@@ -5,6 +5,7 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { startGateway } from './app.ts';
+import { channelStatuses } from '../bots/index.ts';
 
 type Mode = 'all' | 'web' | 'worker';
 
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   const gateway = await startGateway(config, { logger, mode });
   const { token } = gateway;
   if (mode !== 'worker') {
-    logger.info({ url: gateway.url, database: gateway.database.kind, dataDir: config.dataDir, nodeId: config.nodeId, mode }, 'ChittyChat gateway ready');
+    logger.info({ url: gateway.url, database: gateway.database.kind, dataDir: config.dataDir, nodeId: config.nodeId, mode, channels: gateway.channels.map((c) => c.channel) }, 'ChittyChat gateway ready');
     const lines = [
       '',
       `  ChittyChat gateway is running at ${gateway.url}`,
@@ -42,6 +43,10 @@ async function main(): Promise<void> {
       `    live:     ${gateway.url.replace(/^http/, 'ws')}/ws`,
       `    queues:   ${gateway.url}/admin/queues?token=…   (Redis ${gateway.redis.url}${gateway.redis.started ? ', private redis-server started for you' : ''})`,
     ];
+    const statuses = Object.values(channelStatuses(gateway.channels));
+    const on = statuses.filter((c) => c.on).map((c) => c.channel);
+    const off = statuses.filter((c) => !c.on).map((c) => c.channel);
+    lines.push(`    channels: on: ${on.join(', ') || 'none'}${off.length ? `   off: ${off.join(', ')} (set their variables, see README)` : ''}`);
     if (token.source === 'generated' || token.source === 'file' || token.source === 'memory') {
       lines.push(`    token:    ${token.token}${token.file ? `   (${token.source === 'generated' ? 'generated and saved in' : 'from'} ${token.file})` : ''}`);
       lines.push(`    try:      curl -H "Authorization: Bearer ${token.token}" ${gateway.url}/api/v1/todos`);
