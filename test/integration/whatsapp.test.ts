@@ -243,10 +243,10 @@ describe('whatsapp web (whatsapp-web.js, fake client)', () => {
     expect((await b.call('GET', '/whatsapp/qr?format=json')).json).toMatchObject({ owner: false, state: 'passive' });
     await a!.close();
     a = undefined;
-    const taken = await eventually(async () => fake.clients[made], 'the takeover client');
+    const taken = await eventually(async () => fake.clients[made], 'the takeover client', 30_000);
     expect(taken.initialized).toBe(true);
     expect(fake.clients[made - 1]!.destroyed).toBe(true);
     expect((await b.call('GET', '/whatsapp/qr?format=json')).json).toMatchObject({ owner: true });
     expect(sessionLockKey(prefix)).toBe(`${prefix}:whatsapp:session-lock`);
-  });
+  }, 90_000);
 });
