@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emailSubject, RenderValidationError, renderEmail, threadRootId, validateEmail } from './index.ts';
+import { EMAIL_MAX_REFERENCES, emailSubject, normalizeMessageId, RenderValidationError, renderEmail, threadRootId, validateEmail } from './index.ts';
 import { shortOk } from './test-replies.ts';
 
 describe('renderEmail threading', () => {
@@ -68,5 +68,24 @@ describe('validateEmail', () => {
     expect(() => validateEmail({ ...ok, subject: 's'.repeat(201) })).toThrow(RenderValidationError);
     expect(() => validateEmail({ ...ok, headers: { 'Message-ID': '<a@b>\r\nX: y' } })).toThrow(RenderValidationError);
     expect(() => validateEmail({ ...ok, headers: { 'Message-ID': 'no-brackets' } })).toThrow(RenderValidationError);
+  });
+});
+
+describe('email: Message-ids from outside are parsed, not scrubbed', () => {
+  it('takes the <…> id and drops an RFC 5322 comment or a smuggled header', () => {
+    expect(normalizeMessageId("<orig-3@mail.example> (Ann's message)")).toBe('<orig-3@mail.example>');
+    expect(normalizeMessageId('<r3@x>\r\nX-Evil: 1')).toBe('<r3@x>');
+    expect(normalizeMessageId('  bare-1@host  ')).toBe('<bare-1@host>');
+    expect(normalizeMessageId('<has space@x>')).toBeUndefined();
+    expect(normalizeMessageId('')).toBeUndefined();
+  });
+  it('threads on the parsed ids and keeps the thread\'s first id when References is trimmed', () => {
+    const refs = Array.from({ length: 30 }, (_, i) => `<r${i}@x> (comment ${i})`);
+    const out = renderEmail({ kind: 'info', text: 'hi' }, { inReplyTo: "<orig-3@mail.example> (Ann's message)", references: refs }, { messageId: '<m@x>' });
+    expect(out.headers['In-Reply-To']).toBe('<orig-3@mail.example>');
+    const list = out.headers.References!.split(' ');
+    expect(list[0]).toBe('<r0@x>');
+    expect(list.at(-1)).toBe('<orig-3@mail.example>');
+    expect(list.length).toBeLessThanOrEqual(EMAIL_MAX_REFERENCES);
   });
 });

@@ -53,10 +53,18 @@ const safeDomain = (text: string | undefined): string => {
 /** Longest Message-ID accepted from outside; longer ones are dropped (header lines stay short). */
 export const EMAIL_MAX_ID = 250;
 
-/** Normalises a Message-ID: one `<local@domain>` with no whitespace, CR/LF or extra brackets. */
+/**
+ * Parses a Message-ID from outside: the first `<id-left@id-right>` is taken and the rest dropped
+ * (an RFC 5322 comment like `(Ann's message)`, or a smuggled `\r\nX-Evil: 1`); an id written
+ * without brackets is its first word. Ids with spaces, control characters or over
+ * {@link EMAIL_MAX_ID} characters are refused (undefined).
+ * {@link https://www.rfc-editor.org/rfc/rfc5322#section-3.6.4}
+ */
 export function normalizeMessageId(id: string): string | undefined {
-  const bare = id.replace(/[\s<>\p{Cc}]/gu, '');
-  return bare === '' || bare.length > EMAIL_MAX_ID ? undefined : `<${bare}>`;
+  const bracketed = /<([^<>]*)>/.exec(id);
+  const bare = bracketed ? bracketed[1]!.trim() : (/^[\s]*([^\s<>()]+)/.exec(id)?.[1] ?? '');
+  if (bare === '' || bare.length > EMAIL_MAX_ID || /[\s<>\p{Cc}]/u.test(bare)) return undefined;
+  return `<${bare}>`;
 }
 
 /** The thread root id for a thread key: `<thread-KEY@DOMAIN>`. */
