@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InboundRequest, ProtocolAnswer, TokenRoute, WebhookRoute } from '../../src/core/channel-adapter.ts';
 import type { ConversationCore, CoreResult } from '../../src/core/conversation-core.ts';
+import { ChittyError } from '../../src/core/chitty-error.ts';
 import type { Logger } from '../../src/log.ts';
 
 /** Largest webhook body accepted (413 above). Platforms send a few KB; email is not a webhook here. */
@@ -23,6 +24,7 @@ export interface RouteRunnerOptions {
 const errorJson = (code: string, message: string) => JSON.stringify({ error: { code, message } });
 
 function send(reply: FastifyReply, a: ProtocolAnswer): FastifyReply {
+  for (const [k, v] of Object.entries(a.headers ?? {})) reply.header(k, v);
   return reply.status(a.status).header('content-type', a.contentType).send(a.body);
 }
 
@@ -48,6 +50,25 @@ function toInbound(req: FastifyRequest, publicUrl: string | undefined): InboundR
   };
 }
 
+/** Seconds a platform is asked to wait before re-delivering what we could not take. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * A request we could not take. What the sender got wrong (a body that does not parse, a field that
+ * fails validation) is a 400 and is not worth re-sending; anything else (the database is down)
+ * is a 503 with Retry-After, so the platform delivers it again and nothing is lost.
+ */
+function refuse(err: unknown, url: string, logger: Logger): ProtocolAnswer {
+  const e = err as Error & { code?: string };
+  const badInput = err instanceof SyntaxError || e?.name === 'ZodError' || (err instanceof ChittyError && !err.retryable && e.code !== 'unknown');
+  if (badInput) {
+    logger.warn({ route: url, err: e.message }, 'webhook refused: the body could not be read; nothing was recorded');
+    return { status: 400, contentType: 'application/json', body: errorJson('bad_request', e.message) };
+  }
+  logger.error({ route: url, err }, 'webhook not taken: the gateway could not record it; the platform is asked to re-deliver');
+  return { status: 503, contentType: 'application/json', body: errorJson('unavailable', `Could not record the message; send it again in ${RETRY_AFTER_SECONDS} s.`), headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } };
+}
+
 /** Settles with the answer, or with `undefined` after `ms`. */
 function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
@@ -69,8 +90,7 @@ export async function runWebhook<R>(route: WebhookRoute<R>, req: InboundRequest,
   try {
     parsed = await route.parse(req);
   } catch (err) {
-    logger.warn({ route: route.url, err: (err as Error).message }, 'webhook refused: body could not be parsed; nothing was recorded');
-    return { status: 400, contentType: 'application/json', body: errorJson('bad_request', (err as Error).message) };
+    return refuse(err, route.url, logger);
   }
   if (parsed.kind === 'protocol') return parsed.answer;
   if (parsed.kind === 'ignore') {
@@ -79,7 +99,12 @@ export async function runWebhook<R>(route: WebhookRoute<R>, req: InboundRequest,
   }
   const { respond } = parsed;
   // Recorded (committed) before the platform hears anything back.
-  const { answer } = await core.submit(parsed.message);
+  let answer: Promise<CoreResult>;
+  try {
+    ({ answer } = await core.submit(parsed.message));
+  } catch (err) {
+    return refuse(err, route.url, logger);
+  }
   const sendLate = (p: Promise<CoreResult>) =>
     void p
       .then((r) => (r.duplicate ? undefined : route.late(r, respond)))

@@ -43,6 +43,8 @@ export interface ProtocolAnswer {
   status: number;
   body: string;
   contentType: string;
+  /** More response headers (Retry-After, Location for a redirect, Set-Cookie). */
+  headers?: Record<string, string>;
 }
 
 /** A request parsed: a message to run, something to ignore, or a protocol answer. */
