@@ -75,6 +75,34 @@ export interface WhatsAppWebConfig {
 
 export type WhatsAppConfig = WhatsAppCloudConfig | WhatsAppWebConfig;
 
+/** Email (`bots/email`): nodemailer out through SMTP_URL; smtp-server in (and POST /email/inbound). */
+export interface EmailConfig {
+  /** Outgoing SMTP, e.g. smtps://user:pass@smtp.example.com:465 or smtp://127.0.0.1:25. */
+  smtpUrl: string;
+  /** The bot's own address (From), e.g. ChittyChat <chitty@example.com>; mail from it is never run. */
+  from: string;
+  /** Bare address of `from`, lower-cased. */
+  fromAddress: string;
+  /** Domain of reply addresses `todo+<token>@<domain>` (its MX points at the listener or a provider). */
+  replyDomain: string;
+  /** Port of the built-in SMTP listener (default 2525; 0 picks a free one; `off` disables it). */
+  inboundPort: number | undefined;
+  /** Host the listener binds (default 0.0.0.0). */
+  inboundHost: string;
+  /** Largest message accepted, in bytes (552 above). */
+  maxMessageBytes: number;
+  /** Shared secret of POST /email/inbound (Authorization: Bearer); unset = the route is not mounted. */
+  inboundSecret: string | undefined;
+  /** HMAC secret of reply tokens; unset = generated once into DATA_DIR/email-token-secret. */
+  tokenSecret: string | undefined;
+  /** How long a reply token stays valid. */
+  tokenTtlMs: number;
+  /** PEM files for STARTTLS on the listener (both or neither). */
+  tls: { certFile: string; keyFile: string } | undefined;
+  /** Where a generated token secret is kept (`memory://` keeps it in memory). */
+  dataDir: string;
+}
+
 export interface ChannelsConfig {
   /** The gateway's public base URL as platforms call it (behind proxies), e.g. https://chat.example.com */
   publicUrl: string | undefined;
@@ -82,6 +110,7 @@ export interface ChannelsConfig {
   discord: DiscordConfig | undefined;
   whatsapp: WhatsAppConfig | undefined;
   sms: SmsConfig | undefined;
+  email: EmailConfig | undefined;
 }
 
 const set = (env: NodeJS.ProcessEnv, name: string): string | undefined => {
@@ -208,6 +237,50 @@ function readWhatsApp(env: NodeJS.ProcessEnv): WhatsAppConfig | undefined {
   };
 }
 
+function readEmail(env: NodeJS.ProcessEnv): EmailConfig | undefined {
+  const names = ['SMTP_URL', 'EMAIL_FROM', 'EMAIL_REPLY_DOMAIN', 'INBOUND_SMTP_PORT', 'EMAIL_INBOUND_SECRET', 'EMAIL_TOKEN_SECRET', 'EMAIL_TOKEN_TTL_DAYS', 'EMAIL_TLS_CERT', 'EMAIL_TLS_KEY', 'EMAIL_MAX_BYTES'];
+  const have = present(env, names);
+  if (have.length === 0) return undefined;
+  const required = ['SMTP_URL', 'EMAIL_FROM', 'EMAIL_REPLY_DOMAIN'];
+  const missing = required.filter((n) => !set(env, n));
+  if (missing.length > 0) throw halfConfigured('Email', have, missing, `email needs ${required.join(', ')}`);
+  const smtpUrl = set(env, 'SMTP_URL')!;
+  if (!/^smtps?:\/\//i.test(smtpUrl)) throw new ConfigError(`SMTP_URL must be smtp://[user:pass@]host[:port] or smtps://…, got ${JSON.stringify(smtpUrl.replace(/\/\/[^@/]*@/, '//…@'))}.`);
+  const from = set(env, 'EMAIL_FROM')!;
+  const fromAddress = (/<([^<>\s]+@[^<>\s]+)>/.exec(from)?.[1] ?? from).toLowerCase();
+  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(fromAddress)) throw new ConfigError(`EMAIL_FROM must be an address, like chitty@example.com or "ChittyChat <chitty@example.com>"; got ${JSON.stringify(from)}.`);
+  const replyDomain = set(env, 'EMAIL_REPLY_DOMAIN')!.toLowerCase();
+  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(replyDomain) && replyDomain !== 'localhost') throw new ConfigError(`EMAIL_REPLY_DOMAIN must be a domain name like reply.example.com, got ${JSON.stringify(replyDomain)}.`);
+  const portRaw = set(env, 'INBOUND_SMTP_PORT') ?? '2525';
+  const inboundPort = portRaw.toLowerCase() === 'off' ? undefined : Number(portRaw);
+  if (inboundPort !== undefined && (!Number.isInteger(inboundPort) || inboundPort < 0 || inboundPort > 65535)) throw new ConfigError(`INBOUND_SMTP_PORT must be a port number (0 picks a free one) or off, got ${JSON.stringify(portRaw)}.`);
+  const ttlRaw = set(env, 'EMAIL_TOKEN_TTL_DAYS') ?? '30';
+  const ttlDays = Number(ttlRaw);
+  if (!Number.isFinite(ttlDays) || ttlDays <= 0) throw new ConfigError(`EMAIL_TOKEN_TTL_DAYS must be a positive number of days, got ${JSON.stringify(ttlRaw)}.`);
+  const maxRaw = set(env, 'EMAIL_MAX_BYTES') ?? String(10 * 1024 * 1024);
+  const maxMessageBytes = Number(maxRaw);
+  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1024) throw new ConfigError(`EMAIL_MAX_BYTES must be a whole number of bytes, at least 1024; got ${JSON.stringify(maxRaw)}.`);
+  const certFile = set(env, 'EMAIL_TLS_CERT');
+  const keyFile = set(env, 'EMAIL_TLS_KEY');
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new ConfigError('Set both EMAIL_TLS_CERT and EMAIL_TLS_KEY (PEM files) to offer STARTTLS on the SMTP listener, or neither.');
+  const secret = set(env, 'EMAIL_TOKEN_SECRET');
+  if (secret !== undefined && secret.length < 16) throw new ConfigError('EMAIL_TOKEN_SECRET must be at least 16 characters (or unset: one is generated into DATA_DIR).');
+  return {
+    smtpUrl,
+    from,
+    fromAddress,
+    replyDomain,
+    inboundPort,
+    inboundHost: set(env, 'INBOUND_SMTP_HOST') ?? '0.0.0.0',
+    maxMessageBytes,
+    inboundSecret: set(env, 'EMAIL_INBOUND_SECRET'),
+    tokenSecret: secret,
+    tokenTtlMs: Math.round(ttlDays * 24 * 60 * 60 * 1000),
+    tls: certFile && keyFile ? { certFile, keyFile } : undefined,
+    dataDir: set(env, 'DATA_DIR') ?? './data',
+  };
+}
+
 function checkUrl(name: string, raw: string): void {
   let u: URL;
   try {
@@ -221,5 +294,5 @@ function checkUrl(name: string, raw: string): void {
 export function readChannelsConfig(env: NodeJS.ProcessEnv): ChannelsConfig {
   const publicUrl = set(env, 'PUBLIC_URL');
   if (publicUrl) checkUrl('PUBLIC_URL', publicUrl);
-  return { publicUrl, slack: readSlack(env), discord: readDiscord(env), whatsapp: readWhatsApp(env), sms: readSms(env) };
+  return { publicUrl, slack: readSlack(env), discord: readDiscord(env), whatsapp: readWhatsApp(env), sms: readSms(env), email: readEmail(env) };
 }
