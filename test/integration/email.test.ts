@@ -1,0 +1,168 @@
+/**
+ * Email through the whole gateway: a real SMTP server on loopback (smtp-server) catches what the
+ * gateway sends through SMTP_URL, and nodemailer sends replies into the gateway's own listener
+ * (INBOUND_SMTP_PORT=0: a free port, read back from the channel). The issue's done-when.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import nodemailer from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmailChannel } from '../../bots/email/index.ts';
+import { signReplyToken } from '../../bots/email/token.ts';
+import { eventually } from '../contract/channel-contract.ts';
+import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+
+const SECRET = 'test-email-token-secret-0123456789';
+const INBOUND = 'test-inbound-secret';
+const MEMBER = 'ann@example.com';
+const STRANGER = 'mallory@example.com';
+const DOMAIN = 'reply.example.test';
+const BOT = 'chitty@example.test';
+const BOUNCE = path.resolve(import.meta.dirname, '../../../shared/corpus/email/eml/mailparser/delivery-status.eml');
+
+class FakeSmtp {
+  readonly mails: ParsedMail[] = [];
+  private server = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false, onData: (stream, _s, cb) => {
+    simpleParser(stream).then((m) => { this.mails.push(m); cb(); }, cb);
+  } });
+  port = 0;
+  async start(): Promise<void> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
+    this.port = (this.server.server.address() as AddressInfo).port;
+  }
+  stop(): Promise<void> {
+    return new Promise((r) => this.server.close(() => r()));
+  }
+  to(address: string): ParsedMail[] {
+    return this.mails.filter((m) => (Array.isArray(m.to) ? m.to : [m.to]).some((t) => t?.value.some((v) => v.address === address)));
+  }
+}
+
+/** A header as sent (mailparser folds List-* headers into an object, so read the raw line). */
+const header = (m: ParsedMail, name: string): string => {
+  const line = m.headerLines.find((h) => h.key === name)?.line ?? '';
+  return line.slice(line.indexOf(':') + 1).replace(/\r?\n\s+/g, ' ').trim();
+};
+
+describe('email: the issue\'s done-when', () => {
+  const fake = new FakeSmtp();
+  let gw: TestGateway;
+  let port: number;
+  let todoId: string;
+  const send = (mail: nodemailer.SendMailOptions) => nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true }).sendMail(mail);
+  const status = async () => (await gw.call('GET', `/api/v1/todos/${todoId}`)).json.status as string;
+
+  beforeAll(async () => {
+    await fake.start();
+    gw = await startTestGateway('pglite', {
+      SMTP_URL: `smtp://127.0.0.1:${fake.port}`,
+      EMAIL_FROM: `ChittyChat <${BOT}>`,
+      EMAIL_REPLY_DOMAIN: DOMAIN,
+      INBOUND_SMTP_PORT: '0',
+      INBOUND_SMTP_HOST: '127.0.0.1',
+      EMAIL_INBOUND_SECRET: INBOUND,
+      EMAIL_TOKEN_SECRET: SECRET,
+      EMAIL_MAX_BYTES: '200000',
+      PUBLIC_URL: 'https://chitty.example.test',
+      CHITTY_ALLOWLIST: `email:${MEMBER}`,
+      CHITTY_DIGEST_WINDOW_MS: '100',
+    });
+    port = (gw.channels.find((c) => c.channel === 'email') as EmailChannel).inboundPort!;
+    expect(port).toBeGreaterThan(0);
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await fake.stop();
+  });
+
+  it('a todo changed through the API reaches the subscriber in the todo\'s thread', async () => {
+    expect((await gw.call('POST', '/api/v1/subscriptions', { channel: 'email', address: MEMBER, domains: ['todos'] })).status).toBe(201);
+    const created = await gw.call('POST', '/api/v1/todos', { content: 'Write brief' });
+    todoId = created.json.chittyId ?? created.json.id;
+    const first = await eventually(async () => fake.to(MEMBER).find((m) => m.text?.includes('Write brief')), 'the first notice');
+    expect(first.subject).toMatch(/\] Write brief$/);
+    expect(first.html).toContain('Write brief');
+    expect(header(first, 'auto-submitted')).toBe('auto-generated');
+    expect(header(first, 'list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
+    expect(first.replyTo?.value[0]?.address).toMatch(new RegExp(`^todo\\+[0-9a-z]{56}@${DOMAIN.replaceAll('.', '\\.')}$`));
+    await gw.call('PUT', `/api/v1/todos/${todoId}`, { status: 'completed' });
+    const second = await eventually(async () => fake.to(MEMBER).find((m) => m !== first && m.inReplyTo), 'the second notice');
+    expect(second.inReplyTo).toBe(first.messageId);
+    expect(String(second.references)).toContain(first.messageId!);
+    expect(second.subject).toBe(first.subject);
+    // One-click unsubscribe works with the URL from the header (then subscribe again for the rest).
+    const url = /<([^>]+)>/.exec(header(first, 'list-unsubscribe'))![1]!.replace('https://chitty.example.test', gw.url);
+    const un = await fetch(url, { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(un.status).toBe(200);
+    expect((await gw.call('GET', '/api/v1/subscriptions')).json.items.filter((s: { channel: string }) => s.channel === 'email')).toHaveLength(0);
+    expect((await fetch(url.replace(/t=[^&]+/, 't=forged.x'), { method: 'POST' })).status).toBe(401);
+  });
+
+  it('replying "start" from Gmail with the quoted history under it changes the todo, and the answer stays in the thread', async () => {
+    const notice = fake.to(MEMBER)[0]!;
+    const replyTo = notice.replyTo!.value[0]!.address!;
+    const before = fake.to(MEMBER).length;
+    await send({
+      from: `Ann <${MEMBER}>`, to: replyTo, subject: `Re: ${notice.subject}`, inReplyTo: notice.messageId!, references: notice.messageId!,
+      text: `start\n\nOn Tue, Jan 2, 2024 at 10:00 AM ChittyChat <${BOT}>\nwrote:\n\n> ${notice.text!.split('\n').join('\n> ')}\n`,
+    });
+    expect(await status()).toBe('in_progress');
+    const answer = await eventually(async () => fake.to(MEMBER)[before], 'the answer by email');
+    expect(answer.subject).toMatch(/^Re: /);
+    expect(String(answer.references)).toContain(notice.messageId!);
+    expect(header(answer, 'auto-submitted')).toBe('auto-replied');
+  });
+
+  it('a forged, expired or moved token, or an unlinked sender, changes nothing', async () => {
+    const counts = await gw.counts();
+    const good = signReplyToken(SECRET, todoId, MEMBER, new Date(Date.now() + 3_600_000));
+    const forged = signReplyToken('another-secret-0123456789', todoId, MEMBER, new Date(Date.now() + 3_600_000));
+    const expired = signReplyToken(SECRET, todoId, MEMBER, new Date(Date.now() - 1000));
+    const moved = `${good.slice(0, 1)}${'0'.repeat(26)}${good.slice(27)}`;
+    for (const t of [forged, expired, moved]) {
+      await expect(send({ from: MEMBER, to: `todo+${t}@${DOMAIN}`, subject: 'x', text: 'done' })).rejects.toThrow(/550|reply address/);
+    }
+    await expect(send({ from: STRANGER, to: `todo+${good}@${DOMAIN}`, subject: 'x', text: 'done' })).rejects.toThrow(/550|not linked/);
+    // The webhook refuses the same things, and a wrong secret.
+    const raw = `From: ${MEMBER}\r\nTo: todo+${forged}@${DOMAIN}\r\nMessage-ID: <w1@example.com>\r\nSubject: x\r\n\r\ndone\r\n`;
+    expect((await fetch(`${gw.url}/email/inbound`, { method: 'POST', headers: { authorization: `Bearer ${INBOUND}`, 'content-type': 'message/rfc822' }, body: raw })).status).toBe(401);
+    expect((await fetch(`${gw.url}/email/inbound`, { method: 'POST', headers: { authorization: 'Bearer wrong', 'content-type': 'message/rfc822' }, body: raw.replace(forged, good) })).status).toBe(401);
+    expect(await gw.counts()).toEqual(counts);
+    expect(await status()).toBe('in_progress');
+  });
+
+  it('an out-of-office reply changes nothing and gets no answer; a bounce changes nothing', async () => {
+    const counts = await gw.counts();
+    const before = fake.mails.length;
+    const token = signReplyToken(SECRET, todoId, MEMBER, new Date(Date.now() + 3_600_000));
+    await send({ from: MEMBER, to: `todo+${token}@${DOMAIN}`, subject: 'Out of office', text: 'done', headers: { 'Auto-Submitted': 'auto-replied', 'X-Autoreply': 'yes' } });
+    await send({ from: BOT, to: `todo+${token}@${DOMAIN}`, subject: 'loop', text: 'done' });
+    if (existsSync(BOUNCE)) {
+      const res = await fetch(`${gw.url}/email/inbound`, { method: 'POST', headers: { authorization: `Bearer ${INBOUND}`, 'content-type': 'message/rfc822' }, body: readFileSync(BOUNCE) });
+      expect(res.status).toBe(200);
+    } else console.warn(`${BOUNCE} is absent: the bounce case is skipped`);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await gw.counts()).toEqual(counts);
+    expect(fake.mails.length).toBe(before);
+  });
+
+  it('a reply whose token was stripped is matched by its thread, for a linked sender only; a re-sent email runs once', async () => {
+    const root = fake.to(MEMBER)[0]!.messageId!;
+    const mail = { from: MEMBER, to: `todo@${DOMAIN}`, subject: 'Re: x', inReplyTo: root, references: root, messageId: '<again-1@example.com>', text: 'done' };
+    await send(mail);
+    expect(await status()).toBe('completed');
+    const counts = await gw.counts();
+    await send(mail);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await gw.counts()).toEqual(counts);
+    await expect(send({ ...mail, from: STRANGER, messageId: '<again-2@example.com>' })).rejects.toThrow(/550/);
+  });
+
+  it('refuses a message over the size limit with 552', async () => {
+    const token = signReplyToken(SECRET, todoId, MEMBER, new Date(Date.now() + 3_600_000));
+    await expect(send({ from: MEMBER, to: `todo+${token}@${DOMAIN}`, subject: 'big', text: 'x'.repeat(300_000) })).rejects.toThrow(/552/);
+  });
+});
