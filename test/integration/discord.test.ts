@@ -161,7 +161,7 @@ describe('discord: done-when', () => {
     expect(created.status).toBe(201);
     const projectId = created.json.chittyId as string;
     expect(projectId).toMatch(/^CHITTY-PROJ-/);
-    expect((await gw.call('POST', '/api/v1/subscriptions', { channel: 'discord', address: SUBSCRIBED, projectId })).status).toBe(201);
+    expect((await gw.call('POST', '/api/v1/subscriptions', { channel: 'discord', address: SUBSCRIBED, projectId, domains: ['todos'] })).status).toBe(201);
 
     // The slash command with structured options, as Discord sends `/todo add content:"Write brief" project:Alpha`.
     const addId = snowflake();
@@ -178,12 +178,17 @@ describe('discord: done-when', () => {
     expect(todo.projectId).toBe(projectId);
 
     // Fan-out: an embed with a Done button whose custom_id is the command it runs.
-    const post = await eventually(async () => fk.posts(SUBSCRIBED).find((p) => shown(p.body).includes('Write brief')), 'the embed in the subscribed channel');
+    const buttonsOf = (body: any) => (body?.components ?? []).flatMap((row: any) => row.components) as { custom_id: string; label: string }[];
+    const post = await eventually(
+      async () => fk.posts(SUBSCRIBED).find((p) => shown(p.body).includes('Write brief') && buttonsOf(p.body).some((b) => b.label === 'Done')),
+      'the embed with a Done button in the subscribed channel',
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; the fake got: ${JSON.stringify(fk.requests.map((q) => [q.method, q.path, q.response?.status, q.body]))}`.slice(0, 6000));
+    });
     expect(post.headers.authorization).toBe(`Bot ${BOT_TOKEN}`);
     expect(post.body.embeds.length).toBeGreaterThan(0);
     expect(post.body.allowed_mentions).toEqual({ parse: [] });
-    const buttons = post.body.components.flatMap((row: any) => row.components) as { custom_id: string; label: string }[];
-    const done = buttons.find((b) => b.label === 'Done')!;
+    const done = buttonsOf(post.body).find((b) => b.label === 'Done')!;
     expect(done.custom_id).toBe(`todo done ${todo.chittyId}`);
     const postedAt = fk.requests.length; // what the fake gets from here on
 
@@ -351,12 +356,12 @@ describe('discord: one process holds the gateway (Redis lock)', () => {
     expect(c.gateway!.status().holdsLock).toBe(false);
     const stoppedAt = Date.now();
     await b.stop();
-    await eventulyConnected(c);
+    await eventuallyConnected(c);
     expect(Date.now() - stoppedAt).toBeLessThan(1_500 + 5_000);
     expect(fk.identifiedConnections()).toBe(1);
   });
 
-  async function eventulyConnected(x: DiscordAdapter) {
+  async function eventuallyConnected(x: DiscordAdapter) {
     await eventually(async () => (x.gateway!.status().connected ? true : undefined), 'the next process to connect', 10_000);
   }
 });
