@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import nodemailer from 'nodemailer';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmailChannel } from '../../bots/email/index.ts';
@@ -52,7 +52,7 @@ describe('email: the issue\'s done-when', () => {
   let gw: TestGateway;
   let port: number;
   let todoId: string;
-  const send = (mail: nodemailer.SendMailOptions) => nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true }).sendMail(mail);
+  const send = (mail: SendMailOptions) => nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true }).sendMail(mail);
   const status = async () => (await gw.call('GET', `/api/v1/todos/${todoId}`)).json.status as string;
 
   beforeAll(async () => {
