@@ -12,6 +12,7 @@ import type { Logger } from '../src/log.ts';
 import { createSlackChannel } from './slack/index.ts';
 import { createDiscordChannel } from './discord/index.ts';
 import { createSmsChannel } from './sms/index.ts';
+import { createWhatsApp } from './whatsapp/index.ts';
 import { createEmailChannel } from './email/index.ts';
 
 /** What a channel factory gets: its config and the gateway's shared services. */
@@ -30,7 +31,7 @@ export interface ChannelDeps {
 export type ChannelFactory = (deps: ChannelDeps) => Promise<ChannelAdapter | undefined> | ChannelAdapter | undefined;
 
 /** Every chat channel the gateway knows, in the order they are listed. */
-const FACTORIES: ChannelFactory[] = [createSlackChannel, createDiscordChannel, createSmsChannel, createEmailChannel];
+const FACTORIES: ChannelFactory[] = [createSlackChannel, createDiscordChannel, createSmsChannel, createWhatsApp, createEmailChannel];
 
 export async function createChannels(deps: ChannelDeps): Promise<ChannelAdapter[]> {
   const out: ChannelAdapter[] = [];
