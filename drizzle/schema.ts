@@ -203,6 +203,8 @@ export const subscriptions = pgTable(
     topicId: text('topic_id'),
     /** Empty = every domain. */
     domains: jsonb('domains').$type<string[]>().notNull(),
+    /** A paused subscription is kept but the fan-out skips it. */
+    paused: boolean('paused').notNull().default(false),
     createdBy: text('created_by'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
