@@ -205,6 +205,14 @@ export const subscriptions = pgTable(
     domains: jsonb('domains').$type<string[]>().notNull(),
     /** A paused subscription is kept but the fan-out skips it. */
     paused: boolean('paused').notNull().default(false),
+    /** Set when the destination is gone (410, "channel not found", "user blocked the bot"): the fan-out skips it; subscribing again clears it. */
+    disabledAt: timestamp('disabled_at', { withTimezone: true, mode: 'date' }),
+    disabledReason: text('disabled_reason'),
+    /** Webhook signing secret of this subscription (`whsec_<base64>`); null = CHITTY_WEBHOOK_SECRET (subscriptions made before per-subscription secrets). */
+    secret: text('secret'),
+    /** The secret before the last rotation, still signed with until `previousSecretUntil`. */
+    previousSecret: text('previous_secret'),
+    previousSecretUntil: timestamp('previous_secret_until', { withTimezone: true, mode: 'date' }),
     createdBy: text('created_by'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
