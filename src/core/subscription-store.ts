@@ -35,6 +35,8 @@ export interface SubscriptionRecord {
   /** Empty = every domain. */
   domains: Domain[];
   scope: string;
+  /** Kept, but the fan-out skips it until it is resumed. */
+  paused: boolean;
   createdBy: string | null;
   createdAt: string;
 }
@@ -44,7 +46,7 @@ export const scopeOf = (s: { projectId?: string | null | undefined; topicId?: st
 function view(r: typeof schema.subscriptions.$inferSelect): SubscriptionRecord {
   return {
     id: r.id, channel: r.channel as DestinationChannel, address: r.address, thread: r.thread || null,
-    projectId: r.projectId, topicId: r.topicId, domains: r.domains as Domain[], scope: r.scope,
+    projectId: r.projectId, topicId: r.topicId, domains: r.domains as Domain[], scope: r.scope, paused: r.paused,
     createdBy: r.createdBy, createdAt: r.createdAt.toISOString(),
   };
 }
@@ -78,10 +80,16 @@ export class SubscriptionStore {
     return (await this.db.select().from(t).where(and(...where)).orderBy(t.id)).map(view);
   }
 
-  /** Subscriptions that could want a change in these scopes ('' = whole hub always included). */
+  /** Subscriptions that could want a change in these scopes ('' = whole hub always included); paused ones are left out. */
   async forScopes(scopes: string[]): Promise<SubscriptionRecord[]> {
     const t = schema.subscriptions;
-    return (await this.db.select().from(t).where(inArray(t.scope, [...new Set(['', ...scopes])]))).map(view);
+    return (await this.db.select().from(t).where(and(inArray(t.scope, [...new Set(['', ...scopes])]), eq(t.paused, false)))).map(view);
+  }
+
+  /** Pause (the fan-out skips it) or resume a subscription; undefined when there is no such id. */
+  async setPaused(id: string, paused: boolean): Promise<SubscriptionRecord | undefined> {
+    const [row] = await this.db.update(schema.subscriptions).set({ paused }).where(eq(schema.subscriptions.id, id)).returning();
+    return row ? view(row) : undefined;
   }
 
   async remove(id: string): Promise<SubscriptionRecord | undefined> {

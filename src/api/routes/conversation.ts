@@ -38,6 +38,15 @@ const Renderings = z.object({
   text: z.string(),
 });
 
+/** Platforms reached only with the API token (the CLI, the web page, API clients such as MCP). */
+const TOKEN_CHANNELS = new Set<string>(['cli', 'web', 'api']);
+
+/** Whoever calls this API holds the token: an `as` on its own platforms is a member at once. */
+async function admitTokenIdentity(core: ConversationCore, as: string | undefined): Promise<void> {
+  const id = as ? parseIdentityKey(as) : undefined;
+  if (id?.ok && TOKEN_CHANNELS.has(id.channel) && id.key !== OWNER_IDENTITY) await core.identities.admit(id.key, id.id);
+}
+
 /** Which identity and conversation an API command runs as. */
 function speaker(as: string | undefined, conversation: string | undefined) {
   if (!as) return { channel: 'api' as const, sender: OWNER_IDENTITY, address: conversation ?? 'owner' };
@@ -47,9 +56,10 @@ function speaker(as: string | undefined, conversation: string | undefined) {
 }
 
 export function conversationRoutes(core: ConversationCore): RouteDef[] {
-  const run = async (text: string, as: string | undefined, conversation: string | undefined, messageId: string | undefined): Promise<CoreResult> => {
+  /** Runs the command; `preview` runs it without recording or changing anything (see ConversationCore.preview). */
+  const run = async (text: string, as: string | undefined, conversation: string | undefined, messageId: string | undefined, preview = false): Promise<CoreResult> => {
     const who = speaker(as, conversation);
-    return core.handle({
+    return (preview ? core.preview : core.handle).call(core, {
       channel: who.channel,
       address: who.address,
       sender: who.sender,
@@ -66,6 +76,7 @@ export function conversationRoutes(core: ConversationCore): RouteDef[] {
       summary: 'Run a command through the conversation core as if typed by an identity; returns the neutral reply',
       body: CommandBody,
       handler: async ({ body }) => {
+        await admitTokenIdentity(core, body.as);
         const r = await run(body.text, body.as, body.conversation, body.messageId);
         return { ...r, ...(body.render ? { rendered: render(r, body.as ?? OWNER_IDENTITY) } : {}) };
       },
@@ -83,7 +94,7 @@ export function conversationRoutes(core: ConversationCore): RouteDef[] {
         if (parsed.ok && !isReadOnly(parsed.command)) {
           throw new InvalidChangeError(`Preview only runs commands that change nothing ("${parsed.command.name}" would). Use POST /api/v1/commands with "render": true to run it and see every channel's version.`);
         }
-        const r = await run(body.text, body.as, 'preview', undefined);
+        const r = await run(body.text, body.as, 'preview', undefined, true);
         return { reply: r.reply, page: r.page, rendered: render(r, 'preview') };
       },
     }),
@@ -110,6 +121,16 @@ export function conversationRoutes(core: ConversationCore): RouteDef[] {
       method: 'GET', url: '/subscriptions', tag: 'subscriptions', summary: 'List subscriptions',
       query: z.strictObject({ channel: z.string().max(20).optional(), address: z.string().max(2000).optional() }),
       handler: async ({ query }) => ({ items: await core.subscriptions.list({ ...(query.channel ? { channel: query.channel } : {}), ...(query.address ? { address: query.address } : {}) }) }),
+    }),
+    route({
+      method: 'PATCH', url: '/subscriptions/:id', tag: 'subscriptions', summary: 'Pause ({"paused": true}: the fan-out skips it) or resume a subscription',
+      params: z.object({ id: z.string().min(1).max(200) }),
+      body: z.strictObject({ paused: z.boolean() }),
+      handler: async ({ params, body }) => {
+        const s = await core.subscriptions.setPaused(params.id, body.paused);
+        if (!s) throw new NotFoundError(`No subscription ${params.id}.`);
+        return s;
+      },
     }),
     route({
       method: 'DELETE', url: '/subscriptions/:id', tag: 'subscriptions', summary: 'Remove a subscription',
