@@ -15,6 +15,7 @@ import { buildServer } from './api/server.ts';
 import { registerQueueDashboard } from './api/queue-dashboard.ts';
 import { conversationRoutes } from './api/routes/conversation.ts';
 import { deliveryRoutes } from './api/routes/deliveries.ts';
+import { webRoutes } from './web/routes.ts';
 import { ConversationCore } from './core/conversation-core.ts';
 import { ensureRedis, type RedisHandle } from './redis/connect.ts';
 import { DeliveryQueues, startPipelineWorkers, type PipelineConfig, type PipelineWorkers } from '../queues/pipeline.ts';
@@ -102,7 +103,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     app = await buildServer({
       hub, database, logger, apiToken: token.token,
       changes: live,
-      routes: [...conversationRoutes(core), ...deliveryRoutes(queues)],
+      routes: [...conversationRoutes(core), ...deliveryRoutes(queues), ...webRoutes(core)],
       deliveryCounts: (id) => queues.ledger.countsForEntity(id),
       health: {
         redis: () => queues.ping(),

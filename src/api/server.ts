@@ -14,6 +14,8 @@ import { openApiDocument, registerRoutes, route, type RouteDef } from './route-t
 import { entityRoutes } from './routes/entities.ts';
 import { syncRoutes, type DeliveryCounts } from './routes/sync.ts';
 import { registerWebSocket, WS_MAX_PAYLOAD, type ChangeSource } from './ws.ts';
+import { registerWebPage } from '../web/page.ts';
+import { checkSession } from '../web/session.ts';
 
 export const API_PREFIX = '/api/v1';
 /** Largest request body accepted; larger ones get 413. */
@@ -78,6 +80,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if ((req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
     const presented = presentedToken(req) ?? (req.url.startsWith(DASHBOARD_BASE_PATH) ? tokenFromCookie(req.headers.cookie) : undefined);
     if (!tokenMatches(presented, apiToken)) {
+      const session = checkSession(req, apiToken); // the web page's cookie (src/web/session.ts)
+      if (session?.ok) return;
+      if (session) return reply.status(session.status).send(errorBody(session.code, session.message));
       reply.header('WWW-Authenticate', 'Bearer realm="chittychat"');
       return reply.status(401).send(errorBody('unauthorized', 'Send the API token as "Authorization: Bearer <token>" (CHITTY_API_TOKEN, or DATA_DIR/api-token).'));
     }
@@ -124,5 +129,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   ]);
   registerRoutes(app, API_PREFIX, apiRoutes);
   registerWebSocket(app, hub, deps.changes ?? hub, logger);
+  await registerWebPage(app, { apiToken });
   return app;
 }
