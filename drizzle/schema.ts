@@ -179,6 +179,8 @@ export const inboundMessages = pgTable(
     reply: jsonb('reply').$type<unknown>(),
     receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
     processedAt: timestamp('processed_at', { withTimezone: true, mode: 'date' }),
+    /** When one handler took the answer to send it: a re-delivery that finds this set sends nothing. */
+    answerClaimedAt: timestamp('answer_claimed_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [
     primaryKey({ columns: [t.channel, t.providerMessageId] }),
