@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { InvalidChangeError } from '../hub/errors.ts';
 import { formatIssues } from '../hub/hub.ts';
+import { findUnsafeInput } from './input-guard.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -54,6 +55,10 @@ export function registerRoutes(app: FastifyInstance, prefix: string, routes: Rou
       url: prefix + def.url,
       config: { public: def.public === true },
       handler: async (req, reply) => {
+        for (const [value, where] of [[req.params, 'path'], [req.query, 'query'], [req.body, 'body']] as const) {
+          const unsafe = findUnsafeInput(value, where);
+          if (unsafe) throw new InvalidChangeError(`Invalid ${where}: ${unsafe.field} ${unsafe.problem}.`, [{ path: unsafe.field, message: unsafe.problem }]);
+        }
         const params = validate(def.params, req.params, 'path');
         const query = validate(def.query, req.query, 'query');
         const body = validate(def.body, req.body, 'body');

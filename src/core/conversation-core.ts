@@ -34,6 +34,9 @@ const answer = (reply: Reply, command?: string, page = 1): CoreResult => ({ repl
 
 const sameMessage = (a: InboundRef, b: InboundRef): boolean => a.channel === b.channel && a.providerMessageId === b.providerMessageId;
 
+/** Thrown to roll a preview's transaction back (never leaves ConversationCore.preview). */
+const PREVIEW_ROLLBACK = new Error('preview: roll back');
+
 /** Commands a sender who is not paired yet may run. */
 const STRANGER_COMMANDS = new Set(['help', 'link.code']);
 
@@ -83,6 +86,24 @@ export class ConversationCore {
     if (recorded.kind === 'duplicate' && recorded.reply) return { recorded: 'duplicate', answer: Promise.resolve({ ...recorded.reply, duplicate: true }) };
     const answer = this.queue.run(key, () => this.runUpTo(key, recorded.seq, m));
     return { recorded: recorded.kind, answer };
+  }
+
+  /**
+   * Run a read-only command as `raw` would, and record nothing: no inbound row, and whatever the
+   * run touches (a stranger's identity and pairing code, conversation state) is rolled back. For
+   * POST /api/v1/preview. A stranger's answer names a pairing code that was not kept.
+   */
+  async preview(raw: InboundMessage): Promise<CoreResult> {
+    const m = InboundMessageSchema.parse(raw);
+    const outcome: { result?: CoreResult } = {};
+    await inTransaction(this.database, async () => {
+      outcome.result = await this.run(m, conversationKey(m));
+      throw PREVIEW_ROLLBACK;
+    }).catch((err: unknown) => {
+      if (err !== PREVIEW_ROLLBACK) throw err;
+    });
+    if (!outcome.result) throw new Error('preview produced no answer');
+    return outcome.result;
   }
 
   /**
