@@ -106,6 +106,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       routes: [...conversationRoutes(core), ...deliveryRoutes(queues), ...webRoutes(core)],
       deliveryCounts: (id) => queues.ledger.countsForEntity(id),
       health: {
+      ...(config.channels.publicUrl ? { publicUrl: config.channels.publicUrl } : {}),
         redis: () => queues.ping(),
         channels: async () => ({ ok: true, ...Object.fromEntries(Object.entries(channelStatuses(channels)).map(([k, v]) => [k, v.on ? { on: true, ...v.detail } : { on: false }])) }),
       },

@@ -4,7 +4,7 @@ import type { Entity } from '../../src/hub/hub.ts';
 import type { Command } from '../grammar/index.ts';
 import type { CommandContext } from '../context.ts';
 import { projectFor, resolveRef, resolveWho } from './resolve.ts';
-import { remember, rememberOne, todoItem } from './views.ts';
+import { assigneeNames, remember, rememberOne, todoItem } from './views.ts';
 
 type TodoCommand = Extract<Command, { name: `todo.${string}` }>;
 
@@ -19,8 +19,8 @@ const STATUS_CHANGE = {
 } as const;
 
 
-function one(ctx: CommandContext, kind: Reply['kind'], title: string, t: Entity): Reply {
-  return { kind, title, items: [todoItem(t, rememberOne(ctx, t.chittyId), ctx)] };
+async function one(ctx: CommandContext, kind: Reply['kind'], title: string, t: Entity): Promise<Reply> {
+  return { kind, title, items: [todoItem(t, rememberOne(ctx, t.chittyId), ctx, await assigneeNames(ctx, [t]))] };
 }
 
 export async function todoCommand(cmd: TodoCommand, ctx: CommandContext): Promise<Reply> {
@@ -40,7 +40,7 @@ export async function todoCommand(cmd: TodoCommand, ctx: CommandContext): Promis
         },
         ctx.actor,
       );
-      const reply = one(ctx, 'ok', 'Todo added', t);
+      const reply = await one(ctx, 'ok', 'Todo added', t);
       if (project) reply.footer = `in ${String(project.name)}`;
       return reply;
     }
@@ -58,7 +58,8 @@ export async function todoCommand(cmd: TodoCommand, ctx: CommandContext): Promis
       const shown = total > todos.length ? `first ${todos.length} of ${total}` : String(todos.length);
       const title = `${scope[0]!.toUpperCase()}${scope.slice(1)} todos${project ? ` in ${String(project.name)}` : ''} (${shown})`;
       if (todos.length === 0) return { kind: 'info', title, text: 'Nothing here. Add one with: add <text>' };
-      const items: ReplyItem[] = remember(ctx, todos).map((t, i) => todoItem(t, i + 1, ctx));
+      const names = await assigneeNames(ctx, todos);
+      const items: ReplyItem[] = remember(ctx, todos).map((t, i) => todoItem(t, i + 1, ctx, names));
       const narrow = total > todos.length ? ' Narrow the list with --project, --status or --mine.' : '';
       return { kind: 'info', title, items, footer: `Reply "done 2" to complete #2, "start 2" to start it.${narrow}` };
     }
@@ -79,7 +80,8 @@ export async function todoCommand(cmd: TodoCommand, ctx: CommandContext): Promis
     case 'todo.assign': {
       const t = await resolveRef(cmd.ref, ctx);
       const who = await resolveWho(cmd.assignee, ctx);
-      return one(ctx, 'ok', `Assigned to ${who === ctx.person.id ? 'you' : who}`, await ctx.hub.update('todos', t.chittyId, { assignees: [who] }, ctx.actor));
+      const name = who === ctx.person.id ? 'you' : ((await assigneeNames(ctx, [{ chittyId: '', assignees: [who] }])).get(who) ?? who);
+      return one(ctx, 'ok', `Assigned to ${name}`, await ctx.hub.update('todos', t.chittyId, { assignees: [who] }, ctx.actor));
     }
     case 'todo.delete': {
       const t = await resolveRef(cmd.ref, ctx);
@@ -90,11 +92,12 @@ export async function todoCommand(cmd: TodoCommand, ctx: CommandContext): Promis
       const project = await projectFor(cmd.project, ctx);
       if (!project) return { kind: 'usage', text: 'Which project? Add --project P, or pick one with "project use P" first.', footer: 'todo reconcile [--project P]' };
       const r = await ctx.hub.reconcileTodos({ projectId: project.chittyId }, ctx.actor);
+      const names = await assigneeNames(ctx, r.todos);
       const merged = r.groups.reduce((n, g) => n + g.merged.length, 0);
       return {
         kind: 'ok',
         title: merged ? `Merged ${merged} duplicate todo${merged === 1 ? '' : 's'} in ${String(project.name)}` : `No duplicates in ${String(project.name)}`,
-        items: remember(ctx, r.todos).map((t, i) => todoItem(t, i + 1, ctx)),
+        items: remember(ctx, r.todos).map((t, i) => todoItem(t, i + 1, ctx, names)),
         footer: `${r.todos.length} todos`,
       };
     }

@@ -11,13 +11,24 @@ function shortDate(iso: unknown): string {
   return Number.isNaN(d.getTime()) ? '' : d.toISOString().slice(0, 10);
 }
 
-/** A todo as a list item: ref number, text, status, and a short detail line (`ctx` shows "you"). */
-export function todoItem(t: Entity, ref: number, ctx?: CommandContext): ReplyItem {
+/** People's names by id, for the assignees of these todos (ids without a person are left out). */
+export async function assigneeNames(ctx: CommandContext, todos: Entity[]): Promise<Map<string, string>> {
+  const ids = new Set(todos.flatMap((t) => ((t.assignees as string[] | undefined) ?? []).filter((w) => w.startsWith('CHITTY-PERSON-'))));
+  const names = new Map<string, string>();
+  for (const id of ids) {
+    const p = id === ctx.person.id ? ctx.person : await ctx.identities.person(id);
+    if (p) names.set(id, p.name);
+  }
+  return names;
+}
+
+/** A todo as a list item: ref number, text, status, and a short detail line (`ctx` shows "you", `names` a person's name). */
+export function todoItem(t: Entity, ref: number, ctx?: CommandContext, names?: ReadonlyMap<string, string>): ReplyItem {
   const who = (t.assignees as string[] | undefined) ?? [];
   const detail = [
     t.priority && t.priority !== 'medium' ? `${String(t.priority)}` : '',
     t.deadline ? `due ${shortDate(t.deadline)}` : '',
-    who.length ? `→ ${who.map((w) => (ctx && w === ctx.person.id ? 'you' : w)).join(', ')}` : '',
+    who.length ? `→ ${who.map((w) => (ctx && w === ctx.person.id ? 'you' : (names?.get(w) ?? w))).join(', ')}` : '',
   ].filter(Boolean);
   const status = (TODO_STATUSES as readonly string[]).includes(String(t.status)) ? (t.status as ItemStatus) : undefined;
   return { ref: String(ref), id: t.chittyId, text: String(t.content ?? ''), ...(status ? { status } : {}), ...(detail.length ? { detail: detail.join(' · ') } : {}) };

@@ -14,6 +14,7 @@ import { openApiDocument, registerRoutes, route, type RouteDef } from './route-t
 import { entityRoutes } from './routes/entities.ts';
 import { syncRoutes, type DeliveryCounts } from './routes/sync.ts';
 import { registerWebSocket, WS_MAX_PAYLOAD, type ChangeSource } from './ws.ts';
+import { registerMcpHttp } from '../mcp/http.ts';
 import { registerWebPage } from '../web/page.ts';
 import { checkSession } from '../web/session.ts';
 
@@ -35,6 +36,8 @@ export interface ServerDeps {
   deliveryCounts?: DeliveryCounts;
   /** Registers more plugins (the queue dashboard) after the auth hook. */
   plugins?: (app: FastifyInstance, isValidToken: (t: string) => boolean) => Promise<void>;
+  /** PUBLIC_URL: the OpenAPI document's `servers` URL (a ChatGPT Action needs an absolute one). */
+  publicUrl?: string;
   /** Extra health checks (e.g. Redis), each returning ok and a detail. */
   health?: Record<string, () => Promise<{ ok: boolean; [k: string]: unknown }>>;
 }
@@ -119,16 +122,18 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   if (deps.plugins) await deps.plugins(app, (t) => tokenMatches(t, apiToken));
   const apiRoutes = [...syncRoutes(hub, deps.deliveryCounts), ...entityRoutes(hub), ...(deps.routes ?? [])];
-  const document = openApiDocument([health, ...apiRoutes.map((r) => ({ ...r, url: API_PREFIX + r.url }))], '', {
+  const described = openApiDocument([health, ...apiRoutes.map((r) => ({ ...r, url: API_PREFIX + r.url }))], '', {
     title: 'ChittyChat gateway API',
     version: VERSION,
     description: 'One bot, many channels, one shared hub state. Bearer token: CHITTY_API_TOKEN.',
   });
+  const document = { ...described, servers: [{ url: deps.publicUrl ? deps.publicUrl.replace(/\/+$/, '') : '/' }] };
   registerRoutes(app, '', [
     route({ method: 'GET', url: `${API_PREFIX}/openapi.json`, tag: 'meta', public: true, summary: 'This document', handler: async () => document }),
   ]);
   registerRoutes(app, API_PREFIX, apiRoutes);
   registerWebSocket(app, hub, deps.changes ?? hub, logger);
+  registerMcpHttp(app, { apiPrefix: API_PREFIX, token: apiToken, changes: deps.changes ?? hub, version: VERSION });
   await registerWebPage(app, { apiToken });
   return app;
 }

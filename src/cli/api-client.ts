@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { TOKEN_FILE } from '../api/auth.ts';
+import { TOKEN_FILE } from './constants.ts';
 
 export class CliError extends Error {
   override name = 'CliError';

@@ -1,20 +1,21 @@
 /**
  * `chitty` — the command-line client of the gateway API (spec "CLI Interface").
  *
- *   chitty sync <domain|all> [--project P] [--session S] [--dry-run] [--watch] [--verbose] [--json]
- *   chitty todo add|list|done|start …     chitty project create|list …
+ *   chitty sync <domain|all> [--project P] [--session S] [--platform web,cli] [--channel slack,sms]
+ *               [--model claude] [--dry-run] [--watch] [--verbose] [--json]
+ *   chitty todo|project|topic|session …    (the chat grammar, as the CLI's identity cli:<user>)
  *   chitty say "<command>" [--as id]       chitty preview "<command>" [--channel c]
  *   chitty deliveries [--dead] [--retry ID | --retry-all-dead | --prune HOURS]
+ *   chitty mcp                             (an MCP server on stdio for Claude Desktop / Code)
  *
  * Exit codes: 0 ok, 1 the API refused, 2 bad usage, 3 gateway unreachable, 4 bad token.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
-import { DOMAINS, PRIORITIES, TODO_STATUSES } from '../hub/domains.ts';
-import { CHITTY_ID_REGEX } from '../hub/ids.ts';
-import { DELIVERY_STATUSES } from '../../queues/delivery-ledger.ts';
 import { ApiClient, CliError, clientConfig } from './api-client.ts';
+import { CHITTY_ID_REGEX, DELIVERY_STATUSES, DESTINATION_CHANNELS, DOMAINS } from './constants.ts';
+import { addGrammarCommands, runChat } from './grammar.ts';
 import { clip, table } from './tables.ts';
 
 type Json = Record<string, unknown>;
@@ -79,15 +80,22 @@ export function buildProgram(io: CliIO): Command {
     .addArgument(program.createArgument('<domain>', `one of ${SYNC_DOMAINS.join(', ')}`).choices(SYNC_DOMAINS))
     .option('--project <P>', 'only this project (id or name)')
     .option('--session <S>', 'only this session')
+    .option('--platform <list>', 'only these platforms, comma-separated (web, cli, mcp, or a channel)')
+    .option('--channel <list>', `only these channels, comma-separated (${DESTINATION_CHANNELS.join(', ')})`)
+    .option('--model <list>', 'only these AI models, comma-separated (MCP clients and webhooks labelled with a model)')
     .option('--dry-run', 'print what would change and change nothing', false)
     .option('--watch', 'then stream live updates until Ctrl-C', false)
     .option('--verbose', 'list every entity', false)
     .option('--json', 'machine-readable output', false)
-    .action(async (domain: (typeof SYNC_DOMAINS)[number], o: { project?: string; session?: string; dryRun: boolean; watch: boolean; verbose: boolean; json: boolean }) => {
+    .action(async (domain: (typeof SYNC_DOMAINS)[number], o: { project?: string; session?: string; platform?: string; channel?: string; model?: string; dryRun: boolean; watch: boolean; verbose: boolean; json: boolean }) => {
       const client = api();
       const project = await projectId(client, o.project);
+      const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+      const platforms = [...list(o.platform), ...list(o.channel)];
+      const models = list(o.model);
       const result = await client.request<Json>('POST', '/sync/run', {
         domain, dryRun: o.dryRun, ...(project ? { projectId: project } : {}), ...(o.session ? { sessionId: o.session } : {}),
+        ...(platforms.length > 0 || models.length > 0 ? { target: { platforms, models } } : {}),
       });
       print(o.json, result, () => describeSync(result, o.verbose));
       if (o.watch) await watch(client, domain, project, o.session, o.json);
@@ -130,84 +138,16 @@ export function buildProgram(io: CliIO): Command {
       if (groups.length > 0) lines.push(table(['keeps', 'merges', 'status', 'sessions', 'content'], groups.map((g) => [g.survivor, g.merged.join('\n'), g.status, g.sessions.length, clip(g.content, 40)])));
       if (verbose) lines.push(todoRows(todos));
     }
-    for (const x of r.broadcast as { domain: string; entities: number; messages: number; ids: string[] }[]) {
-      lines.push(`${verb} broadcast ${x.domain}: ${x.entities} entities in ${r.dryRun ? Math.ceil(x.entities / 100) : x.messages} message(s).`);
+    for (const x of r.broadcast as { domain: string; entities: number; messages: number; ids: string[]; target?: string }[]) {
+      lines.push(`${verb} broadcast ${x.domain}: ${x.entities} entities${x.target ? ` to ${x.target}` : ''} in ${r.dryRun ? Math.ceil(x.entities / 100) : x.messages} message(s).`);
       if (verbose && x.ids.length > 0) lines.push(`  ${x.ids.join('\n  ')}`);
     }
     if (r.dryRun) lines.push('Dry run: nothing was changed.');
     return lines.join('\n');
   }
 
-  // ------------------------------------------------------------------ todo
-  const todo = program.command('todo').description('Todos: add, list, done, start');
-  todo
-    .command('add')
-    .description('Add a todo')
-    .argument('<content...>', 'what to do (words are joined)')
-    .option('--project <P>', 'project id or name')
-    .option('--session <S>', 'session id')
-    .addOption(new Option('--priority <level>', 'priority').choices(PRIORITIES))
-    .option('--assign <who>', 'assignee')
-    .option('--json', 'machine-readable output', false)
-    .action(async (words: string[], o: { project?: string; session?: string; priority?: string; assign?: string; json: boolean }) => {
-      const client = api();
-      const project = await projectId(client, o.project);
-      const body = {
-        content: words.join(' '),
-        ...(project ? { projectId: project } : {}),
-        ...(o.session ? { sessionId: o.session, sessions: [o.session] } : {}),
-        ...(o.priority ? { priority: o.priority } : {}),
-        ...(o.assign ? { assignees: [o.assign] } : {}),
-      };
-      const t = await client.request<Entity>('POST', '/todos', body);
-      print(o.json, t, () => `Added ${t.chittyId}: ${String(t.content)}`);
-    });
-  todo
-    .command('list')
-    .description('List todos')
-    .option('--project <P>', 'project id or name')
-    .option('--session <S>', 'session id')
-    .addOption(new Option('--status <status>', 'only this status').choices(TODO_STATUSES))
-    .option('--json', 'machine-readable output', false)
-    .action(async (o: { project?: string; session?: string; status?: string; json: boolean }) => {
-      const client = api();
-      const project = await projectId(client, o.project);
-      const q = new URLSearchParams({ ...(project ? { projectId: project } : {}), ...(o.session ? { sessionId: o.session } : {}), ...(o.status ? { status: o.status } : {}) });
-      const todos = await listAll(client, `/todos?${q}`);
-      print(o.json, todos, () => (todos.length === 0 ? 'No todos.' : todoRows(todos)));
-    });
-  for (const [name, status, verb] of [['done', 'completed', 'Completed'], ['start', 'in_progress', 'Started']] as const) {
-    todo
-      .command(name)
-      .description(`Mark a todo ${status}`)
-      .argument('<id>', 'the todo\'s ChittyID (CHITTY-TODO-…)')
-      .option('--json', 'machine-readable output', false)
-      .action(async (id: string, o: { json: boolean }) => {
-        const t = await api().request<Entity>('PUT', `/todos/${encodeURIComponent(id.toUpperCase())}`, { status });
-        print(o.json, t, () => `${verb} ${t.chittyId}: ${String(t.content)}`);
-      });
-  }
-
-  // ------------------------------------------------------------------ project
-  const project = program.command('project').description('Projects: create, list');
-  project
-    .command('create')
-    .description('Create a project')
-    .argument('<name...>', 'project name')
-    .option('--description <text>', 'description')
-    .option('--json', 'machine-readable output', false)
-    .action(async (words: string[], o: { description?: string; json: boolean }) => {
-      const p = await api().request<Entity>('POST', '/projects', { name: words.join(' '), ...(o.description ? { description: o.description } : {}) });
-      print(o.json, p, () => `Created ${p.chittyId}: ${String(p.name)}`);
-    });
-  project
-    .command('list')
-    .description('List projects')
-    .option('--json', 'machine-readable output', false)
-    .action(async (o: { json: boolean }) => {
-      const ps = await listAll(api(), '/projects');
-      print(o.json, ps, () => (ps.length === 0 ? 'No projects.' : table(['id', 'name', 'status', 'description'], ps.map((p) => [p.chittyId, p.name as string, p.status as string, clip(p.description, 40)]))));
-    });
+  // ------------------------------------------------------------------ todo, project, topic, session
+  addGrammarCommands(program, api, io.env, io.out);
 
   // ------------------------------------------------------------------ deliveries
   program
@@ -256,8 +196,9 @@ export function buildProgram(io: CliIO): Command {
     .option('--as <identity>', 'run as a channel identity, e.g. sms:+15551234567')
     .option('--json', 'the neutral reply as JSON', false)
     .action(async (words: string[], o: { as?: string; json: boolean }) => {
-      const r = await api().request<{ reply: Json; rendered: { text: string } }>('POST', '/commands', { text: words.join(' '), render: true, ...(o.as ? { as: o.as } : {}) });
-      print(o.json, r.reply, () => r.rendered.text);
+      // No --as: the token owner, as before. A usage reply exits 2 and an error reply 1 (reason on stderr).
+      const r = await runChat(api(), io.env, words.join(' '), o.as ?? 'api:owner');
+      print(o.json, r.reply, () => r.rendered?.text ?? '');
     });
   program
     .command('preview')
@@ -282,6 +223,15 @@ export function buildProgram(io: CliIO): Command {
           })
           .join('\n\n'),
       );
+    });
+
+  // ------------------------------------------------------------------ mcp
+  program
+    .command('mcp')
+    .description('Serve the Model Context Protocol on stdin/stdout (Claude Desktop, Claude Code); its tools call the gateway API')
+    .action(async () => {
+      const { serveStdio } = await import('../mcp/stdio.ts');
+      await serveStdio(clientConfig(io.env), io.env, io.untilStopped);
     });
 
   return program;

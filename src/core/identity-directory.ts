@@ -67,6 +67,15 @@ export class IdentityDirectory {
     return { kind: 'stranger', identityKey };
   }
 
+  /**
+   * A member for an identity whose sender holds the API token (`cli:<name>`, `web:<name>`,
+   * `api:<name>` through POST /api/v1/commands): made a person named `name` on first contact.
+   */
+  async admit(identityKey: string, name: string): Promise<Person> {
+    const a = await this.access(identityKey);
+    return a.kind === 'member' ? a.person : this.createPerson(identityKey, name);
+  }
+
   async person(id: string): Promise<Person | undefined> {
     const [p] = await this.db.select().from(schema.people).where(eq(schema.people.id, id));
     return p ? { id: p.id, name: p.name } : undefined;
