@@ -18,6 +18,7 @@ import { conversationKey, InboundMessageSchema, parseIdentityKey, type InboundMe
 import { KeyedQueue } from './keyed-queue.ts';
 import type { Reply } from './reply.ts';
 import { SubscriptionStore } from './subscription-store.ts';
+import type { EgressPolicy } from './egress-policy.ts';
 
 export interface CoreResult {
   reply: Reply;
@@ -51,10 +52,10 @@ export class ConversationCore {
     private readonly hub: Hub,
     private readonly database: Database,
     private readonly logger: Logger,
-    opts: { allowlist?: string[] } = {},
+    opts: { allowlist?: string[]; webhookEgress?: EgressPolicy } = {},
   ) {
     this.identities = new IdentityDirectory(database.db, { allowlist: opts.allowlist ?? [] });
-    this.subscriptions = new SubscriptionStore(database.db);
+    this.subscriptions = new SubscriptionStore(database.db, opts.webhookEgress);
     this.conversations = new ConversationStore(database.db);
     this.inbound = new InboundLog<CoreResult>(database.db);
   }
@@ -75,16 +76,21 @@ export class ConversationCore {
 
   /**
    * Record the message (committed when this resolves: a channel may acknowledge the platform
-   * now) and start its turn; `answer` settles when it has run. `duplicate` in the answer is true
-   * when this call did not compute it (a re-delivery of a message answered before, or by
-   * another process): a channel then does not send the answer again.
+   * now) and start its turn; `answer` settles when it has run. `duplicate` in the answer is false
+   * for exactly one caller per message — the one that hands the answer out — and true for every
+   * other copy (a platform retry, the same message on another process), so a channel sends each
+   * answer once. After a crash the first re-delivery is the one that hands it out.
    */
   async submit(raw: InboundMessage): Promise<{ recorded: 'new' | 'duplicate'; answer: Promise<CoreResult> }> {
     const m = InboundMessageSchema.parse(raw);
     const key = conversationKey(m);
     const recorded = await this.inbound.record(m);
-    if (recorded.kind === 'duplicate' && recorded.reply) return { recorded: 'duplicate', answer: Promise.resolve({ ...recorded.reply, duplicate: true }) };
-    const answer = this.queue.run(key, () => this.runUpTo(key, recorded.seq, m));
+    const answer = (async (): Promise<CoreResult> => {
+      if (recorded.kind === 'duplicate' && recorded.reply) return { ...recorded.reply, duplicate: !(await this.inbound.claimAnswer(m)) };
+      const turn = await this.queue.run(key, () => this.runUpTo(key, recorded.seq, m));
+      const claimed = turn.claimed || (await this.inbound.claimAnswer(m));
+      return { ...turn.result, duplicate: !claimed };
+    })();
     return { recorded: recorded.kind, answer };
   }
 
@@ -125,14 +131,17 @@ export class ConversationCore {
     }
   }
 
-  /** Run the conversation's unfinished messages up to `seq`; the answer of the one at `seq`. */
-  private async runUpTo(key: string, seq: number, target: InboundRef): Promise<CoreResult> {
+  /**
+   * Run the conversation's unfinished messages up to `seq`; the answer of the one at `seq`, and
+   * whether this call claimed it (it ran it itself).
+   */
+  private async runUpTo(key: string, seq: number, target: InboundRef): Promise<{ result: CoreResult; claimed: boolean }> {
     const mine = { result: undefined as CoreResult | undefined };
     await this.drain(key, seq, target, mine);
-    if (mine.result) return mine.result;
+    if (mine.result) return { result: mine.result, claimed: true };
     const row = await this.inbound.get(target);
     if (!row?.reply) throw new Error(`inbound message ${target.channel}/${target.providerMessageId} has no answer after its turn`);
-    return { ...(row.reply as CoreResult), duplicate: true };
+    return { result: row.reply as CoreResult, claimed: false };
   }
 
   /** One message per transaction, oldest first, until none up to `seq` is left; returns how many ran. */
@@ -152,7 +161,8 @@ export class ConversationCore {
           failed = { m, err };
           throw err; // roll back whatever it changed
         }
-        await this.inbound.finish(m, result);
+        const isTarget = target !== undefined && sameMessage(m, target);
+        await this.inbound.finish(m, result, 'done', isTarget && out !== undefined);
         ran++;
         if (target && sameMessage(m, target)) {
           if (out) out.result = result;
@@ -166,7 +176,7 @@ export class ConversationCore {
         const m = failed.m;
         await inTransaction(this.database, async () => {
           await this.inbound.lockConversation(key);
-          await this.inbound.finish(m, result, 'failed');
+          await this.inbound.finish(m, result, 'failed', target !== undefined && sameMessage(m, target) && out !== undefined);
         });
         ran++;
         if (target && sameMessage(m, target)) {

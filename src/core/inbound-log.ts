@@ -4,7 +4,7 @@
  * answer, and numbered in arrival order (`seq`) so a conversation's messages run in the order they
  * arrived, whichever web process took them.
  */
-import { and, asc, eq, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, lte, ne, sql } from 'drizzle-orm';
 import * as schema from '../../drizzle/schema.ts';
 import { rowsOf, type Db } from '../db.ts';
 import { conversationKey, type Channel, type InboundMessage } from './inbound.ts';
@@ -75,6 +75,20 @@ export class InboundLog<R = unknown> {
     return row;
   }
 
+  /**
+   * Take the answer of a finished message to hand it out. True for exactly one caller per message
+   * (the first), so a platform's re-delivery never gets a second copy sent.
+   */
+  async claimAnswer(ref: InboundRef): Promise<boolean> {
+    const t = schema.inboundMessages;
+    const claimed = await this.db
+      .update(t)
+      .set({ answerClaimedAt: new Date() })
+      .where(and(eq(t.channel, ref.channel), eq(t.providerMessageId, ref.providerMessageId), isNull(t.answerClaimedAt), ne(t.status, 'received')))
+      .returning({ seq: t.seq });
+    return claimed.length > 0;
+  }
+
   /** Conversations with messages recorded but not finished (a crash between ack and answer). */
   async unfinished(limit = 1000): Promise<{ key: string; seq: number }[]> {
     const r = await this.db.execute(sql`select conversation_key as key, max(seq)::bigint as seq from ${schema.inboundMessages}
@@ -82,12 +96,16 @@ export class InboundLog<R = unknown> {
     return rowsOf<{ key: string; seq: string | number }>(r).map((x) => ({ key: x.key, seq: Number(x.seq) }));
   }
 
-  /** Store the answer; only an unfinished message changes (a finished one keeps its first answer). */
-  async finish(ref: InboundRef, reply: R, status: 'done' | 'failed' = 'done'): Promise<boolean> {
+  /**
+   * Store the answer; only an unfinished message changes (a finished one keeps its first answer).
+   * `claim`: the caller hands the answer out itself (see {@link claimAnswer}).
+   */
+  async finish(ref: InboundRef, reply: R, status: 'done' | 'failed' = 'done', claim = false): Promise<boolean> {
     const t = schema.inboundMessages;
+    const now = new Date();
     const updated = await this.db
       .update(t)
-      .set({ status, reply: reply as unknown, processedAt: new Date() })
+      .set({ status, reply: reply as unknown, processedAt: now, ...(claim ? { answerClaimedAt: now } : {}) })
       .where(and(eq(t.channel, ref.channel), eq(t.providerMessageId, ref.providerMessageId), eq(t.status, 'received')))
       .returning({ seq: t.seq });
     return updated.length > 0;

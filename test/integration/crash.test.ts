@@ -57,6 +57,9 @@ afterAll(async () => {
   for (const p of prefixes) await dropRedisPrefix(p);
 });
 
+/** Why the last command got no answer, per conversation (for failure messages). */
+const lastFailure = new Map<number, string>();
+
 /** POST one command; true when the gateway answered it. */
 async function post(url: string, conversation: number, n: number): Promise<boolean> {
   try {
@@ -64,11 +67,13 @@ async function post(url: string, conversation: number, n: number): Promise<boole
       method: 'POST',
       headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ text: `add c${conversation} n${n}`, conversation: `conv-${conversation}`, messageId: `c${conversation}-n${n}` }),
-      signal: AbortSignal.timeout(20_000),
+      signal: AbortSignal.timeout(60_000),
     });
-    await r.text();
+    const text = await r.text();
+    if (r.status !== 200) lastFailure.set(conversation, `n${n}: HTTP ${r.status} ${text.slice(0, 300)}`);
     return r.status === 200;
-  } catch {
+  } catch (err) {
+    lastFailure.set(conversation, `n${n}: ${(err as Error).message}`);
     return false;
   }
 }
@@ -143,7 +148,7 @@ describe('exactly once, in order, across crashes and processes', () => {
         for (let n = 0; n < perConversation; n++) {
           // A platform retry that reached the other process while the first was still working.
           const answers = await Promise.all([post(a.url, c, n), post(b.url, c, n)]);
-          expect(answers).toEqual([true, true]);
+          expect(answers, `c${c}: ${lastFailure.get(c)}\n${a.stderr().slice(-2000)}\n${b.stderr().slice(-2000)}`).toEqual([true, true]);
         }
       }),
     );

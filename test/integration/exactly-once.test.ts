@@ -44,6 +44,19 @@ const contents = async (prefix: string): Promise<string[]> =>
   (await hub.list('todos', { limit: 1000 })).map((t) => String(t.content)).filter((c) => c.startsWith(prefix));
 
 describe('two gateways on one database', () => {
+  it('hand each answer out once even when another message\'s turn ran it first', async () => {
+    // Both messages of one conversation are recorded before either handler runs: the later one's
+    // turn runs the earlier one too, yet the earlier one's own handler is the one that answers it.
+    const first = message(PHONES[1]!, 'add Earlier one', 'SMearly1');
+    const second = message(PHONES[1]!, 'add Later one', 'SMlater1');
+    await cores[0].inbound.record(first);
+    await cores[0].inbound.record(second);
+    const later = await cores[1].handle(second);
+    const earlier = await cores[0].handle(first);
+    expect([earlier.duplicate, later.duplicate]).toEqual([false, false]);
+    expect((await cores[0].handle(first)).duplicate).toBe(true);
+  });
+
   it('run a message delivered to both at the same moment once, and give every copy the same answer', async () => {
     const ids = Array.from({ length: 20 }, (_, i) => `SMtwice${i}`);
     const results = await Promise.all(
@@ -89,8 +102,10 @@ describe('two gateways on one database', () => {
     const [a, b] = await Promise.all([cores[0].resumeUnfinished(), cores[1].resumeUnfinished()]);
     expect(a + b).toBe(1);
     expect(await contents('Left over')).toEqual(['Left over']);
-    const again = await cores[0].handle(m); // the platform re-delivers it after all
-    expect(again.duplicate).toBe(true);
+    // The platform re-delivers it after all: that copy hands the answer out (nobody did), the next does not.
+    const again = await cores[0].handle(m);
+    expect(again.duplicate).toBe(false);
+    expect((await cores[1].handle(m)).duplicate).toBe(true);
     expect(await contents('Left over')).toEqual(['Left over']);
   });
 });
