@@ -334,7 +334,9 @@ describe('sms: the issue\'s done-when', () => {
       const g = fake.sends.find((s) => s.to === G && s.body.includes('Paced per sender'));
       return f && g ? [f, g] : undefined;
     }, 'both notices');
-    expect(Math.abs(f!.at - g!.at)).toBeGreaterThanOrEqual(900);
+    // The bucket grants the sending number one token a second; arrival times also carry each
+    // request's own latency, so allow half a second of it (per destination, they would be ~0 ms apart).
+    expect(Math.abs(f!.at - g!.at)).toBeGreaterThanOrEqual(500);
   });
 });
 
