@@ -4,15 +4,22 @@
  * time: it holds the destination's lock in Redis), then marks them sent, failed (to retry) or
  * dead. A row is written three times at most: queued, then its outcome.
  */
-import { and, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
 import { rowsOf, type Db } from '../src/db.ts';
 
 export const DELIVERY_STATUSES = ['queued', 'sent', 'failed', 'dead'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export type DeliveryRow = typeof schema.deliveries.$inferSelect;
+/** The state of a row's subscription when the row is read for sending. */
+export interface RowSubscription {
+  /** `gone` = deleted; only `active` rows are sent. */
+  state: 'active' | 'gone' | 'paused' | 'disabled';
+  /** Webhook signing secrets now valid (current, and the previous one in its grace period); empty = the shared secret. */
+  secrets: string[];
+}
 /** A claimed row with its message as JSON text (read from the outbox, where it is stored once). */
-export type ClaimedDelivery = DeliveryRow & { messageJson: string };
+export type ClaimedDelivery = DeliveryRow & { messageJson: string; sub?: RowSubscription };
 export type NewDelivery = typeof schema.deliveries.$inferInsert;
 /** What a platform reports about a message after accepting it (WhatsApp Cloud API statuses). */
 export const PROVIDER_STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
@@ -62,14 +69,35 @@ export class DeliveryLedger {
   async waiting(destinationKey: string, limit = MAX_BATCH): Promise<ClaimedDelivery[]> {
     const d = schema.deliveries;
     const o = schema.outbox;
+    const s = schema.subscriptions;
     const r = await this.db.execute(sql`
-      select ${d}.*, ${o.message}::text as message_json
-      from ${d} join ${o} on ${o.id} = ${d.messageId}
+      select ${d}.*, ${o.message}::text as message_json,
+        ${s.id} is not null as sub_exists, ${s.paused} as sub_paused, ${s.disabledAt} is not null as sub_disabled,
+        ${s.secret} as sub_secret, case when ${s.previousSecretUntil} > now() then ${s.previousSecret} end as sub_previous_secret
+      from ${d} join ${o} on ${o.id} = ${d.messageId} left join ${s} on ${s.id} = ${d.subscriptionId}
       where ${d.destinationKey} = ${destinationKey} and ${d.status} in ('queued', 'failed')
       order by ${d.createdAt}, ${d.id}
       limit ${limit}`);
     // The message stays JSON text: a webhook sends it as it is, without parsing and re-serializing.
-    return rowsOf<Record<string, unknown>>(r).map((x) => ({ ...toRow(x), messageJson: String(x.message_json) }));
+    return rowsOf<Record<string, unknown>>(r).map((x) => ({ ...toRow(x), messageJson: String(x.message_json), sub: subOf(x) }));
+  }
+
+  /** Rows that will not be sent (their subscription is deleted, paused or disabled): dead letters, no attempt counted. */
+  async markDropped(ids: string[], reason: string): Promise<void> {
+    if (ids.length === 0) return;
+    const d = schema.deliveries;
+    await this.db.update(d).set({ status: 'dead', lastError: reason.slice(0, 2000), updatedAt: new Date() }).where(inArray(d.id, ids));
+  }
+
+  /** The destination is gone (410, "channel not found", "user blocked the bot"): every subscription of it is disabled. */
+  async disableDestination(dest: { channel: string; address: string; thread: string | null }, reason: string): Promise<string[]> {
+    const s = schema.subscriptions;
+    const rows = await this.db
+      .update(s)
+      .set({ disabledAt: new Date(), disabledReason: reason.slice(0, 500) })
+      .where(and(eq(s.channel, dest.channel), eq(s.address, dest.address), eq(s.thread, dest.thread ?? ''), isNull(s.disabledAt)))
+      .returning({ id: s.id });
+    return rows.map((x) => x.id);
   }
 
   /** `note` says how it went out when not as asked (a WhatsApp template outside the 24-hour window). */
@@ -203,6 +231,13 @@ export class DeliveryLedger {
     for (const r of rows) out[r.status] = Number(r.n);
     return out;
   }
+}
+
+function subOf(x: Record<string, unknown>): RowSubscription {
+  const yes = (v: unknown) => v === true || v === 't' || v === 'true';
+  const state = !yes(x.sub_exists) ? 'gone' : yes(x.sub_disabled) ? 'disabled' : yes(x.sub_paused) ? 'paused' : 'active';
+  const secrets = [x.sub_secret, x.sub_previous_secret].filter((v): v is string => typeof v === 'string' && v !== '');
+  return { state, secrets };
 }
 
 /** A raw SQL row (snake_case) as the drizzle row type. */

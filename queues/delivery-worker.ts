@@ -8,15 +8,22 @@
  *   attempt);
  * - network / 5xx → rows `failed`, the destination is held for the retry backoff (exponential with
  *   jitter) and BullMQ retries the job when it ends;
- * - validation / auth / other 4xx, or the last attempt → rows `dead` (dead letters).
+ * - validation / auth / other 4xx, or a row's last attempt (counted on the row, whichever job sent
+ *   it) → rows `dead` (dead letters);
+ * - destination gone (410, "channel not found", "user blocked the bot") → rows `dead` and every
+ *   subscription of the destination disabled;
+ * - rows whose subscription was deleted, paused or disabled are not sent (dead, no attempt).
+ * A destination that is not trusted (see destination-guard.ts) sends only through a bounded number
+ * of per-channel slots, every send has a timeout, and a breaker parks destinations that keep failing.
  */
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { RateLimitedError } from '../src/core/channel-errors.ts';
+import { DestinationNotFoundError, NetworkError, RateLimitedError } from '../src/core/channel-errors.ts';
 import { classifyError } from '../src/core/chitty-error.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
 import type { Logger } from '../src/log.ts';
-import { MAX_BATCH, type DeliveryLedger } from './delivery-ledger.ts';
+import { MAX_BATCH, type ClaimedDelivery, type DeliveryLedger } from './delivery-ledger.ts';
+import { DEFAULT_BREAKER, DestinationGuard, type CircuitBreakerOptions } from './destination-guard.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
 import { bucketKey, lockKey, pendingKey, type Pace } from './names.ts';
 import type { DeliverySender } from './senders.ts';
@@ -42,6 +49,17 @@ export interface DeliveryOutcome {
   batchId?: string;
 }
 
+/** How a channel's workers are shared between destinations. */
+export interface IsolationOptions {
+  /** Concurrent sends to untrusted destinations per channel (default 8: a quarter of 32 workers). */
+  untrustedCap?: number;
+  /** Any send longer than this fails as a timeout (an attempt); senders may time out sooner (ms, default 15 s). */
+  sendTimeoutMs?: number;
+  breaker?: CircuitBreakerOptions;
+  /** How soon a job whose destination found no untrusted slot looks again (ms, default 250). */
+  slotRetryMs?: number;
+}
+
 export class DeliveryProcessor {
   constructor(
     private readonly redis: Redis,
@@ -57,7 +75,12 @@ export class DeliveryProcessor {
     private readonly pausePlatform?: (channel: DestinationChannel, ms: number) => Promise<Error>,
     /** First retry backoff after a network error or 5xx (ms); doubles per attempt. */
     private readonly retryBaseMs = 1000,
-  ) {}
+    private readonly isolation: IsolationOptions = {},
+  ) {
+    this.guard = new DestinationGuard(redis, prefix, isolation.untrustedCap ?? 8, isolation.breaker ?? DEFAULT_BREAKER);
+  }
+
+  readonly guard: DestinationGuard;
 
   /** The delay each thrown error's retry was given (the destination is held for exactly that). */
   private readonly retryDelays = new WeakMap<Error, number>();
@@ -85,21 +108,37 @@ export class DeliveryProcessor {
       await job.moveToDelayed(Date.now() + (wait === LOCKED ? LOCK_RETRY_MS : wait), token);
       throw new DelayedError();
     }
-    let rows: Awaited<ReturnType<DeliveryLedger['waiting']>> = [];
+    let rows: ClaimedDelivery[] = [];
+    let slot = false;
     try {
-      rows = await this.ledger.waiting(destinationKey);
+      const trusted = await this.guard.trusted(destinationKey);
+      if (!trusted) {
+        slot = await this.guard.acquire(channel, owner, this.lockMs);
+        if (!slot) {
+          // Untrusted destinations (new or failing) already hold their share of the workers: wait.
+          const ms = Math.round((this.isolation.slotRetryMs ?? 250) * (0.5 + Math.random()));
+          await job.moveToDelayed(Date.now() + ms, token);
+          throw new DelayedError();
+        }
+      }
+      const all = await this.ledger.waiting(destinationKey);
+      rows = await this.dropUnsendable(job, all);
       if (rows.length === 0) return { sent: 0 };
       const ids = rows.map((r) => r.id);
       const batchId = rows.length === 1 ? rows[0]!.id : `${rows[0]!.id}+${rows.length - 1}`;
       const first = rows[0]!;
+      const secrets = [...new Set(rows.flatMap((r) => r.sub?.secrets ?? []))];
+      const legacy = rows.some((r) => (r.sub?.secrets.length ?? 0) === 0);
       try {
-        const r = await this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messagesJson: rows.map((x) => x.messageJson) });
+        const r = await this.withTimeout(this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messagesJson: rows.map((x) => x.messageJson), signing: { secrets, legacy } }), channel);
         await this.ledger.markSent(ids, r.providerMessageId, batchId, r.note);
+        await this.guard.succeeded(destinationKey);
       } catch (err) {
-        await this.fail(job, token, ids, err);
+        await this.fail(job, token, rows, err);
       }
       return { sent: rows.length, batchId };
     } finally {
+      if (slot) await this.guard.release(channel, owner);
       await releaseDestination(this.redis, keys.lock, owner);
       if (rows.length === MAX_BATCH) {
         // More may be waiting: keep going without waiting for the next change.
@@ -108,7 +147,37 @@ export class DeliveryProcessor {
     }
   }
 
-  private async fail(job: Job<DeliveryJobData>, token: string | undefined, ids: string[], err: unknown): Promise<never> {
+  /** Rows of deleted, paused or disabled subscriptions, and rows out of attempts, are dead letters without a send. */
+  private async dropUnsendable(job: Job<DeliveryJobData>, rows: ClaimedDelivery[]): Promise<ClaimedDelivery[]> {
+    const max = job.opts.attempts ?? 1;
+    const byReason = new Map<string, string[]>();
+    const keep: ClaimedDelivery[] = [];
+    for (const r of rows) {
+      const state = r.sub?.state ?? 'active';
+      const reason = state === 'gone' ? 'subscription deleted; not sent' : state !== 'active' ? `subscription ${state}; not sent` : (r.attempts ?? 0) >= max ? `no attempts left (${r.attempts} of ${max})` : undefined;
+      if (reason === undefined) keep.push(r);
+      else byReason.set(reason, [...(byReason.get(reason) ?? []), r.id]);
+    }
+    for (const [reason, ids] of byReason) await this.ledger.markDropped(ids, reason);
+    return keep;
+  }
+
+  /** The send, or a NetworkError when it takes longer than the send timeout (counted as an attempt). */
+  private async withTimeout<T>(p: Promise<T>, channel: DestinationChannel): Promise<T> {
+    const ms = this.isolation.sendTimeoutMs ?? 15_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new NetworkError(`${channel}: send timed out after ${ms} ms`, channel)), ms);
+    });
+    try {
+      return await Promise.race([p, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async fail(job: Job<DeliveryJobData>, token: string | undefined, rows: ClaimedDelivery[], err: unknown): Promise<never> {
+    const ids = rows.map((r) => r.id);
     const message = (err as Error)?.message ?? String(err);
     if (err instanceof RateLimitedError && err.scope === 'platform' && this.pausePlatform) {
       // The platform limits the whole app, not one conversation: every destination of the channel
@@ -128,18 +197,34 @@ export class DeliveryProcessor {
       await job.moveToDelayed(Date.now() + err.retryAfterMs, token);
       throw new DelayedError();
     }
-    const attempts = job.opts.attempts ?? 1;
-    const last = job.attemptsMade + 1 >= attempts;
-    const retryable = classifyError(err).retryable;
-    if (!retryable || last) {
+    if (err instanceof DestinationNotFoundError) {
+      // The destination is gone: one dead letter, and nothing more is fanned out to it.
       await this.ledger.markFailed(ids, message, 'dead');
-      this.logger.warn({ destination: job.data.destinationKey, rows: ids.length, err: message, attempt: job.attemptsMade + 1 }, 'delivery dead-lettered');
+      const first = rows[0]!;
+      const disabled = await this.ledger.disableDestination({ channel: job.data.channel, address: first.address, thread: first.thread }, message);
+      this.logger.warn({ destination: job.data.destinationKey, subscriptions: disabled, err: message }, 'destination gone; its subscriptions are disabled (subscribe again to enable)');
       throw new UnrecoverableError(message);
     }
-    await this.ledger.markFailed(ids, message, 'failed');
-    // The retry backoff holds the destination, not only this job: no other job sends there first.
-    const delay = retryDelayMs(this.retryBaseMs, job.attemptsMade + 1);
+    // Attempts are counted on the rows (any job may have sent them before), never on the job alone.
+    const max = job.opts.attempts ?? 1;
+    const retryable = classifyError(err).retryable;
+    const dead = rows.filter((r) => !retryable || (r.attempts ?? 0) + 1 >= max).map((r) => r.id);
+    const retry = rows.filter((r) => !dead.includes(r.id)).map((r) => r.id);
+    if (dead.length > 0) await this.ledger.markFailed(dead, message, 'dead');
+    if (retry.length > 0) await this.ledger.markFailed(retry, message, 'failed');
+    const breaker = retryable ? await this.guard.failed(job.data.destinationKey) : { failures: 0, parkMs: 0 };
+    if (dead.length > 0) this.logger.warn({ destination: job.data.destinationKey, rows: dead.length, err: message, attempt: job.attemptsMade + 1 }, 'delivery dead-lettered');
+    if (retry.length === 0) throw new UnrecoverableError(message);
+    const attemptsMade = Math.max(...rows.filter((r) => retry.includes(r.id)).map((r) => r.attempts ?? 0)) + 1;
+    // The retry backoff (or the breaker's park, when longer) holds the destination, not only this job.
+    const delay = Math.max(retryDelayMs(this.retryBaseMs, attemptsMade), breaker.parkMs);
+    if (breaker.parkMs > 0) this.logger.warn({ destination: job.data.destinationKey, failures: breaker.failures, parkMs: breaker.parkMs }, 'destination keeps failing; circuit open, parked until a probe');
     await holdUntil(this.redis, holdKey(this.prefix, job.data.destinationKey), delay);
+    if (job.attemptsMade + 1 >= max) {
+      // This job has no retries left but its rows do: a new job takes them when the hold ends.
+      await this.scheduler.schedule([{ channel: job.data.channel, destinationKey: job.data.destinationKey, messageId: rows[0]!.messageId }], { delayMs: delay, force: `retry${attemptsMade}` });
+      throw new UnrecoverableError(message);
+    }
     await this.holdDestination(job, RETRY_HOLD_MS);
     const thrown = err instanceof Error ? err : new Error(message);
     this.retryDelays.set(thrown, delay);

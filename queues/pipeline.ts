@@ -12,7 +12,8 @@ import { classifyError } from '../src/core/chitty-error.ts';
 import { ThrottledErrorLog, watchConnection } from '../src/error-log.ts';
 import { DESTINATION_CHANNELS, type DestinationChannel, type SubscriptionStore } from '../src/core/subscription-store.ts';
 import { DeliveryLedger } from './delivery-ledger.ts';
-import { DeliveryProcessor, DESTINATION_BACKOFF } from './delivery-worker.ts';
+import type { EgressPolicy } from '../src/core/egress-policy.ts';
+import { DeliveryProcessor, DESTINATION_BACKOFF, type IsolationOptions } from './delivery-worker.ts';
 import { DeliveryScheduler, type DeliveryJobData } from './delivery-scheduler.ts';
 import { FanoutProcessor } from './fanout-worker.ts';
 import { deliveryQueueName, FANOUT_QUEUE, PLATFORM_LIMIT, type Pace } from './names.ts';
@@ -39,6 +40,12 @@ export interface PipelineConfig {
   lockDurationMs?: number;
   /** Replace senders (tests, channels configured elsewhere). */
   senders?: Partial<Record<DestinationChannel, DeliverySender>>;
+  /** Which addresses webhooks may reach (default: all). */
+  webhookEgress?: EgressPolicy;
+  /** Webhook request timeout (ms, default 10 s). */
+  webhookTimeoutMs?: number;
+  /** Untrusted-destination slots, send timeout, circuit breaker (see delivery-worker.ts). */
+  isolation?: IsolationOptions;
 }
 
 /** Producer connection: fails fast when Redis is down (callers keep the work and retry). */
@@ -149,7 +156,7 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
   const { config } = queues;
   const prefix = config.prefix;
   const senders = Object.fromEntries(
-    DESTINATION_CHANNELS.map((ch) => [ch, config.senders?.[ch] ?? (ch === 'webhook' ? new WebhookDeliverySender(config.webhookSecret) : new UnconfiguredSender(ch))]),
+    DESTINATION_CHANNELS.map((ch) => [ch, config.senders?.[ch] ?? (ch === 'webhook' ? new WebhookDeliverySender(config.webhookSecret, config.webhookTimeoutMs, config.webhookEgress) : new UnconfiguredSender(ch))]),
   ) as Record<DestinationChannel, DeliverySender>;
 
   const relay = new OutboxRelay(database.db, queues.fanout, logger, config.relayPollMs ?? 1000);
@@ -170,7 +177,11 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
     await deliveryWorkers.get(channel)?.rateLimit(ms);
     return Worker.RateLimitError();
   };
-  const deliveryProcessor = new DeliveryProcessor(queues.redis, prefix, queues.ledger, queues.scheduler, senders, config.paces, logger, config.lockDurationMs ?? 30_000, pausePlatform, config.retryBaseMs);
+  const deliveryProcessor = new DeliveryProcessor(queues.redis, prefix, queues.ledger, queues.scheduler, senders, config.paces, logger, config.lockDurationMs ?? 30_000, pausePlatform, config.retryBaseMs, {
+    // Destinations not known to answer (new or failing) may hold at most a quarter of a channel's workers.
+    untrustedCap: Math.max(1, Math.floor((config.deliveryConcurrency ?? 32) / 4)),
+    ...config.isolation,
+  });
   const connections: Redis[] = [];
   const workerErrors = new ThrottledErrorLog(
     logger,

@@ -5,6 +5,7 @@
  * be replayed once the channel is set up).
  */
 import { RawJson, WebhookSender } from '../bots/webhook/index.ts';
+import type { EgressPolicy } from '../src/core/egress-policy.ts';
 import { NotConfiguredError } from '../src/core/channel-errors.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
 
@@ -16,6 +17,8 @@ export interface DeliveryBatch {
   batchId: string;
   /** The SyncMessages as JSON text, oldest first. */
   messagesJson: string[];
+  /** Webhook secrets of the rows' subscriptions; `legacy`: some row's subscription has none (shared secret). */
+  signing?: { secrets: string[]; legacy: boolean };
 }
 
 
@@ -59,16 +62,23 @@ export function webhookBody(messagesJson: string[]): RawJson {
 export class WebhookDeliverySender implements DeliverySender {
   private readonly sender: WebhookSender;
 
-  constructor(secret: string, timeoutMs = 10_000) {
-    this.sender = new WebhookSender({ secret, timeoutMs });
+  constructor(
+    private readonly secret: string,
+    timeoutMs = 10_000,
+    egress?: EgressPolicy,
+  ) {
+    this.sender = new WebhookSender({ secret, timeoutMs, ...(egress ? { egress } : {}) });
   }
 
   /** Sends the batch as one request, or several when a digest would pass the body limit. */
   async send(batch: DeliveryBatch) {
     let providerMessageId: string | null = null;
     const chunks = splitBySize(batch.messagesJson, WEBHOOK_BODY_BUDGET);
+    // Each subscription's own secrets; the shared secret (and the v1= signature) only for subscriptions made before them.
+    const legacy = batch.signing === undefined || batch.signing.legacy || batch.signing.secrets.length === 0;
+    const signing = { secrets: [...(batch.signing?.secrets ?? []), ...(legacy ? [this.secret] : [])], v1: legacy };
     for (const [i, chunk] of chunks.entries()) {
-      const r = await this.sender.send(batch.address, webhookBody(chunk), chunks.length === 1 ? batch.batchId : `${batch.batchId}.${i + 1}`);
+      const r = await this.sender.send(batch.address, webhookBody(chunk), chunks.length === 1 ? batch.batchId : `${batch.batchId}.${i + 1}`, signing);
       providerMessageId = r.providerMessageId ?? providerMessageId;
     }
     return { providerMessageId };

@@ -66,7 +66,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const hub = new Hub(database, config.nodeId);
   const token = await resolveApiToken(config.apiToken, config.dataDir);
   const webhookSecret = await resolveSecret(config.webhookSecret, config.dataDir, 'webhook-secret');
-  const core = new ConversationCore(hub, database, logger, { allowlist: config.allowlist });
+  const core = new ConversationCore(hub, database, logger, { allowlist: config.allowlist, webhookEgress: config.webhookEgress });
   const channels = await createChannels({ config: config.channels, core, database, threads: new ThreadStore(database.db), logger, redisUrl: redis.url, queuePrefix: config.queuePrefix });
   const channelSenders = Object.fromEntries(channels.map((c) => [c.channel, c.sender]));
   const queues = new DeliveryQueues(
@@ -78,6 +78,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       attempts: config.deliveryAttempts,
       retryBaseMs: config.retryBaseMs,
       webhookSecret: webhookSecret.token,
+      webhookEgress: config.webhookEgress,
       lockDurationMs: config.jobLockMs,
       sweeper: { everyMs: config.sweepMs, fanoutTimeoutMs: 12 * config.sweepMs, deliveryTimeoutMs: Math.max(3 * config.sweepMs, (config.digestWindowMs ?? 1000) + config.sweepMs), retentionMs: config.retentionHours * 3_600_000 },
       ...opts.pipeline,
@@ -105,8 +106,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       changes: live,
       routes: [...conversationRoutes(core), ...deliveryRoutes(queues), ...webRoutes(core)],
       deliveryCounts: (id) => queues.ledger.countsForEntity(id),
-      health: {
       ...(config.channels.publicUrl ? { publicUrl: config.channels.publicUrl } : {}),
+      health: {
         redis: () => queues.ping(),
         channels: async () => ({ ok: true, ...Object.fromEntries(Object.entries(channelStatuses(channels)).map(([k, v]) => [k, v.on ? { on: true, ...v.detail } : { on: false }])) }),
       },

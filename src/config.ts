@@ -7,6 +7,7 @@ import { NODE_ID_REGEX } from './hub/hlc.ts';
 import { parseIdentityKey } from './core/inbound.ts';
 import { readChannelsConfig, type ChannelsConfig } from './channel-config.ts';
 import { ConfigError } from './core/chitty-error.ts';
+import type { EgressPolicy } from './core/egress-policy.ts';
 
 export interface Config {
   nodeEnv: string;
@@ -43,6 +44,8 @@ export interface Config {
   retentionHours: number;
   /** HMAC secret for webhook destinations; generated into DATA_DIR when unset outside production. */
   webhookSecret: string | undefined;
+  /** Which addresses webhooks may reach (CHITTY_WEBHOOK_ALLOW_PRIVATE, CHITTY_WEBHOOK_ALLOW_HOSTS). */
+  webhookEgress: EgressPolicy;
   /** Chat channels (Slack, Discord…): each on when its variables are set. */
   channels: ChannelsConfig;
   /** Channel identities (`sms:+1555…`, `slack:T1:U1`…) that are members without pairing. */
@@ -102,10 +105,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deliveryAttempts: Math.max(1, int(env, 'CHITTY_DELIVERY_ATTEMPTS', 8)),
     retryBaseMs: Math.max(1, int(env, 'CHITTY_RETRY_BASE_MS', 1000)),
     webhookSecret: env.CHITTY_WEBHOOK_SECRET || undefined,
+    webhookEgress: webhookEgress(env, nodeEnv),
     jobLockMs: Math.max(1000, int(env, 'CHITTY_JOB_LOCK_MS', 30_000)),
     sweepMs: Math.max(100, int(env, 'CHITTY_SWEEP_MS', 10_000)),
     retentionHours: Math.max(1, int(env, 'CHITTY_RETENTION_HOURS', 168)),
     channels: readChannelsConfig(env),
     allowlist,
   };
+}
+
+/** Private, loopback and link-local webhook targets: allowed by default outside production only. */
+function webhookEgress(env: NodeJS.ProcessEnv, nodeEnv: string): EgressPolicy {
+  const raw = env.CHITTY_WEBHOOK_ALLOW_PRIVATE;
+  if (raw !== undefined && raw !== '' && raw !== 'true' && raw !== 'false') {
+    throw new ConfigError(`CHITTY_WEBHOOK_ALLOW_PRIVATE must be true or false, got ${JSON.stringify(raw)}.`);
+  }
+  const allowPrivate = raw === undefined || raw === '' ? nodeEnv !== 'production' : raw === 'true';
+  const allowHosts = (env.CHITTY_WEBHOOK_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim().replace(/^\[|\]$/g, '').toLowerCase()).filter((h) => h !== '');
+  return { allowPrivate, allowHosts };
 }

@@ -11,6 +11,7 @@ import {
 } from '../../src/core/channel-errors.ts';
 import { startWebhookReceiver, type ScriptResponse, type WebhookReceiver } from '../../test/support/webhook-receiver.ts';
 import { RawJson, WEBHOOK_CAPABILITIES, WEBHOOK_HEADERS, WebhookSender, signWebhook, verifyWebhook } from './index.ts';
+import { signWebhookV2 } from './sign.ts';
 
 const secret = 'test-webhook-secret';
 const message = { id: 'msg-1', type: 'state_update', payload: { domain: 'todos', operation: 'create', entity: { chittyId: 'CT-1', data: { text: 'ünïcode ✓' } } } };
@@ -51,7 +52,8 @@ describe('WebhookSender', () => {
     expect(got.headers['user-agent']).toBe('ChittyChat-Webhook/1');
     expect(got.headers['x-chitty-delivery']).toBe('dlv-1');
     expect(got.headers['x-chitty-timestamp']).toBe('1700000000');
-    expect(got.headers['x-chitty-signature']).toBe(signWebhook(secret, JSON.stringify(message), 1_700_000_000));
+    // Shared secret (no per-subscription one): v2 (delivery id signed), then v1 for receivers that predate v2.
+    expect(got.headers['x-chitty-signature']).toBe(`${signWebhookV2(secret, 'dlv-1', JSON.stringify(message), 1_700_000_000)} ${signWebhook(secret, JSON.stringify(message), 1_700_000_000)}`);
 
     const second = await sender.send(r.url, message, 'dlv-2');
     expect(second).toMatchObject({ status: 200, providerMessageId: null });

@@ -4,10 +4,13 @@
  * this class does not care which — it serializes once, signs the exact bytes it sends, and turns
  * every failure into a typed {@link ChannelError}.
  */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { performance } from 'node:perf_hooks';
+import { Agent, fetch, type Response } from 'undici';
 import { ConfigError } from '../../src/core/chitty-error.ts';
 import { ChannelError, NetworkError, ValidationError, classifyHttpFailure, redactUrl } from '../../src/core/channel-errors.ts';
-import { signWebhook } from './sign.ts';
+import { EgressRefusedError, OPEN_EGRESS, checkWebhookUrl, hostAllowed, nonPublicKind, refusedResolution, type EgressPolicy } from '../../src/core/egress-policy.ts';
+import { signStandardWebhook, signWebhook, signWebhookV2 } from './sign.ts';
 
 /** Channel name used in errors and subscriptions. */
 export const WEBHOOK_CHANNEL = 'webhook';
@@ -21,7 +24,18 @@ export const WEBHOOK_HEADERS = {
   contentType: 'Content-Type',
   /** Response header a receiver may set; reported as `providerMessageId`. */
   requestId: 'X-Request-Id',
+  /** Standard Webhooks (https://www.standardwebhooks.com/): the delivery id, unix seconds, `v1,<base64>` signatures. */
+  standardId: 'webhook-id',
+  standardTimestamp: 'webhook-timestamp',
+  standardSignature: 'webhook-signature',
 } as const;
+
+/** The secrets a delivery is signed with (several while a rotated one is in its grace period). */
+export interface WebhookSigning {
+  secrets: readonly string[];
+  /** Also sign `v1=` (body only): subscriptions still on the shared `CHITTY_WEBHOOK_SECRET`. */
+  v1: boolean;
+}
 
 export const WEBHOOK_USER_AGENT = 'ChittyChat-Webhook/1';
 export const WEBHOOK_DEFAULT_TIMEOUT_MS = 10_000;
@@ -40,6 +54,8 @@ export interface WebhookSenderOptions {
   maxBodyBytes?: number;
   /** Clock in ms, for tests (default `Date.now`). */
   now?: () => number;
+  /** Which addresses may be reached (default: all — tests; the app passes its configured policy). */
+  egress?: EgressPolicy;
 }
 
 export interface WebhookSendResult {
@@ -54,20 +70,31 @@ export interface WebhookSendResult {
  * Checks a destination URL before anything is sent: http(s) only, no credentials in it.
  * Throws {@link ValidationError}; returns the parsed URL.
  */
-export function validateWebhookUrl(url: string): URL {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch (cause) {
-    throw new ValidationError(`${WEBHOOK_CHANNEL}: not a URL: ${JSON.stringify(url.slice(0, 100))}`, WEBHOOK_CHANNEL, { cause });
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new ValidationError(`${WEBHOOK_CHANNEL}: only http: and https: URLs can receive webhooks, got ${u.protocol}`, WEBHOOK_CHANNEL, { url: redactUrl(url) });
-  }
-  if (u.username !== '' || u.password !== '') {
-    throw new ValidationError(`${WEBHOOK_CHANNEL}: credentials in the URL are not allowed; the delivery is signed with CHITTY_WEBHOOK_SECRET instead`, WEBHOOK_CHANNEL, { url: redactUrl(url) });
-  }
-  return u;
+export function validateWebhookUrl(url: string, egress: EgressPolicy = OPEN_EGRESS): URL {
+  return checkWebhookUrl(url, egress);
+}
+
+/**
+ * A DNS lookup that refuses names resolving to a non-public address: the connection then goes to
+ * the address checked here (no second resolution a rebinding DNS server could answer differently).
+ */
+export function egressLookup(egress: EgressPolicy): typeof dnsLookup {
+  const lookup = (hostname: string, options: object, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, []);
+      if (!hostAllowed(egress, hostname)) {
+        for (const a of addresses) {
+          const kind = nonPublicKind(a.address);
+          if (kind) return callback(refusedResolution(hostname, a.address, kind), []);
+        }
+      }
+      if ((options as { all?: boolean }).all) return callback(null, addresses);
+      const first = addresses[0];
+      if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), []);
+      callback(null, first.address, first.family);
+    });
+  };
+  return lookup as unknown as typeof dnsLookup;
 }
 
 /** A body that is already JSON text (e.g. messages read as text from the database): sent as is. */
@@ -82,6 +109,8 @@ export class WebhookSender {
   readonly #userAgent: string;
   readonly #maxBodyBytes: number;
   readonly #now: () => number;
+  readonly #egress: EgressPolicy;
+  readonly #agent: Agent;
 
   constructor(opts: WebhookSenderOptions) {
     if (opts.secret === '') throw new ConfigError('WebhookSender needs a secret: set CHITTY_WEBHOOK_SECRET');
@@ -90,6 +119,13 @@ export class WebhookSender {
     this.#userAgent = opts.userAgent ?? WEBHOOK_USER_AGENT;
     this.#maxBodyBytes = opts.maxBodyBytes ?? WEBHOOK_MAX_BODY_BYTES;
     this.#now = opts.now ?? Date.now;
+    this.#egress = opts.egress ?? OPEN_EGRESS;
+    this.#agent = new Agent({ connect: { lookup: egressLookup(this.#egress) } });
+  }
+
+  /** Close the connection pool. */
+  async close(): Promise<void> {
+    await this.#agent.close();
   }
 
   /**
@@ -98,8 +134,8 @@ export class WebhookSender {
    * Resolves on 2xx; otherwise throws the classified {@link ChannelError} (see `classifyHttpFailure`);
    * connection failures and timeouts throw {@link NetworkError}.
    */
-  async send(url: string, body: unknown, deliveryId: string): Promise<WebhookSendResult> {
-    validateWebhookUrl(url);
+  async send(url: string, body: unknown, deliveryId: string, signing: WebhookSigning = { secrets: [this.#secret], v1: true }): Promise<WebhookSendResult> {
+    validateWebhookUrl(url, this.#egress);
     if (deliveryId === '' || deliveryId.length > 200 || !/^[\x21-\x7e]+$/.test(deliveryId)) {
       throw new ValidationError(`${WEBHOOK_CHANNEL}: delivery id must be 1-200 printable ASCII characters without spaces`, WEBHOOK_CHANNEL);
     }
@@ -120,8 +156,14 @@ export class WebhookSender {
       [WEBHOOK_HEADERS.contentType]: 'application/json',
       [WEBHOOK_HEADERS.userAgent]: this.#userAgent,
       [WEBHOOK_HEADERS.timestamp]: String(timestamp),
-      [WEBHOOK_HEADERS.signature]: signWebhook(this.#secret, raw, timestamp),
+      [WEBHOOK_HEADERS.signature]: [
+        ...signing.secrets.map((k) => signWebhookV2(k, deliveryId, raw, timestamp)),
+        ...(signing.v1 ? signing.secrets.map((k) => signWebhook(k, raw, timestamp)) : []),
+      ].join(' '),
       [WEBHOOK_HEADERS.delivery]: deliveryId,
+      [WEBHOOK_HEADERS.standardId]: deliveryId,
+      [WEBHOOK_HEADERS.standardTimestamp]: String(timestamp),
+      [WEBHOOK_HEADERS.standardSignature]: signing.secrets.map((k) => signStandardWebhook(k, deliveryId, timestamp, raw)).join(' '),
     };
 
     const started = performance.now();
@@ -131,7 +173,7 @@ export class WebhookSender {
     let res: Response;
     try {
       // Redirects are not followed: a 3xx is reported (classified as ValidationError) instead.
-      res = await fetch(url, { method: 'POST', headers, body: raw, signal, redirect: 'manual' });
+      res = await fetch(url, { method: 'POST', headers, body: raw, signal, redirect: 'manual', dispatcher: this.#agent });
     } catch (cause) {
       throw this.#networkError(cause, where, url, elapsed());
     }
@@ -156,6 +198,10 @@ export class WebhookSender {
 
   #networkError(cause: unknown, where: string, url: string, ms: number): ChannelError {
     if (cause instanceof ChannelError) return cause;
+    // Refused by the egress policy at connect time: permanent, and no response was read.
+    for (let c: unknown = cause, i = 0; c instanceof Error && i < 5; c = (c as { cause?: unknown }).cause, i++) {
+      if (c instanceof EgressRefusedError) return c;
+    }
     const name = cause instanceof Error ? cause.name : '';
     const timedOut = name === 'TimeoutError' || name === 'AbortError';
     const detail = timedOut ? `timed out after ${this.#timeoutMs} ms` : `request failed: ${describeCause(cause)}`;

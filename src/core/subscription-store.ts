@@ -3,12 +3,15 @@
  * project, a topic or the whole hub, for some domains. The `subscribe` command and
  * /api/v1/subscriptions manage them; the fan-out reads them.
  */
-import { and, eq, inArray } from 'drizzle-orm';
+import { randomBytes } from 'node:crypto';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import * as schema from '../../drizzle/schema.ts';
 import type { Db } from '../db.ts';
 import { DomainSchema, type Domain } from '../hub/domains.ts';
+import { InvalidChangeError } from '../hub/errors.ts';
 import { chittyId } from '../hub/ids.ts';
+import { checkWebhookUrl, OPEN_EGRESS, type EgressPolicy } from './egress-policy.ts';
 
 export const DESTINATION_CHANNELS = ['slack', 'discord', 'sms', 'whatsapp', 'email', 'webhook'] as const;
 export type DestinationChannel = (typeof DESTINATION_CHANNELS)[number];
@@ -22,7 +25,21 @@ export const SubscriptionInputSchema = z
     topicId: z.string().min(1).max(200).optional(),
     domains: z.array(DomainSchema).max(7).optional(),
   })
-  .refine((s) => !(s.projectId && s.topicId), 'subscribe to a project or a topic, not both');
+  .refine((s) => !(s.projectId && s.topicId), 'subscribe to a project or a topic, not both')
+  .superRefine((s, ctx) => {
+    if (s.channel !== 'webhook') return;
+    try {
+      checkWebhookUrl(s.address, OPEN_EGRESS);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['address'], message: (err as Error).message });
+    }
+  });
+
+/** How long a rotated-out webhook secret still signs deliveries (default of the rotate endpoint). */
+export const SECRET_GRACE_MS = 24 * 3_600_000;
+
+/** A new per-subscription webhook secret: `whsec_` + 32 random bytes in base64 (Standard Webhooks form). */
+export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
 export type SubscriptionInput = z.infer<typeof SubscriptionInputSchema>;
 
 export interface SubscriptionRecord {
@@ -39,6 +56,13 @@ export interface SubscriptionRecord {
   paused: boolean;
   createdBy: string | null;
   createdAt: string;
+  /** The destination was gone (410, channel not found, bot blocked): nothing is sent; subscribe again to enable. */
+  disabled: boolean;
+  disabledReason: string | null;
+  /** The webhook signing secret: only in the answer that created (or rotated) it, never listed. */
+  secret?: string;
+  /** Webhook subscriptions made before per-subscription secrets sign with CHITTY_WEBHOOK_SECRET. */
+  sharedSecret?: boolean;
 }
 
 export const scopeOf = (s: { projectId?: string | null | undefined; topicId?: string | null | undefined }): string => s.projectId ?? s.topicId ?? '';
@@ -48,26 +72,58 @@ function view(r: typeof schema.subscriptions.$inferSelect): SubscriptionRecord {
     id: r.id, channel: r.channel as DestinationChannel, address: r.address, thread: r.thread || null,
     projectId: r.projectId, topicId: r.topicId, domains: r.domains as Domain[], scope: r.scope, paused: r.paused,
     createdBy: r.createdBy, createdAt: r.createdAt.toISOString(),
+    disabled: r.disabledAt !== null, disabledReason: r.disabledReason,
+    ...(r.channel === 'webhook' && r.secret === null ? { sharedSecret: true } : {}),
   };
 }
 
 export class SubscriptionStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Checked for webhook addresses at subscribe time (the sender checks again at connect time). */
+    private readonly egress: EgressPolicy = OPEN_EGRESS,
+  ) {}
 
   /** Subscribe (or change the domains of an existing subscription of the same destination and scope). */
   async upsert(input: SubscriptionInput, createdBy: string | null = null): Promise<SubscriptionRecord> {
     const t = schema.subscriptions;
+    if (input.channel === 'webhook') {
+      try {
+        checkWebhookUrl(input.address, this.egress);
+      } catch (err) {
+        throw new InvalidChangeError(`address: ${(err as Error).message}`, { field: 'address' });
+      }
+    }
     const values = {
       id: chittyId('SUB'), channel: input.channel, address: input.address, thread: input.thread ?? '',
       scope: scopeOf(input), projectId: input.projectId ?? null, topicId: input.topicId ?? null,
       domains: [...new Set(input.domains ?? [])].sort(), createdBy,
+      secret: input.channel === 'webhook' ? newWebhookSecret() : null,
     };
+    // Subscribing again re-enables a disabled subscription; its secret stays (shown only when created).
     const [row] = await this.db
       .insert(t)
       .values(values)
-      .onConflictDoUpdate({ target: [t.channel, t.address, t.thread, t.scope], set: { domains: values.domains } })
+      .onConflictDoUpdate({ target: [t.channel, t.address, t.thread, t.scope], set: { domains: values.domains, disabledAt: null, disabledReason: null } })
       .returning();
-    return view(row!);
+    return { ...view(row!), ...(row!.id === values.id && row!.secret ? { secret: row!.secret } : {}) };
+  }
+
+  /**
+   * A new webhook secret for the subscription (returned once); the old one keeps signing, beside
+   * the new one, for `graceMs`. Undefined when there is no such webhook subscription.
+   */
+  async rotateSecret(id: string, graceMs: number = SECRET_GRACE_MS): Promise<SubscriptionRecord | undefined> {
+    const t = schema.subscriptions;
+    const [old] = await this.db.select().from(t).where(and(eq(t.id, id), eq(t.channel, 'webhook')));
+    if (!old) return undefined;
+    const secret = newWebhookSecret();
+    const [row] = await this.db
+      .update(t)
+      .set({ secret, previousSecret: old.secret, previousSecretUntil: old.secret ? new Date(Date.now() + graceMs) : null })
+      .where(eq(t.id, id))
+      .returning();
+    return row ? { ...view(row), secret } : undefined;
   }
 
   async list(f: { channel?: string; address?: string; thread?: string } = {}): Promise<SubscriptionRecord[]> {
@@ -83,7 +139,7 @@ export class SubscriptionStore {
   /** Subscriptions that could want a change in these scopes ('' = whole hub always included); paused ones are left out. */
   async forScopes(scopes: string[]): Promise<SubscriptionRecord[]> {
     const t = schema.subscriptions;
-    return (await this.db.select().from(t).where(and(inArray(t.scope, [...new Set(['', ...scopes])]), eq(t.paused, false)))).map(view);
+    return (await this.db.select().from(t).where(and(inArray(t.scope, [...new Set(['', ...scopes])]), eq(t.paused, false), isNull(t.disabledAt)))).map(view);
   }
 
   /** Pause (the fan-out skips it) or resume a subscription; undefined when there is no such id. */

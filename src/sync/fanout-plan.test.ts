@@ -4,7 +4,7 @@ import { planFanout, scopesOf } from './fanout-plan.ts';
 import type { SyncMessage } from './sync-message.ts';
 
 const sub = (id: string, over: Partial<SubscriptionRecord> = {}): SubscriptionRecord => ({
-  id, channel: 'webhook', address: `http://x/${id}`, thread: null, projectId: null, topicId: null, domains: [], scope: '', paused: false, createdBy: null, createdAt: '', ...over,
+  id, channel: 'webhook', address: `http://x/${id}`, thread: null, projectId: null, topicId: null, domains: [], scope: '', paused: false, createdBy: null, createdAt: '', disabled: false, disabledReason: null, ...over,
 });
 const msg = (over: Partial<SyncMessage['metadata']> = {}, data: Record<string, unknown> = { projectId: 'CHITTY-PROJ-A', content: 'x' }, type: SyncMessage['type'] = 'state_update'): SyncMessage => ({
   id: 'm1', type, source: { nodeId: 'hub', platform: 'sms' },

@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/chitty.ts';
 import { RateLimitedError } from '../../src/core/channel-errors.ts';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../support/gateway.ts';
-import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
+import { Webhook } from 'standardwebhooks';
+import { startWebhookReceiver, trustSecret, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 const SECRET = 'test-webhook-secret';
 
@@ -77,6 +78,7 @@ describe('reliable fan-out', () => {
   }
   async function subscribe(url: string, projectId: string) {
     const r = await gw.call('POST', '/api/v1/subscriptions', { channel: 'webhook', address: url, projectId, domains: ['todos'] });
+    trustSecret(url, r.json.secret);
     expect(r.status).toBe(201);
     return r.json;
   }
@@ -84,14 +86,21 @@ describe('reliable fan-out', () => {
   it('delivers a change to 3 webhook destinations exactly once each, signed', async () => {
     const P = await project('Three');
     const rs = [await receiver(), await receiver(), await receiver()];
-    for (const r of rs) await subscribe(r.url, P);
+    const subs: any[] = [];
+    for (const r of rs) subs.push(await subscribe(r.url, P));
     const t = (await gw.call('POST', '/api/v1/todos', { content: 'Tell everyone', projectId: P })).json;
     await Promise.all(rs.map((r) => r.waitFor(() => r.messageIds().length >= 1, 10_000)));
     await settled([t.chittyId], 3); // then nothing else can arrive
-    for (const r of rs) {
+    for (const [i, r] of rs.entries()) {
       expect(r.count()).toBe(1);
       expect(r.received[0]!.valid).toBe(true);
-      expect(r.received[0]!.headers['x-chitty-signature']).toMatch(/^v1=[0-9a-f]{64}$/);
+      // Each subscription's own secret, shown once at subscribe; the delivery id is signed (v2), no shared-secret v1.
+      expect(subs[i].secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+      expect(r.received[0]!.headers['x-chitty-signature']).toMatch(/^v2=[0-9a-f]{64}$/);
+      // Standard Webhooks: the standardwebhooks library verifies it with the subscription's secret, and refuses another's.
+      const h = r.received[0]!.headers as Record<string, string>;
+      expect(new Webhook(subs[i].secret).verify(r.received[0]!.raw, h)).toMatchObject({ type: 'state_update' });
+      expect(() => new Webhook(subs[(i + 1) % 3].secret).verify(r.received[0]!.raw, h)).toThrow();
       expect(r.received[0]!.body).toMatchObject({ type: 'state_update', payload: { entity: { chittyId: t.chittyId } } });
     }
     const ledger = await ledgerFor(t.chittyId, (rows) => rows.length === 3 && rows.every((d) => d.status === 'sent'));

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Redis } from 'ioredis';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../support/gateway.ts';
-import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
+import { startWebhookReceiver, trustSecret, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 const SECRET = 'test-webhook-secret';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -79,7 +79,7 @@ describe('a worker killed mid-delivery', () => {
       const r = await startWebhookReceiver({ secret: SECRET });
       receivers.push(r);
       cleanups.push(() => r.close());
-      await gw.call('POST', '/api/v1/subscriptions', { channel: 'webhook', address: r.url, projectId: P, domains: ['todos'] });
+      trustSecret(r.url, (await gw.call('POST', '/api/v1/subscriptions', { channel: 'webhook', address: r.url, projectId: P, domains: ['todos'] })).json.secret);
     }
     let worker = startWorker(gw);
     cleanups.push(() => stopProcess(worker, 'SIGKILL'));
@@ -116,7 +116,7 @@ describe('Redis stopped while changes are made', () => {
     const r = await startWebhookReceiver({ secret: SECRET });
     cleanups.push(() => r.close());
     const P = (await gw.call('POST', '/api/v1/projects', { name: 'Outage' })).json.chittyId;
-    await gw.call('POST', '/api/v1/subscriptions', { channel: 'webhook', address: r.url, projectId: P, domains: ['todos'] });
+    trustSecret(r.url, (await gw.call('POST', '/api/v1/subscriptions', { channel: 'webhook', address: r.url, projectId: P, domains: ['todos'] })).json.secret);
 
     const made: string[] = [];
     for (let i = 0; i < 10; i++) made.push((await gw.hub.create('todos', { content: `Before ${i}`, projectId: P })).chittyId);

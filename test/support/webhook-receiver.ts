@@ -94,6 +94,16 @@ class Received implements ReceivedRequest {
 
 const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
+/** Per-subscription secrets by receiver URL (a test that subscribes a receiver registers the secret it was shown). */
+const trusted = new Map<string, string[]>();
+
+/** The receiver at `url` also accepts deliveries signed with `secret` (the one POST /subscriptions showed). */
+export function trustSecret(url: string, secret: string | undefined): void {
+  if (!secret) return;
+  const key = new URL(url).port;
+  trusted.set(key, [...(trusted.get(key) ?? []), secret]);
+}
+
 export async function startWebhookReceiver(opts: WebhookReceiverOptions): Promise<WebhookReceiver> {
   const received: Received[] = [];
   const verify = opts.verify ?? true;
@@ -104,12 +114,10 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions): Promis
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      const valid = verify
-        ? verifyWebhook(opts.secret, raw, {
-            timestamp: one(req.headers['x-chitty-timestamp']),
-            signature: one(req.headers['x-chitty-signature']),
-          }, Math.floor(Date.now() / 1000)).ok
-        : true;
+      const headers = { timestamp: one(req.headers['x-chitty-timestamp']), signature: one(req.headers['x-chitty-signature']), delivery: one(req.headers['x-chitty-delivery']) };
+      const now = Math.floor(Date.now() / 1000);
+      // v2 (the delivery id signed) with the shared or a subscription's secret.
+      const valid = verify ? [opts.secret, ...(trusted.get(String(port)) ?? [])].some((k) => verifyWebhook(k, raw, headers, now).ok) : true;
       const rec = new Received(Date.now(), req.headers, raw, valid, 200);
       received.push(rec);
       const answer = script?.({ n: received.length, body: rec.body, headers: req.headers, raw });

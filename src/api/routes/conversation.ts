@@ -133,6 +133,17 @@ export function conversationRoutes(core: ConversationCore): RouteDef[] {
       },
     }),
     route({
+      method: 'POST', url: '/subscriptions/:id/rotate-secret', tag: 'subscriptions',
+      summary: 'New signing secret for a webhook subscription (shown once); the old one keeps signing beside it for graceSeconds (default 86400)',
+      params: z.object({ id: z.string().min(1).max(200) }),
+      body: z.strictObject({ graceSeconds: z.number().int().min(0).max(7 * 86_400).optional() }).optional(),
+      handler: async ({ params, body }) => {
+        const s = await core.subscriptions.rotateSecret(params.id, body?.graceSeconds === undefined ? undefined : body.graceSeconds * 1000);
+        if (!s) throw new NotFoundError(`No webhook subscription ${params.id}.`);
+        return s;
+      },
+    }),
+    route({
       method: 'DELETE', url: '/subscriptions/:id', tag: 'subscriptions', summary: 'Remove a subscription',
       params: z.object({ id: z.string().min(1).max(200) }),
       handler: async ({ params }) => {
