@@ -335,3 +335,15 @@ export const smsOptOuts = pgTable('sms_opt_outs', {
   detail: text('detail'),
   optedOutAt: timestamp('opted_out_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
+
+// ------------------------------------------------------------------ hub
+
+/**
+ * Facts about this hub's database, one row each: `hub_id` (generated once) says which hub a Redis
+ * queue prefix belongs to, so a second hub on the same Redis and prefix is refused at start.
+ */
+export const hubMeta = pgTable('hub_meta', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
