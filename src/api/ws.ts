@@ -24,6 +24,8 @@ const ClientMessage = z.discriminatedUnion('type', [
     type: z.literal('subscribe'),
     domains: z.array(DomainSchema).max(7).optional(),
     filters: SubscriptionFilterSchema.optional(),
+    /** The client's platform (web, cli, mcp…): a broadcast aimed at other platforms skips it. */
+    platform: z.string().trim().toLowerCase().min(1).max(50).optional(),
     id: z.string().max(100).optional(),
   }),
   z.strictObject({ type: z.literal('unsubscribe'), id: z.string().max(100).optional() }),
@@ -44,6 +46,16 @@ export interface ChangeSource {
   off(event: 'change', listener: (m: SyncMessage) => void): unknown;
 }
 
+/**
+ * Whether a message reaches a WebSocket client: a message aimed at some platforms (`chitty sync
+ * --platform web`) reaches clients that said they are one of them; clients that named no platform
+ * get every message, as before platforms could be named.
+ */
+export function reachesPlatform(m: SyncMessage, platform: string | undefined): boolean {
+  if (!platform || !m.target || m.target.broadcast) return true;
+  return (m.target.platforms ?? []).includes(platform);
+}
+
 /** The server → client form of a change: the spec's flat shape plus the full SyncMessage. */
 export function toWire(m: SyncMessage) {
   return {
@@ -56,13 +68,13 @@ export function toWire(m: SyncMessage) {
 }
 
 export function registerWebSocket(app: FastifyInstance, hub: Hub, changes: ChangeSource, logger: Logger): void {
-  const clients = new Set<{ socket: WebSocket; sub: Subscription | null; alive: boolean }>();
+  const clients = new Set<{ socket: WebSocket; sub: Subscription | null; platform?: string | undefined; alive: boolean }>();
 
   const onChange = (m: SyncMessage) => {
     if (clients.size === 0) return;
     let wire: string | undefined;
     for (const c of clients) {
-      if (!c.sub || !messageMatches(m, c.sub)) continue;
+      if (!c.sub || !messageMatches(m, c.sub) || !reachesPlatform(m, c.platform)) continue;
       if (c.socket.bufferedAmount > WS_MAX_BUFFERED) {
         logger.warn({ buffered: c.socket.bufferedAmount }, 'ws client too slow; closing');
         c.socket.close(1013, 'too slow: reconnect and resubscribe');
@@ -92,7 +104,7 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub, changes: Chang
   });
 
   app.get('/ws', { websocket: true }, (socket, req) => {
-    const client = { socket, sub: null as Subscription | null, alive: true };
+    const client: { socket: WebSocket; sub: Subscription | null; platform?: string | undefined; alive: boolean } = { socket, sub: null, alive: true };
     clients.add(client);
     const send = (o: unknown) => socket.readyState === socket.OPEN && socket.send(JSON.stringify(o));
     socket.on('pong', () => (client.alive = true));
@@ -122,6 +134,7 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub, changes: Chang
       switch (m.type) {
         case 'subscribe':
           client.sub = { ...(m.domains ? { domains: m.domains } : {}), ...(m.filters ? { filters: m.filters } : {}) };
+          client.platform = m.platform;
           send({ type: 'subscribed', domains: m.domains ?? [], filters: m.filters ?? {}, ...id });
           return;
         case 'unsubscribe':

@@ -112,7 +112,7 @@ export function buildProgram(io: CliIO): Command {
       });
     });
     const filters = { ...(project ? { projectId: project } : {}), ...(session ? { sessionId: session } : {}) };
-    ws.send(JSON.stringify({ type: 'subscribe', ...(domain === 'all' ? {} : { domains: [domain] }), filters }));
+    ws.send(JSON.stringify({ type: 'subscribe', platform: 'cli', ...(domain === 'all' ? {} : { domains: [domain] }), filters }));
     ws.on('message', (raw) => {
       const m = JSON.parse(raw.toString()) as Json & { entity?: Entity };
       // "Watching" once the gateway confirmed the subscription: every change after this line is shown.
@@ -138,8 +138,9 @@ export function buildProgram(io: CliIO): Command {
       if (groups.length > 0) lines.push(table(['keeps', 'merges', 'status', 'sessions', 'content'], groups.map((g) => [g.survivor, g.merged.join('\n'), g.status, g.sessions.length, clip(g.content, 40)])));
       if (verbose) lines.push(todoRows(todos));
     }
-    for (const x of r.broadcast as { domain: string; entities: number; messages: number; ids: string[]; target?: string }[]) {
-      lines.push(`${verb} broadcast ${x.domain}: ${x.entities} entities${x.target ? ` to ${x.target}` : ''} in ${r.dryRun ? Math.ceil(x.entities / 100) : x.messages} message(s).`);
+    for (const x of r.broadcast as { domain: string; entities: number; messages: number; ids: string[]; target?: { platforms?: string[]; models?: string[] } }[]) {
+      const to = x.target ? [...(x.target.platforms ?? []), ...(x.target.models ?? []).map((m) => `model ${m}`)].join(', ') : '';
+      lines.push(`${verb} broadcast ${x.domain}: ${x.entities} entities${to ? ` to ${to} only` : ''} in ${r.dryRun ? Math.ceil(x.entities / 100) : x.messages} message(s).`);
       if (verbose && x.ids.length > 0) lines.push(`  ${x.ids.join('\n  ')}`);
     }
     if (r.dryRun) lines.push('Dry run: nothing was changed.');

@@ -11,20 +11,42 @@ import type { SyncMessage } from '../sync/sync-message.ts';
 const SNAPSHOT_PAGE = 100;
 
 /**
+ * Narrows a broadcast to some destinations (`chitty sync --platform web,cli --channel slack --model
+ * claude`): a subscription whose channel is in `platforms`, or whose model label is in `models`.
+ */
+export interface BroadcastTarget {
+  platforms?: string[];
+  models?: string[];
+}
+
+function aimed(target: BroadcastTarget | undefined): SyncMessage['target'] {
+  if (!target || (!target.platforms?.length && !target.models?.length)) return { broadcast: true };
+  return { broadcast: false, platforms: target.platforms ?? [], ...(target.models?.length ? { models: target.models } : {}) };
+}
+
+/**
  * What `chitty sync <domain>` and the `sync` command do: for todos (or all), reconcile each
  * project's parallel-session todos (spec Example 2), then broadcast each domain's state. With
  * `reconcile: false` it only broadcasts. `dryRun` reports and writes nothing.
  */
-export async function runSync(hub: HubContext, opts: { domain: Domain | 'all'; projectId?: string; sessionId?: string; dryRun?: boolean; reconcile?: boolean }, actor: Actor) {
+export async function runSync(hub: HubContext, opts: { domain: Domain | 'all'; projectId?: string; sessionId?: string; dryRun?: boolean; reconcile?: boolean; target?: BroadcastTarget }, actor: Actor) {
   const domains: Domain[] = opts.domain === 'all' ? [...DOMAINS] : [opts.domain];
   const dryRun = !!opts.dryRun;
   let reconciled: ReconcileResult[] = [];
   if (opts.reconcile !== false && domains.includes('todos')) {
     reconciled = opts.projectId ? [await reconcileProject(hub, { projectId: opts.projectId, dryRun }, actor)] : await reconcileAllProjects(hub, dryRun, actor);
   }
+  // A dry run merged nothing, so the todos it would broadcast are the ones that would remain.
+  const mergedAway = new Set(dryRun ? reconciled.flatMap((r) => r.groups.flatMap((g) => g.merged)) : []);
   const broadcast = [];
   for (const domain of domains) {
-    broadcast.push(await broadcastState(hub, { domain, dryRun, ...(opts.projectId ? { projectId: opts.projectId } : {}), ...(opts.sessionId ? { sessionId: opts.sessionId } : {}) }, actor));
+    const r = await broadcastState(hub, { domain, dryRun, ...(opts.projectId ? { projectId: opts.projectId } : {}), ...(opts.sessionId ? { sessionId: opts.sessionId } : {}), ...(opts.target ? { target: opts.target } : {}) }, actor);
+    if (domain === 'todos' && mergedAway.size > 0) {
+      r.ids = r.ids.filter((id) => !mergedAway.has(id));
+      r.entities = r.ids.length;
+      r.messages = Math.ceil(r.entities / SNAPSHOT_PAGE);
+    }
+    broadcast.push(opts.target ? { ...r, target: opts.target } : r);
   }
   return { domain: opts.domain, dryRun, reconciled, broadcast };
 }
@@ -33,7 +55,7 @@ export async function runSync(hub: HubContext, opts: { domain: Domain | 'all'; p
  * Queue a state_snapshot of a domain (optionally one project/session/entity) for every
  * subscriber. `dryRun` reports what would be sent and writes nothing.
  */
-export async function broadcastState(hub: HubContext, opts: { domain: Domain; projectId?: string; sessionId?: string; entityId?: string; dryRun?: boolean }, actor: Actor) {
+export async function broadcastState(hub: HubContext, opts: { domain: Domain; projectId?: string; sessionId?: string; entityId?: string; dryRun?: boolean; target?: BroadcastTarget }, actor: Actor) {
   let entities: Entity[];
   if (opts.entityId) entities = [await mustGet(hub.db, opts.domain, opts.entityId)];
   else {
@@ -52,6 +74,8 @@ export async function broadcastState(hub: HubContext, opts: { domain: Domain; pr
       data: { page: i + 1, pages: pages.length, entities: page },
     }, 3600),
   );
+  const target = aimed(opts.target);
+  for (const m of messages) m.target = target;
   await enqueueMessages(hub, opts.domain, opts.entityId ?? null, messages);
   return { domain: opts.domain, dryRun: false, entities: entities.length, messages: messages.length, ids: entities.map((e) => e.chittyId) };
 }

@@ -15,7 +15,7 @@ import { createEntity, removeEntity, updateEntity } from './local-changes.ts';
 import { applyRemote } from './replica.ts';
 import { listConflicts, resolveConflict } from './conflicts.ts';
 import { reconcileProject, todoMesh, type ReconcileResult } from './reconcile-todos.ts';
-import { broadcastState, publishEvent, runSync } from './broadcast.ts';
+import { broadcastState, publishEvent, runSync, type BroadcastTarget } from './broadcast.ts';
 import { API_ACTOR, type Actor, type ConflictPage, type ConflictView, type Entity, type ListFilter, type RemoteResult } from './types.ts';
 import type { SyncMessage } from '../sync/sync-message.ts';
 
@@ -142,7 +142,7 @@ export class Hub extends EventEmitter<HubEvents> {
    * parallel-session todos (spec Example 2), then broadcast each domain's state. With
    * `reconcile: false` it only broadcasts. `dryRun` reports and writes nothing.
    */
-  sync(opts: { domain: Domain | 'all'; projectId?: string; sessionId?: string; dryRun?: boolean; reconcile?: boolean }, actor: Actor = API_ACTOR) {
+  sync(opts: { domain: Domain | 'all'; projectId?: string; sessionId?: string; dryRun?: boolean; reconcile?: boolean; target?: BroadcastTarget }, actor: Actor = API_ACTOR) {
     return runSync(this.ctx, opts, actor);
   }
 

@@ -19,7 +19,7 @@ function wsChanges(client: ApiClient): ChangeFeed {
       if (stopped) return;
       const ws = new WebSocket(client.wsUrl());
       socket = ws;
-      ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe' })));
+      ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', platform: 'mcp' })));
       ws.on('message', (raw) => {
         const m = JSON.parse(raw.toString()) as { domain?: string; operation?: string; entity?: { chittyId?: string }; message?: { target?: { broadcast: boolean; platforms?: string[]; models?: string[] } } };
         if (!m.domain || !m.entity?.chittyId) return;

@@ -30,12 +30,19 @@ export function scopesOf(m: SyncMessage): string[] {
   return [...scopes];
 }
 
+/** A message aimed at some platforms or models reaches a subscription on one of those channels or labelled with one of those models. */
+function aimedAt(target: NonNullable<SyncMessage['target']>, s: SubscriptionRecord & { model?: string | null }): boolean {
+  if (target.platforms?.includes(s.channel)) return true;
+  const model = s.model?.toLowerCase();
+  return !!model && !!target.models?.some((m) => model.includes(m.toLowerCase()));
+}
+
 export function planFanout(m: SyncMessage, subscriptions: SubscriptionRecord[]): SubscriptionRecord[] {
   if (!FANNED_OUT.has(m.type)) return [];
-  const platforms = m.target && !m.target.broadcast ? m.target.platforms : undefined;
+  const aimed = m.target && !m.target.broadcast ? m.target : undefined;
   const origin = m.metadata.origin;
   return subscriptions.filter((s) => {
-    if (platforms && !platforms.includes(s.channel)) return false;
+    if (aimed && !aimedAt(aimed, s)) return false;
     if (origin && origin.channel === s.channel && origin.address === s.address && (origin.thread ?? null) === (s.thread ?? null)) return false;
     const sub: Subscription = {
       ...(s.domains.length ? { domains: s.domains } : {}),

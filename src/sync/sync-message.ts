@@ -27,6 +27,8 @@ export const SyncMessageSchema = z
         broadcast: z.boolean(),
         nodeIds: z.array(z.string().max(64)).max(100).optional(),
         platforms: z.array(z.string().max(50)).max(50).optional(),
+        /** AI models (MCP clients, webhook subscriptions labelled with a model) this message is for. */
+        models: z.array(z.string().max(50)).max(50).optional(),
       })
       .optional(),
     payload: z.object({

@@ -126,10 +126,10 @@ describe('chitty CLI', () => {
   });
   afterAll(async () => gw?.close());
 
-  it('creates and lists projects and todos, as tables or --json', async () => {
+  it('creates and lists projects and todos in the chat grammar, as tables or --json', async () => {
     let c = cliIO(gw);
     expect(await runCli(['project', 'create', 'CLI', 'Project', '--description', 'made by the CLI'], c.io)).toBe(0);
-    expect(c.out.join('\n')).toMatch(/^Created CHITTY-PROJ-[0-9A-Z]+: CLI Project$/);
+    expect(c.out.join('\n')).toMatch(/^Project created\n[\s\S]*CLI Project/); // the chat reply, as every channel gets it
     c = cliIO(gw);
     expect(await runCli(['todo', 'add', 'Write', 'the', 'README', '--project', 'cli project', '--priority', 'high', '--json'], c.io)).toBe(0);
     const todo = JSON.parse(c.out.join('\n'));
@@ -152,6 +152,8 @@ describe('chitty CLI', () => {
     let c = cliIO(gw);
     expect(await runCli(['sync', 'todos', '--project', P, '--dry-run'], c.io)).toBe(0);
     expect(c.out.join('\n')).toMatch(/would merge 1 duplicate todos into 1; 5 todos would remain/);
+    // The broadcast line counts the same 5 todos (not the 6 there are before the merge).
+    expect(c.out.join('\n')).toMatch(/Would broadcast todos: 5 entities in 1 message/);
     expect(c.out.join('\n')).toMatch(/Dry run: nothing was changed/);
     expect(await gw.counts()).toEqual(before);
 
@@ -194,9 +196,11 @@ describe('chitty CLI', () => {
 
   it('fails with a one-line reason and a non-zero exit code', async () => {
     const cases: [string[], Record<string, string>, number, RegExp][] = [
-      [['todo', 'done', 'CHITTY-TODO-NOPE'], {}, 1, /404.*No todo/],
+      [['todo', 'done', 'CHITTY-TODO-NOPE'], {}, 1, /No todo with id CHITTY-TODO-NOPE/],
+      [['todo', 'frobnicate'], {}, 2, /todo/],
+      [['say', 'todo', 'frobnicate'], {}, 2, /todo/],
       [['sync', 'everything'], {}, 2, /invalid for argument 'domain'/],
-      [['todo', 'list', '--project', 'no such project'], {}, 1, /no project named/],
+      [['todo', 'list', '--project', 'no such project'], {}, 1, /no project/i],
       [['project', 'list'], { CHITTY_API_TOKEN: 'wrong' }, 4, /401/],
       [['project', 'list'], { CHITTY_URL: 'http://127.0.0.1:9' }, 3, /cannot reach the gateway/],
     ];

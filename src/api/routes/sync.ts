@@ -16,9 +16,17 @@ const SyncScope = z.strictObject({
   projectId: z.string().max(200).optional(),
   sessionId: z.string().max(200).optional(),
   dryRun: z.boolean().default(false),
+  target: z
+    .strictObject({
+      platforms: z.array(z.string().trim().toLowerCase().min(1).max(50)).max(50).optional().describe('Only these platforms or channels (web, cli, mcp, slack, sms, webhook…)'),
+      models: z.array(z.string().trim().toLowerCase().min(1).max(50)).max(50).optional().describe('Only these AI models (MCP clients and webhook subscriptions labelled with a model)'),
+    })
+    .optional()
+    .describe('Narrow the broadcast to these destinations (chitty sync --platform/--channel/--model); default everyone'),
 });
 const scope = (b: z.infer<typeof SyncScope>) => ({
   domain: b.domain, dryRun: b.dryRun, ...(b.projectId ? { projectId: b.projectId } : {}), ...(b.sessionId ? { sessionId: b.sessionId } : {}),
+  ...(b.target ? { target: { ...(b.target.platforms ? { platforms: b.target.platforms } : {}), ...(b.target.models ? { models: b.target.models } : {}) } } : {}),
 });
 
 /** Extra sync-status figures from the fan-out (deliveries by status). */
