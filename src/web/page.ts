@@ -27,7 +27,7 @@ function pageHeaders(reply: FastifyReply): FastifyReply {
     .header('content-security-policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
     .header('x-content-type-options', 'nosniff')
     .header('x-frame-options', 'DENY')
-    .header('referrer-policy', 'no-referrer')
+    .header('referrer-policy', 'same-origin') // no-referrer would make Chromium send "Origin: null" with the forms
     .header('cache-control', 'no-store');
 }
 
@@ -38,6 +38,7 @@ function layout(title: string, body: string, scripts: string[] = []): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/web/static/style.css">
 ${scripts.map((s) => `<script type="module" src="/web/static/${s}"></script>`).join('\n')}
 </head>

@@ -68,10 +68,10 @@ describe('web page sign-in', () => {
     const before = await gw.counts();
     const noHeader = await withCookie('POST', '/api/v1/todos', { content: 'Forged' });
     expect(noHeader.status).toBe(403);
-    expect((await noHeader.json()).error.code).toBe('csrf');
+    expect(((await noHeader.json()) as { error: { code: string } }).error.code).toBe('csrf');
     const foreign = await withCookie('POST', '/api/v1/todos', { content: 'Forged' }, { 'x-chitty-csrf': '1', origin: 'https://evil.example' });
     expect(foreign.status).toBe(403);
-    expect((await foreign.json()).error.code).toBe('cross_origin');
+    expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe('cross_origin');
     expect(await gw.counts()).toEqual(before);
     const ok = await withCookie('POST', '/api/v1/todos', { content: 'From the page' }, { 'x-chitty-csrf': '1', origin: gw.url });
     expect(ok.status).toBe(201);
@@ -88,12 +88,12 @@ describe('web page sign-in', () => {
   it('runs the chat box as web:owner on channel web and answers with the text rendering', async () => {
     const r = await withCookie('POST', '/api/v1/web/commands', { text: 'todo add Water the plants' }, { 'x-chitty-csrf': '1' });
     expect(r.status).toBe(200);
-    const body = await r.json();
+    const body = (await r.json()) as { command: string; text: string };
     expect(body.command).toBe('todo.add');
     expect(body.text).toContain('Water the plants');
     const todos = (await gw.call('GET', '/api/v1/todos')).json.items;
     expect(todos.map((t: { content: string }) => t.content)).toContain('Water the plants');
-    const list = await (await withCookie('POST', '/api/v1/web/commands', { text: 'todo list' }, { 'x-chitty-csrf': '1' })).json();
+    const list = (await (await withCookie('POST', '/api/v1/web/commands', { text: 'todo list' }, { 'x-chitty-csrf': '1' })).json()) as { text: string };
     expect(list.text).toMatch(/\[ \] Water the plants/);
   });
 

@@ -79,12 +79,12 @@ export async function todoPage(main, id) {
   const now = h('section', { 'aria-labelledby': 'now-h' }, h('h2', { id: 'now-h' }, 'Now'), fields(todo));
   const at = h('input', { id: 'at', type: 'datetime-local', step: '1', required: true, value: localInput(history.items.at(-1)?.recordedAt ?? new Date().toISOString()) });
   const result = h('div', { id: 'at-result', 'aria-live': 'polite' });
-  const travel = async (ev) => {
+  /** Shows the state at `exact` (an event's own time) or at the end of the second the input shows. */
+  const travel = async (ev, exact) => {
     ev?.preventDefault();
-    const iso = new Date(at.value).toISOString();
+    const iso = exact ?? new Date(Date.parse(new Date(at.value).toISOString()) + 999).toISOString();
     try {
-      // The seconds the input shows include the whole second: ask for its last millisecond.
-      const then = await api('GET', `${path}?at=${encodeURIComponent(new Date(Date.parse(iso) + 999).toISOString())}`);
+      const then = await api('GET', `${path}?at=${encodeURIComponent(iso)}`);
       result.replaceChildren(h('h3', {}, `As it was at ${when(iso)}`), fields(then));
     } catch (err) {
       result.replaceChildren(h('p', { class: 'notice error' }, err.message));
@@ -99,7 +99,7 @@ export async function todoPage(main, id) {
       h('li', {},
         h('span', { class: 'meta' }, `${when(e.recordedAt)} · ${e.node}`),
         h('code', { class: 'change' }, JSON.stringify(e.change)),
-        h('button', { type: 'button', class: 'small', onclick: () => { at.value = localInput(e.recordedAt); travel(); } }, 'State then'),
+        h('button', { type: 'button', class: 'small', onclick: () => { at.value = localInput(e.recordedAt); travel(undefined, e.recordedAt); } }, 'State then'),
       ),
     ),
   );
