@@ -29,8 +29,10 @@ import { bucketKey, lockKey, pendingKey, type Pace } from './names.ts';
 import type { DeliverySender } from './senders.ts';
 import { acquireDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination, type DestinationKeys } from './token-bucket.ts';
 
-/** How soon a job retries a destination another job is working on (ms). */
+/** How soon a job retries a destination another job is working on (ms); doubles per wait, up to {@link LOCK_RETRY_MAX_MS}. */
 export const LOCK_RETRY_MS = 25;
+/** Longest wait for another job's lock (a slow or hanging send holds it up to the send timeout). */
+export const LOCK_RETRY_MAX_MS = 1000;
 
 /** How long a retrying destination keeps new changes waiting for its retry (longest backoff). */
 export const RETRY_HOLD_MS = 15 * 60_000;
@@ -56,7 +58,7 @@ export interface IsolationOptions {
   /** Any send longer than this fails as a timeout (an attempt); senders may time out sooner (ms, default 15 s). */
   sendTimeoutMs?: number;
   breaker?: CircuitBreakerOptions;
-  /** How soon a job whose destination found no untrusted slot looks again (ms, default 250). */
+  /** How soon a job whose destination found no untrusted slot looks again (ms, default 500, ±50%). */
   slotRetryMs?: number;
 }
 
@@ -105,7 +107,9 @@ export class DeliveryProcessor {
     if (wait !== 0) {
       // Another job is sending to this destination, it or its platform is held, or its pace says wait: come back then.
       // Changes that arrive meanwhile join this job (its pending flag is still set).
-      await job.moveToDelayed(Date.now() + (wait === LOCKED ? LOCK_RETRY_MS : wait), token);
+      // Waiting on a lock doubles each time (a hanging send holds it for its whole timeout): few polls, not one every 25 ms.
+      const waits = Math.max(0, (job.attemptsStarted ?? 0) - (job.attemptsMade ?? 0) - 1);
+      await job.moveToDelayed(Date.now() + (wait === LOCKED ? Math.min(LOCK_RETRY_MAX_MS, LOCK_RETRY_MS * 2 ** Math.min(waits, 10)) : wait), token);
       throw new DelayedError();
     }
     let rows: ClaimedDelivery[] = [];
@@ -116,7 +120,9 @@ export class DeliveryProcessor {
         slot = await this.guard.acquire(channel, owner, this.lockMs);
         if (!slot) {
           // Untrusted destinations (new or failing) already hold their share of the workers: wait.
-          const ms = Math.round((this.isolation.slotRetryMs ?? 250) * (0.5 + Math.random()));
+          const ms = Math.round((this.isolation.slotRetryMs ?? 500) * (0.5 + Math.random()));
+          // Changes arriving meanwhile join this job instead of starting more jobs that would wait too.
+          await this.holdDestination(job, ms);
           await job.moveToDelayed(Date.now() + ms, token);
           throw new DelayedError();
         }

@@ -56,7 +56,8 @@ describe('delivery isolation', () => {
         receiver(() => {
           open++;
           maxOpen = Math.max(maxOpen, open);
-          setTimeout(() => open--, 300);
+          // Counted for 200 ms of the 300 ms send timeout: inside the time the sender holds its slot.
+          setTimeout(() => open--, 200);
           return { status: 200, delayMs: 10_000 };
         }),
       ),

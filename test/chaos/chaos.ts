@@ -1,0 +1,223 @@
+/**
+ * `npm run chaos`: figures of this machine under failures, printed as one JSON. Loopback only,
+ * bounded in count and time; it stops by itself. Sections:
+ * - isolation: a healthy webhook's delivery delay (p50/p99) alone, then with 40 receivers that
+ *   never answer subscribed beside it (target: p99 within 2× of alone);
+ * - fuzz: fuzzRequests (test/chaos/fuzz.ts) against an in-process gateway (target: 0 5xx, 0 table changes);
+ * - workerKill: deliveries while the worker process is SIGKILLed and restarted (lost, duplicated);
+ * - redisRestart: deliveries across a Redis restart that loses every key (lost, duplicated).
+ * Commands under kill -9 are measured by test/integration/crash.test.ts, not here (see the README).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { startTestGateway, TEST_TOKEN, type TestGateway } from '../support/gateway.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
+import { fuzzRequests, tableCounts } from './fuzz.ts';
+
+const SECRET = 'test-webhook-secret';
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const SAMPLES = arg('samples', 60);
+const FUZZ_RUNS = arg('fuzz', 2000);
+/** How long the 40 neighbours take to answer (ms); 0 makes them healthy, to compare. */
+const HANG_MS = arg('hang-ms', 60_000);
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+
+/** The entity id a SyncMessage carries. */
+const entityOf = (m: unknown): string | undefined => (m as { payload?: { entity?: { chittyId?: string } } } | null)?.payload?.entity?.chittyId;
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? null : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+
+async function subscribe(gw: TestGateway, url: string, projectId: string): Promise<void> {
+  const r = await gw.call('POST', '/api/v1/subscriptions', { channel: 'webhook', address: url, projectId, domains: ['todos'] });
+  if (r.status !== 201) throw new Error(`subscribe ${url}: ${r.status}`);
+}
+
+/** Delay from the API's 201 to the healthy receiver's request, per change (ms). */
+async function healthyDelays(gw: TestGateway, healthy: WebhookReceiver, projectId: string, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = Date.now();
+    const id = (await gw.call('POST', '/api/v1/todos', { content: `probe ${i}`, projectId })).json.chittyId as string;
+    await healthy.waitFor(() => healthy.received.some((r) => r.messages.some((m) => entityOf(m) === id)), 60_000);
+    const at = healthy.received.find((r) => r.messages.some((m) => entityOf(m) === id))!.at;
+    out.push(at - t0);
+  }
+  return out;
+}
+
+async function isolation() {
+  const gw = await startTestGateway('postgres', { CHITTY_DIGEST_WINDOW_MS: '20', CHITTY_RATE_LIMITS: 'webhook=1000/1000' }, { pipeline: { relayPollMs: 50 } });
+  const receivers: WebhookReceiver[] = [];
+  try {
+    const healthy = await startWebhookReceiver({ secret: SECRET });
+    receivers.push(healthy);
+    const P = (await gw.call('POST', '/api/v1/projects', { name: 'Isolation' })).json.chittyId;
+    await subscribe(gw, healthy.url, P);
+    await healthyDelays(gw, healthy, P, 3); // warm up
+    const alone = await healthyDelays(gw, healthy, P, SAMPLES);
+    for (let i = 0; i < 40; i++) {
+      const h = await startWebhookReceiver({ secret: SECRET, ...(HANG_MS > 0 ? { script: () => ({ status: 200, delayMs: HANG_MS }) } : {}) });
+      receivers.push(h);
+      await subscribe(gw, h.url, P);
+    }
+    const beside = await healthyDelays(gw, healthy, P, SAMPLES);
+    const aloneP99 = pct(alone, 99)!;
+    const besideP99 = pct(beside, 99)!;
+    return { samples: SAMPLES, hanging: 40, aloneMs: { p50: pct(alone, 50), p99: aloneP99 }, besideHangingMs: { p50: pct(beside, 50), p99: besideP99, max: Math.max(...beside) }, ratioP99: Math.round((besideP99 / Math.max(1, aloneP99)) * 100) / 100, targetMet: besideP99 <= 2 * Math.max(aloneP99, 1) };
+  } finally {
+    await Promise.all(receivers.map((r) => r.close()));
+    await gw.close();
+  }
+}
+
+async function fuzz() {
+  const gw = await startTestGateway('postgres');
+  try {
+    const r = await fuzzRequests(gw.url, TEST_TOKEN, FUZZ_RUNS, { counts: () => tableCounts(gw.database.db), seed: 14 });
+    return { count: r.count, fivexx: r.fivexx, tableChanges: r.tableChanges, targetMet: r.fivexx === 0 && r.tableChanges === 0, firstFailures: r.failures.slice(0, 3) };
+  } finally {
+    await gw.close();
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  probe.on('error', () => undefined);
+  for (let i = 0; i < 100; i++) {
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+      return child;
+    } catch {
+      await sleep(50);
+    }
+  }
+  throw new Error('redis-server did not start');
+}
+
+async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill(signal);
+  await exited;
+}
+
+function startWorker(gw: TestGateway): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
+    env: {
+      ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'error',
+      DATABASE_URL: gw.config.databaseUrl!, DATABASE_SCHEMA: gw.config.databaseSchema!, REDIS_URL: gw.redis.url, CHITTY_QUEUE_PREFIX: gw.config.queuePrefix,
+      CHITTY_API_TOKEN: TEST_TOKEN, CHITTY_WEBHOOK_SECRET: SECRET, DATA_DIR: 'memory://',
+      CHITTY_DIGEST_WINDOW_MS: '20', CHITTY_RATE_LIMITS: 'webhook=1000/1000', CHITTY_JOB_LOCK_MS: '2000', CHITTY_SWEEP_MS: '1000',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/** Entity ids a receiver accepted (2xx). */
+const accepted = (r: WebhookReceiver) => new Set(r.received.filter((x) => x.status === 200).flatMap((x) => x.messages.map(entityOf)));
+
+async function workerKill() {
+  const gw = await startTestGateway('postgres', {}, { mode: 'web' });
+  const receivers: WebhookReceiver[] = [];
+  let worker: ChildProcess | undefined;
+  try {
+    const P = (await gw.call('POST', '/api/v1/projects', { name: 'Kill' })).json.chittyId;
+    for (let i = 0; i < 5; i++) {
+      const r = await startWebhookReceiver({ secret: SECRET, verify: false });
+      receivers.push(r);
+      await subscribe(gw, r.url, P);
+    }
+    worker = startWorker(gw);
+    const CHANGES = 300;
+    const made: string[] = [];
+    const total = () => receivers.reduce((n, r) => n + new Set(r.messageIds()).size, 0);
+    for (let i = 0; i < CHANGES; i++) {
+      made.push((await gw.hub.create('todos', { content: `Change ${i}`, projectId: P })).chittyId);
+      if (i === 100) {
+        for (let k = 0; k < 400 && total() < 100; k++) await sleep(25);
+        await stop(worker, 'SIGKILL');
+        worker = startWorker(gw);
+      }
+    }
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline && receivers.some((r) => made.some((id) => !accepted(r).has(id)))) await sleep(200);
+    const lost = receivers.reduce((n, r) => n + made.filter((id) => !accepted(r).has(id)).length, 0);
+    // Duplicated: a change a receiver accepted more than once (at-least-once re-sends after the kill).
+    return { deliveries: CHANGES * receivers.length, lost, duplicated: receivers.reduce((n, r) => n + r.duplicates(), 0) };
+  } finally {
+    if (worker) await stop(worker, 'SIGKILL');
+    await Promise.all(receivers.map((r) => r.close()));
+    await gw.close();
+  }
+}
+
+async function redisRestart() {
+  const port = await freePort();
+  let redis = await startRedis(port);
+  const gw = await startTestGateway('postgres', { REDIS_URL: `redis://127.0.0.1:${port}`, CHITTY_DIGEST_WINDOW_MS: '50', CHITTY_RATE_LIMITS: 'webhook=1000/1000', CHITTY_SWEEP_MS: '500' }, { pipeline: { relayPollMs: 50 } });
+  const r = await startWebhookReceiver({ secret: SECRET, verify: false });
+  try {
+    const P = (await gw.call('POST', '/api/v1/projects', { name: 'Outage' })).json.chittyId;
+    await subscribe(gw, r.url, P);
+    const made: string[] = [];
+    for (let i = 0; i < 20; i++) made.push((await gw.hub.create('todos', { content: `Before ${i}`, projectId: P })).chittyId);
+    await stop(redis);
+    for (let i = 0; i < 40; i++) {
+      const res = await gw.call('POST', '/api/v1/todos', { content: `During ${i}`, projectId: P });
+      if (res.status === 201) made.push(res.json.chittyId);
+    }
+    await sleep(500);
+    redis = await startRedis(port);
+    const got = () => accepted(r);
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && made.some((id) => !got().has(id))) await sleep(200);
+    return { deliveries: made.length, lost: made.filter((id) => !got().has(id)).length, duplicated: r.duplicates() };
+  } finally {
+    await r.close();
+    await gw.close();
+    await stop(redis);
+  }
+}
+
+async function section<T>(name: string, f: () => Promise<T>): Promise<T | { error: string } | 'skipped'> {
+  if (ONLY !== undefined && !name.startsWith(ONLY)) return 'skipped';
+  process.stderr.write(`[chaos] ${name}…\n`);
+  try {
+    return await f();
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+const started = Date.now();
+const result = {
+  machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
+  isolation: await section('isolation', isolation),
+  fuzz: await section('fuzz', fuzz),
+  workerKill: await section('worker kill -9', workerKill),
+  redisRestart: await section('redis restart', redisRestart),
+  commandsUnderKill9: 'not measured here: see test/integration/crash.test.ts',
+  seconds: Math.round((Date.now() - started) / 1000),
+};
+process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+process.exit(0);
