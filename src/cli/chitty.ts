@@ -12,7 +12,6 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { pathToFileURL } from 'node:url';
-import WebSocket from 'ws';
 import { ApiClient, CliError, clientConfig } from './api-client.ts';
 import { CHITTY_ID_REGEX, DELIVERY_STATUSES, DESTINATION_CHANNELS, DOMAINS } from './constants.ts';
 import { addGrammarCommands, runChat } from './grammar.ts';
@@ -102,6 +101,7 @@ export function buildProgram(io: CliIO): Command {
     });
 
   async function watch(client: ApiClient, domain: string, project: string | undefined, session: string | undefined, json: boolean): Promise<void> {
+    const { default: WebSocket } = await import('ws'); // only --watch needs it: other calls start faster
     const ws = new WebSocket(client.wsUrl());
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
