@@ -215,6 +215,8 @@ export const subscriptions = pgTable(
     /** The secret before the last rotation, still signed with until `previousSecretUntil`. */
     previousSecret: text('previous_secret'),
     previousSecretUntil: timestamp('previous_secret_until', { withTimezone: true, mode: 'date' }),
+    /** The AI model a webhook serves (e.g. `claude`, `gpt-4o`): `chitty sync --model` aims broadcasts at it. */
+    model: text('model'),
     createdBy: text('created_by'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
