@@ -24,8 +24,10 @@ export const SubscriptionInputSchema = z
     projectId: z.string().min(1).max(200).optional(),
     topicId: z.string().min(1).max(200).optional(),
     domains: z.array(DomainSchema).max(7).optional(),
+    model: z.string().trim().toLowerCase().min(1).max(50).optional().describe('Webhooks only: the AI model it serves (e.g. claude), for `chitty sync --model`'),
   })
   .refine((s) => !(s.projectId && s.topicId), 'subscribe to a project or a topic, not both')
+  .refine((s) => s.model === undefined || s.channel === 'webhook', { message: 'only a webhook subscription has a model', path: ['model'] })
   .superRefine((s, ctx) => {
     if (s.channel !== 'webhook') return;
     try {
@@ -54,6 +56,8 @@ export interface SubscriptionRecord {
   scope: string;
   /** Kept, but the fan-out skips it until it is resumed. */
   paused: boolean;
+  /** The AI model a webhook serves (`chitty sync --model` aims at it). */
+  model?: string;
   createdBy: string | null;
   createdAt: string;
   /** The destination was gone (410, channel not found, bot blocked): nothing is sent; subscribe again to enable. */
@@ -74,6 +78,7 @@ function view(r: typeof schema.subscriptions.$inferSelect): SubscriptionRecord {
     createdBy: r.createdBy, createdAt: r.createdAt.toISOString(),
     disabled: r.disabledAt !== null, disabledReason: r.disabledReason,
     ...(r.channel === 'webhook' && r.secret === null ? { sharedSecret: true } : {}),
+    ...(r.model ? { model: r.model } : {}),
   };
 }
 
@@ -99,12 +104,13 @@ export class SubscriptionStore {
       scope: scopeOf(input), projectId: input.projectId ?? null, topicId: input.topicId ?? null,
       domains: [...new Set(input.domains ?? [])].sort(), createdBy,
       secret: input.channel === 'webhook' ? newWebhookSecret() : null,
+      model: input.model ?? null,
     };
     // Subscribing again re-enables a disabled subscription; its secret stays (shown only when created).
     const [row] = await this.db
       .insert(t)
       .values(values)
-      .onConflictDoUpdate({ target: [t.channel, t.address, t.thread, t.scope], set: { domains: values.domains, disabledAt: null, disabledReason: null } })
+      .onConflictDoUpdate({ target: [t.channel, t.address, t.thread, t.scope], set: { domains: values.domains, disabledAt: null, disabledReason: null, ...(input.model ? { model: input.model } : {}) } })
       .returning();
     return { ...view(row!), ...(row!.id === values.id && row!.secret ? { secret: row!.secret } : {}) };
   }

@@ -31,7 +31,7 @@ export function scopesOf(m: SyncMessage): string[] {
 }
 
 /** A message aimed at some platforms or models reaches a subscription on one of those channels or labelled with one of those models. */
-function aimedAt(target: NonNullable<SyncMessage['target']>, s: SubscriptionRecord & { model?: string | null }): boolean {
+function aimedAt(target: NonNullable<SyncMessage['target']>, s: SubscriptionRecord): boolean {
   if (target.platforms?.includes(s.channel)) return true;
   const model = s.model?.toLowerCase();
   return !!model && !!target.models?.some((m) => model.includes(m.toLowerCase()));

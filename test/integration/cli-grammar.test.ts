@@ -125,3 +125,15 @@ describe('chitty sync --platform/--channel/--model', () => {
     web.ws.close();
   });
 });
+
+describe('webhook subscriptions labelled with a model', () => {
+  it('keep the model (webhooks only) for chitty sync --model', async () => {
+    const s = await gw.call('POST', '/api/v1/subscriptions', { channel: 'webhook', address: 'https://models.example.com/claude', model: 'Claude' });
+    expect(s.status, s.text).toBe(201);
+    expect(s.json.model).toBe('claude');
+    const listed = (await gw.call('GET', '/api/v1/subscriptions?channel=webhook')).json.items;
+    expect(listed.find((x: { id: string }) => x.id === s.json.id).model).toBe('claude');
+    const bad = await gw.call('POST', '/api/v1/subscriptions', { channel: 'slack', address: 'C123', model: 'claude' });
+    expect(bad.status).toBe(400);
+  });
+});
