@@ -5,8 +5,10 @@
  *   never answer subscribed beside it (target: p99 within 2× of alone);
  * - fuzz: fuzzRequests (test/chaos/fuzz.ts) against an in-process gateway (target: 0 5xx, 0 table changes);
  * - workerKill: deliveries while the worker process is SIGKILLed and restarted (lost, duplicated);
- * - redisRestart: deliveries across a Redis restart that loses every key (lost, duplicated).
- * Commands under kill -9 are measured by test/integration/crash.test.ts, not here (see the README).
+ * - redisRestart: deliveries across a Redis restart that loses every key (lost, duplicated);
+ * - commandsUnderKill9: 600 commands while the gateway process is SIGKILLed twice (commands-kill.ts).
+ * Options: --samples N (isolation), --fuzz N (requests), --hang-ms N (0: healthy neighbours, to
+ * compare), --only <section name prefix>.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -14,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../support/gateway.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
+import { commandsUnderKill } from './commands-kill.ts';
 import { fuzzRequests, tableCounts } from './fuzz.ts';
 
 const SECRET = 'test-webhook-secret';
@@ -216,7 +219,7 @@ const result = {
   fuzz: await section('fuzz', fuzz),
   workerKill: await section('worker kill -9', workerKill),
   redisRestart: await section('redis restart', redisRestart),
-  commandsUnderKill9: 'not measured here: see test/integration/crash.test.ts',
+  commandsUnderKill9: await section('commands under kill -9', () => commandsUnderKill()),
   seconds: Math.round((Date.now() - started) / 1000),
 };
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
