@@ -80,7 +80,8 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub, changes: Chang
         c.socket.close(1013, 'too slow: reconnect and resubscribe');
         continue;
       }
-      c.socket.send((wire ??= JSON.stringify(toWire(m))));
+      wire ??= JSON.stringify(toWire(m));
+      c.socket.send(wire);
     }
   };
   changes.on('change', onChange);
