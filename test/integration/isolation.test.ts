@@ -45,7 +45,8 @@ describe('delivery isolation', () => {
   const project = async (name: string) => (await gw.call('POST', '/api/v1/projects', { name })).json.chittyId as string;
   const subscribe = async (url: string, projectId: string) => (await gw.call('POST', '/api/v1/subscriptions', { channel: 'webhook', address: url, projectId, domains: ['todos'] })).json;
   const todo = async (projectId: string, content: string) => (await gw.call('POST', '/api/v1/todos', { content, projectId })).json.chittyId as string;
-  const rowsFor = async (entityId: string) => (await gw.call('GET', `/api/v1/deliveries?entityId=${entityId}`)).json.items as any[];
+  type Row = { status: string; attempts: number; subscriptionId: string; lastError: string | null };
+  const rowsFor = async (entityId: string) => (await gw.call('GET', `/api/v1/deliveries?entityId=${entityId}`)).json.items as Row[];
 
   it('hanging receivers hold at most the untrusted slots; a trusted receiver beside them gets every change', async () => {
     const P = await project('Hanging');
@@ -69,7 +70,7 @@ describe('delivery isolation', () => {
     for (const h of hanging) await subscribe(h.url, P);
     const ids: string[] = [];
     for (let i = 0; i < 10; i++) ids.push(await todo(P, `change ${i}`));
-    await healthy.waitFor(() => ids.every((id) => healthy.received.some((r) => r.messages.some((m: any) => m?.payload?.entity?.chittyId === id))), 20_000);
+    await healthy.waitFor(() => ids.every((id) => healthy.received.some((r) => r.messages.some((m: { payload?: { entity?: { chittyId?: string } } } | null) => m?.payload?.entity?.chittyId === id))), 20_000);
     // Never more concurrent requests at the hanging receivers than the 2 untrusted slots.
     expect(maxOpen).toBeLessThanOrEqual(2);
     expect(maxOpen).toBeGreaterThan(0);
