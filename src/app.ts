@@ -26,6 +26,7 @@ import { channelStatuses, createChannels } from '../bots/index.ts';
 import { mountTokenRoutes, mountWebhookRoutes } from '../bots/shared/route-runner.ts';
 import type { ChannelAdapter } from './core/channel-adapter.ts';
 import { ThreadStore } from './core/thread-store.ts';
+import { claimQueuePrefix, hubId, lockDataDir } from './instance-guard.ts';
 
 export type GatewayMode = 'all' | 'web' | 'worker';
 
@@ -61,8 +62,24 @@ export interface GatewayOptions {
 export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
   const mode = opts.mode ?? 'all';
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const redis = await ensureRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, logger });
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, databaseSchema: config.databaseSchema, dataDir: config.dataDir }, logger);
+  // The embedded database belongs to one process: a second gateway on this DATA_DIR is refused.
+  const unlock = !config.databaseUrl && config.dataDir !== 'memory://' ? await lockDataDir(config.dataDir) : async () => {};
+  let redis: RedisHandle | undefined;
+  let database: Database | undefined;
+  try {
+    redis = await ensureRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, logger });
+    database = await openDatabase({ databaseUrl: config.databaseUrl, databaseSchema: config.databaseSchema, dataDir: config.dataDir }, logger);
+    await claimQueuePrefix(redis.url, config.queuePrefix, await hubId(database), logger);
+  } catch (err) {
+    await database?.close().catch(() => {});
+    await redis?.stop().catch(() => {});
+    await unlock();
+    throw err;
+  }
+  return startWith(config, opts, mode, logger, redis, database, unlock);
+}
+
+async function startWith(config: Config, opts: GatewayOptions, mode: GatewayMode, logger: Logger, redis: RedisHandle, database: Database, unlock: () => Promise<void>): Promise<Gateway> {
   const hub = new Hub(database, config.nodeId);
   const token = await resolveApiToken(config.apiToken, config.dataDir);
   const webhookSecret = await resolveSecret(config.webhookSecret, config.dataDir, 'webhook-secret');
@@ -102,7 +119,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     await bus.start();
     const live = new LiveChanges(hub, bus, logger);
     app = await buildServer({
-      hub, database, logger, apiToken: token.token,
+      hub, database, logger, apiToken: token.token, requestTimeoutMs: config.requestTimeoutMs,
       changes: live,
       routes: [...conversationRoutes(core), ...deliveryRoutes(queues), ...webRoutes(core)],
       deliveryCounts: (id) => queues.ledger.countsForEntity(id),
@@ -149,6 +166,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       await queues.close();
       await database.close();
       await redis.stop();
+      await unlock();
     },
   };
 }

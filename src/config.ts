@@ -46,6 +46,8 @@ export interface Config {
   webhookSecret: string | undefined;
   /** Which addresses webhooks may reach (CHITTY_WEBHOOK_ALLOW_PRIVATE, CHITTY_WEBHOOK_ALLOW_HOSTS). */
   webhookEgress: EgressPolicy;
+  /** Time for a whole HTTP request (headers and body) to arrive, in ms (CHITTY_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
   /** Chat channels (Slack, Discord…): each on when its variables are set. */
   channels: ChannelsConfig;
   /** Channel identities (`sms:+1555…`, `slack:T1:U1`…) that are members without pairing. */
@@ -63,6 +65,20 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return n;
 }
 
+/** Shortest secret production accepts (CHITTY_API_TOKEN, CHITTY_WEBHOOK_SECRET). */
+export const MIN_SECRET_LENGTH = 32;
+
+/** In production a secret must be set, and long: refuse with a sentence otherwise. */
+function productionSecret(env: NodeJS.ProcessEnv, name: string, what: string): void {
+  const v = env[name];
+  if (v === undefined || v.trim() === '') {
+    throw new ConfigError(`${name} is ${v === undefined ? 'not set' : 'empty'}. In production set it to ${what}: a random secret of at least ${MIN_SECRET_LENGTH} characters (e.g. \`openssl rand -hex 32\`).`);
+  }
+  if (v.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`${name} is ${v.length} characters long; production needs at least ${MIN_SECRET_LENGTH} (e.g. \`openssl rand -hex 32\`).`);
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = env.NODE_ENV ?? 'development';
   const nodeId = env.CHITTY_NODE_ID || 'hub';
@@ -72,9 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`DATABASE_SCHEMA must be a lower-case Postgres identifier, got ${JSON.stringify(schema)}.`);
   }
   const apiToken = env.CHITTY_API_TOKEN || undefined;
-  if (apiToken === undefined && nodeEnv === 'production') {
-    throw new ConfigError('CHITTY_API_TOKEN is not set. In production set it to a long random secret (e.g. `openssl rand -hex 32`).');
-  }
+  if (nodeEnv === 'production') productionSecret(env, 'CHITTY_API_TOKEN', 'the API token');
   const allowlist: string[] = [];
   for (const raw of (env.CHITTY_ALLOWLIST ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
     const id = parseIdentityKey(raw);
@@ -83,9 +97,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const queuePrefix = env.CHITTY_QUEUE_PREFIX || '{chitty}';
   if (!/^\{[A-Za-z0-9_.-]{1,40}\}$/.test(queuePrefix)) throw new ConfigError(`CHITTY_QUEUE_PREFIX must be a Redis Cluster hash tag like {chitty}, got ${JSON.stringify(queuePrefix)}.`);
-  if (env.CHITTY_WEBHOOK_SECRET === undefined && nodeEnv === 'production') {
-    throw new ConfigError('CHITTY_WEBHOOK_SECRET is not set. In production set it to a long random secret; webhook receivers verify X-Chitty-Signature with it.');
-  }
+  if (nodeEnv === 'production') productionSecret(env, 'CHITTY_WEBHOOK_SECRET', 'the secret webhook receivers verify X-Chitty-Signature with');
+  else if (env.CHITTY_WEBHOOK_SECRET === '') throw new ConfigError('CHITTY_WEBHOOK_SECRET is set but empty. Remove the line to have one generated into DATA_DIR, or set a long random secret.');
   const dataDir = env.DATA_DIR || './data';
   return {
     nodeEnv,
@@ -109,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobLockMs: Math.max(1000, int(env, 'CHITTY_JOB_LOCK_MS', 30_000)),
     sweepMs: Math.max(100, int(env, 'CHITTY_SWEEP_MS', 10_000)),
     retentionHours: Math.max(1, int(env, 'CHITTY_RETENTION_HOURS', 168)),
+    requestTimeoutMs: Math.max(100, int(env, 'CHITTY_REQUEST_TIMEOUT_MS', 30_000)),
     channels: readChannelsConfig(env),
     allowlist,
   };

@@ -2,10 +2,11 @@
  * Process entry point. `npm start` = everything in one process (development); the Procfile runs
  * `web` (HTTP, webhooks, WebSocket) and `worker` (queue workers) apart, each scalable.
  */
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger } from './log.ts';
 import { startGateway } from './app.ts';
 import { channelStatuses } from '../bots/index.ts';
+import { redactSecrets } from './redact.ts';
 
 type Mode = 'all' | 'web' | 'worker';
 
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
     process.stderr.write(`Unknown mode ${JSON.stringify(mode)}: use "web", "worker" or nothing for both.\n`);
     process.exit(2);
   }
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
@@ -30,6 +31,11 @@ async function main(): Promise<void> {
     process.stderr.write(`The ${mode} process needs DATABASE_URL: separate web and worker processes share state through Postgres, and the embedded database serves one process only. Set DATABASE_URL, or run everything in one process with npm start.\n`);
     process.exit(2);
   }
+  if (mode !== 'all' && !config.redisUrl) {
+    // A private redis-server belongs to one process; a second one would start (and stop) its own.
+    process.stderr.write(`The ${mode} process needs REDIS_URL: separate web and worker processes share their queues through one Redis, and the private redis-server started when REDIS_URL is unset serves one process only. Set REDIS_URL, or run everything in one process with npm start.\n`);
+    process.exit(2);
+  }
   const logger = createLogger(config.logLevel);
   const gateway = await startGateway(config, { logger, mode });
   const { token } = gateway;
@@ -41,7 +47,7 @@ async function main(): Promise<void> {
       `    health:   ${gateway.url}/health`,
       `    API:      ${gateway.url}/api/v1   (OpenAPI: ${gateway.url}/api/v1/openapi.json)`,
       `    live:     ${gateway.url.replace(/^http/, 'ws')}/ws`,
-      `    queues:   ${gateway.url}/admin/queues?token=…   (Redis ${gateway.redis.url}${gateway.redis.started ? ', private redis-server started for you' : ''})`,
+      `    queues:   ${gateway.url}/admin/queues?token=…   (Redis ${redactSecrets(gateway.redis.url)}${gateway.redis.started ? ', private redis-server started for you' : ''})`,
     ];
     const statuses = Object.values(channelStatuses(gateway.channels));
     const on = statuses.filter((c) => c.on).map((c) => c.channel);
@@ -56,7 +62,7 @@ async function main(): Promise<void> {
     if (gateway.webhookSecret.source !== 'env') lines.push(`    webhooks: signed with the secret in ${gateway.webhookSecret.file ?? '(memory)'} (set CHITTY_WEBHOOK_SECRET to choose it)`);
     process.stdout.write(`${lines.join('\n')}\n\n`);
   } else {
-    logger.info({ redis: gateway.redis.url, database: gateway.database.kind }, 'ChittyChat worker ready: outbox relay, fan-out and delivery workers running');
+    logger.info({ redis: redactSecrets(gateway.redis.url), database: gateway.database.kind }, 'ChittyChat worker ready: outbox relay, fan-out and delivery workers running');
   }
 
   let stopping = false;
@@ -78,6 +84,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`ChittyChat gateway failed to start: ${(err as Error).message}\n`);
+  process.stderr.write(`ChittyChat gateway failed to start: ${redactSecrets((err as Error).message)}\n`);
   process.exit(1);
 });

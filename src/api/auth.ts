@@ -35,7 +35,8 @@ export async function resolveSecret(configured: string | undefined, dataDir: str
   }
   const token = randomBytes(24).toString('base64url');
   await mkdir(dataDir, { recursive: true });
-  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  // No trailing newline: a verifier that reads the file as-is gets exactly the secret (reading trims either way).
+  await writeFile(file, token, { mode: 0o600 });
   return { token, source: 'generated', file };
 }
 
@@ -47,13 +48,23 @@ export function tokenMatches(presented: string | undefined, expected: string): b
   return timingSafeEqual(a, b);
 }
 
-/** `Authorization: Bearer <token>`, or `?token=` (browsers cannot set headers on a WebSocket). */
+/**
+ * Paths that take the token as `?token=`: the WebSocket (browsers cannot set headers on one) and
+ * the queue dashboard's sign-in link (it turns it into a cookie). Everywhere else only the header.
+ */
+export function queryTokenAllowed(url: string): boolean {
+  const p = url.split('?')[0] ?? '';
+  return p === '/ws' || p === '/admin/queues' || p.startsWith('/admin/queues/');
+}
+
+/** `Authorization: Bearer <token>`, or `?token=` where {@link queryTokenAllowed} says so. */
 export function presentedToken(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
   if (h) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
     return m?.[1];
   }
+  if (!queryTokenAllowed(req.url)) return undefined;
   const q = (req.query as Record<string, unknown> | undefined)?.token;
   return typeof q === 'string' ? q : undefined;
 }

@@ -63,7 +63,7 @@ export function registerRoutes(app: FastifyInstance, prefix: string, routes: Rou
         const query = validate(def.query, req.query, 'query');
         const body = validate(def.body, req.body, 'body');
         const result = await def.handler({ params, query, body, req, reply });
-        reply.status(def.status ?? 200);
+        if (reply.statusCode === 200) reply.status(def.status ?? 200); // a handler may have set its own (health: 503)
         return result;
       },
     });
@@ -114,7 +114,7 @@ export function openApiDocument(routes: RouteDef[], prefix: string, info: { titl
       ...(def.public ? { security: [] } : {}),
     };
     if (def.body) op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(def.body, 'input') } } };
-    (paths[path] ??= {})[def.method.toLowerCase()] = op;
+    paths[path] = { ...paths[path], [def.method.toLowerCase()]: op };
   }
   return {
     openapi: '3.1.0',

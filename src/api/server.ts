@@ -9,6 +9,8 @@ import { HubError } from '../hub/errors.ts';
 import type { Hub } from '../hub/hub.ts';
 import type { Logger } from '../log.ts';
 import { presentedToken, tokenMatches } from './auth.ts';
+import { healthRoutes } from './health.ts';
+import { redactSecrets } from '../redact.ts';
 import { DASHBOARD_BASE_PATH, tokenFromCookie } from './queue-dashboard.ts';
 import { openApiDocument, registerRoutes, route, type RouteDef } from './route-table.ts';
 import { entityRoutes } from './routes/entities.ts';
@@ -22,6 +24,10 @@ export const API_PREFIX = '/api/v1';
 /** Largest request body accepted; larger ones get 413. */
 export const BODY_LIMIT = 1024 * 1024;
 export const VERSION = '0.1.0';
+/** Default time for a whole request (headers and body) to arrive (CHITTY_REQUEST_TIMEOUT_MS). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** Most time for a request's headers to arrive. */
+export const HEADERS_TIMEOUT_MS = 10_000;
 
 export interface ServerDeps {
   hub: Hub;
@@ -38,6 +44,8 @@ export interface ServerDeps {
   plugins?: (app: FastifyInstance, isValidToken: (t: string) => boolean) => Promise<void>;
   /** PUBLIC_URL: the OpenAPI document's `servers` URL (a ChatGPT Action needs an absolute one). */
   publicUrl?: string;
+  /** Time for a whole request to arrive before 408 and the connection closes (default REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
   /** Extra health checks (e.g. Redis), each returning ok and a detail. */
   health?: Record<string, () => Promise<{ ok: boolean; [k: string]: unknown }>>;
 }
@@ -60,6 +68,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // A request (headers and body) must arrive within requestTimeoutMs, its headers within 10 s of
+    // that; a slow client is cut off (408) also after an early answer such as 401. Checked every second.
+    requestTimeout: deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    http: { headersTimeout: Math.min(HEADERS_TIMEOUT_MS, deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS), connectionsCheckingInterval: Math.min(1000, deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS) },
     forceCloseConnections: 'idle',
   });
 
@@ -71,7 +83,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (err instanceof SyntaxError) return reply.status(400).send(errorBody('bad_json', `The body is not valid JSON: ${err.message}`));
     const status = (err as FastifyError).statusCode;
     if (status && status >= 400 && status < 500) return reply.status(status).send(errorBody(code?.toLowerCase() ?? 'bad_request', err.message));
-    req.log.error({ err, url: req.url }, 'request failed');
+    req.log.error({ err, url: redactSecrets(req.url) }, 'request failed');
     return reply.status(500).send(errorBody('internal', 'Internal error; the request changed nothing that was not committed. See the server log.'));
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`)));
@@ -94,35 +106,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
-  const started = Date.now();
-  const health = route({
-    method: 'GET', url: '/health', tag: 'health', public: true, summary: 'Liveness and database status (no token needed)',
-    handler: async ({ reply }) => {
-      const checks: Record<string, { ok: boolean; [k: string]: unknown }> = {};
-      const t0 = performance.now();
-      try {
-        await database.ping();
-        checks.database = { ok: true, kind: database.kind, latencyMs: Math.round((performance.now() - t0) * 10) / 10 };
-      } catch (err) {
-        checks.database = { ok: false, kind: database.kind, error: (err as Error).message };
-      }
-      for (const [name, check] of Object.entries(deps.health ?? {})) {
-        try {
-          checks[name] = await check();
-        } catch (err) {
-          checks[name] = { ok: false, error: (err as Error).message };
-        }
-      }
-      const ok = Object.values(checks).every((c) => c.ok);
-      reply.status(ok ? 200 : 503);
-      return { status: ok ? 'ok' : 'degraded', version: VERSION, nodeId: hub.nodeId, uptimeSeconds: Math.round((Date.now() - started) / 1000), checks };
-    },
-  });
-  registerRoutes(app, '', [health]);
+  const health = healthRoutes({ database, apiToken, nodeId: hub.nodeId, version: VERSION, ...(deps.health ? { checks: deps.health } : {}) });
+  registerRoutes(app, '', health);
 
   if (deps.plugins) await deps.plugins(app, (t) => tokenMatches(t, apiToken));
   const apiRoutes = [...syncRoutes(hub, deps.deliveryCounts), ...entityRoutes(hub), ...(deps.routes ?? [])];
-  const described = openApiDocument([health, ...apiRoutes.map((r) => ({ ...r, url: API_PREFIX + r.url }))], '', {
+  const described = openApiDocument([...health, ...apiRoutes.map((r) => ({ ...r, url: API_PREFIX + r.url }))], '', {
     title: 'ChittyChat gateway API',
     version: VERSION,
     description: 'One bot, many channels, one shared hub state. Bearer token: CHITTY_API_TOKEN.',

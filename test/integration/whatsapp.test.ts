@@ -200,7 +200,8 @@ describe('whatsapp web (whatsapp-web.js, fake client)', () => {
   const env = { WHATSAPP_MODE: 'web', WHATSAPP_LOCK_TTL_MS: '3000', CHITTY_QUEUE_PREFIX: prefix, CHITTY_ALLOWLIST: `whatsapp:${MEMBER}` };
   beforeAll(async () => {
     setWhatsAppWebClientFactory(fake.factory);
-    a = await startTestGateway('pglite', env);
+    // Postgres, so the second process below can share the first one's database (and so its queue prefix).
+    a = await startTestGateway('postgres', env);
   });
   afterAll(async () => {
     await a?.close();
@@ -236,7 +237,7 @@ describe('whatsapp web (whatsapp-web.js, fake client)', () => {
   });
 
   it('a second process stays passive and takes the session over when the owner stops', async () => {
-    b = await startTestGateway('pglite', env);
+    b = await startTestGateway('postgres', { ...env, DATABASE_SCHEMA: a!.config.databaseSchema! });
     const made = fake.clients.length;
     await new Promise((r) => setTimeout(r, 1500));
     expect(fake.clients).toHaveLength(made); // b is passive
