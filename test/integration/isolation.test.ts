@@ -115,7 +115,7 @@ describe('delivery isolation', () => {
     await gw.call('DELETE', `/api/v1/subscriptions/${sub.id}`);
     await until(async () => (await rowsFor(id)).every((d) => d.status === 'dead'), 10_000, 'row dead');
     const [row] = await rowsFor(id);
-    expect(row.attempts).toBeLessThan(3);
-    expect(row.lastError).toMatch(/subscription deleted|500/);
+    expect(row?.attempts).toBeLessThan(3);
+    expect(row?.lastError).toMatch(/subscription deleted|500/);
   });
 });
