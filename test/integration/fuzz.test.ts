@@ -8,7 +8,7 @@ import { fuzzRequests, tableCounts } from '../chaos/fuzz.ts';
 import { DB_KINDS } from '../support/database.ts';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../support/gateway.ts';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 1200);
 
 describe.each(DB_KINDS)('fuzzed requests on %s', (kind) => {
   let gw: TestGateway;
