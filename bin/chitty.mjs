@@ -42,9 +42,14 @@ async function build() {
   writeFileSync(path.join(tmp, 'inputs.json'), JSON.stringify(inputs));
   // Resolve bare imports from the package's own node_modules, wherever the cache lives.
   writeFileSync(path.join(tmp, 'package.json'), JSON.stringify({ type: 'module' }));
-  rmSync(cache, { recursive: true, force: true });
-  mkdirSync(path.dirname(cache), { recursive: true });
-  renameSync(tmp, cache);
+  try {
+    rmSync(cache, { recursive: true, force: true });
+    mkdirSync(path.dirname(cache), { recursive: true });
+    renameSync(tmp, cache);
+  } finally {
+    // Another chitty built at the same moment and won the rename: its build is as good as ours.
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 let main;
