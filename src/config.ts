@@ -98,7 +98,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const queuePrefix = env.CHITTY_QUEUE_PREFIX || '{chitty}';
   if (!/^\{[A-Za-z0-9_.-]{1,40}\}$/.test(queuePrefix)) throw new ConfigError(`CHITTY_QUEUE_PREFIX must be a Redis Cluster hash tag like {chitty}, got ${JSON.stringify(queuePrefix)}.`);
   if (nodeEnv === 'production') productionSecret(env, 'CHITTY_WEBHOOK_SECRET', 'the secret webhook receivers verify X-Chitty-Signature with');
-  else if (env.CHITTY_WEBHOOK_SECRET === '') throw new ConfigError('CHITTY_WEBHOOK_SECRET is set but empty. Remove the line to have one generated into DATA_DIR, or set a long random secret.');
   const dataDir = env.DATA_DIR || './data';
   return {
     nodeEnv,
