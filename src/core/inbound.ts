@@ -42,20 +42,34 @@ export function parseIdentityKey(raw: string): { ok: true; key: string; channel:
   return { ok: true, key: `${channel}:${id}`, channel, id };
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * A platform's text as Postgres can store it: NUL characters and lone UTF-16 surrogates become
+ * U+FFFD. A platform cannot be told "400" about what a person typed, and refusing to record it
+ * would make the platform re-deliver it for ever.
+ */
+export function storableText(s: string): string {
+  return s.replaceAll('\u0000', '\uFFFD').replace(LONE_SURROGATE, '\uFFFD');
+}
+
+/** A string field of an inbound message, scrubbed with {@link storableText}. */
+const text = (min: number, max: number) => z.string().min(min).max(max).transform(storableText);
+
 export const InboundMessageSchema = z.object({
   channel: z.enum(CHANNELS),
   /** The conversation: Slack channel id, Discord channel id, phone number pair, email thread root… */
-  address: z.string().min(1).max(300),
+  address: text(1, 300),
   /** Thread within the conversation, when the channel has threads. */
-  thread: z.string().max(300).optional(),
+  thread: text(0, 300).optional(),
   /** The sender's channel identity key, `<channel>:<id>`. */
-  sender: z.string().min(3).max(300),
-  senderName: z.string().max(200).optional(),
-  text: z.string().max(20_000),
+  sender: text(3, 300),
+  senderName: text(0, 200).optional(),
+  text: text(0, 20_000),
   /** Set when a button was pressed; the action's command is in `text`. */
-  actionId: z.string().max(255).optional(),
+  actionId: text(0, 255).optional(),
   /** The provider's own id of this message (Slack event id / ts, MessageSid, Message-ID…). */
-  providerMessageId: z.string().min(1).max(500),
+  providerMessageId: text(1, 500),
   receivedAt: z.date(),
 });
 

@@ -67,6 +67,17 @@ describe.each(DB_KINDS)('bad input on %s', (kind) => {
     expect(await counts()).toEqual(before);
   });
 
+  it('a chat message with a NUL or a lone surrogate (a platform cannot be answered 400) is recorded scrubbed and answered', async () => {
+    const r = await gw.core.handle({
+      channel: 'sms', address: '+15550002222', sender: 'sms:+15550002222', senderName: 'Ann\ud800', text: 'help\u0000',
+      providerMessageId: 'SM-nul-1', receivedAt: new Date(),
+    });
+    expect(r.reply.kind).not.toBe('error');
+    const row = await gw.core.inbound.get({ channel: 'sms', providerMessageId: 'SM-nul-1' });
+    expect(row?.text).toBe('help\uFFFD');
+    expect(row?.senderName).toBe('Ann\uFFFD');
+  });
+
   it('a preview records nothing: no inbound row, identity, pairing code or conversation, also for a stranger', async () => {
     await gw.call('POST', '/api/v1/todos', { content: 'Seen in the preview' });
     const before = await counts();
