@@ -134,11 +134,11 @@ describe('sweeper', () => {
     await finished.remove();
     for (const [d, job] of [['live-delayed', 'j-delayed'], ['live-waiting', 'j-waiting'], ['gone', 'j-never-added'], ['finished', 'j-finished']]) await redis.set(pendingKey(prefix, d!), job!);
 
-    const before = (ch: DestinationChannel) => queues[ch].getJobCounts('waiting', 'delayed');
-    const counts = { email: await before('email'), webhook: await before('webhook') };
+    const countsOf = (ch: DestinationChannel) => queues[ch].getJobCounts('waiting', 'delayed');
+    const counts = { email: await countsOf('email'), webhook: await countsOf('webhook') };
     const r = await sweeper({ deliveryTimeoutMs: 30_000 }).sweep();
     expect(r.rescheduled).toBe(3); // gone, finished, no-flag
-    const after = { email: await before('email'), webhook: await before('webhook') };
+    const after = { email: await countsOf('email'), webhook: await countsOf('webhook') };
     const added = (ch: 'email' | 'webhook') => Object.values(after[ch]).reduce((a, b) => a + b, 0) - Object.values(counts[ch]).reduce((a, b) => a + b, 0);
     expect(added('email')).toBe(2); // gone, no-flag
     expect(added('webhook')).toBe(1); // finished

@@ -185,7 +185,10 @@ export function validateWhatsAppMessage(m: WhatsAppMessage): void {
   const fail = (limit: string, detail: string) => {
     throw new RenderValidationError('whatsapp', limit, detail);
   };
-  if (m.type === 'text') return validateWhatsApp(m.text.body);
+  if (m.type === 'text') {
+    validateWhatsApp(m.text.body);
+    return;
+  }
   const i = m.interactive;
   if (i.body.text.trim() === '') fail('WHATSAPP_INTERACTIVE_BODY', 'body is empty');
   if (i.body.text.length > WHATSAPP_INTERACTIVE_BODY) fail('WHATSAPP_INTERACTIVE_BODY', `body has ${i.body.text.length} characters`);

@@ -97,7 +97,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
-  let client;
+  let client: InstanceType<typeof PGlite>;
   if (dataDir === 'memory://') client = new PGlite();
   else {
     const dir = path.join(dataDir, 'pglite');

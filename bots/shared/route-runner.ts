@@ -86,7 +86,7 @@ export async function runWebhook<R>(route: WebhookRoute<R>, req: InboundRequest,
     logger.warn({ route: route.url, reason: verified.reason }, 'webhook refused: signature did not verify; nothing was recorded');
     return { status: verified.status ?? 401, contentType: 'application/json', body: errorJson('bad_signature', verified.reason) };
   }
-  let parsed;
+  let parsed: Awaited<ReturnType<WebhookRoute<R>['parse']>>;
   try {
     parsed = await route.parse(req);
   } catch (err) {

@@ -225,14 +225,15 @@ export class FakeDiscord {
       timestamp: new Date().toISOString(),
       ...(b?.message_reference ? { message_reference: b.message_reference } : {}),
     });
-    let m: RegExpExecArray | null;
     if (method === 'GET' && path === '/gateway/bot') {
       return send(200, { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } });
     }
     if (method === 'GET' && path === '/gateway') return send(200, { url: this.gatewayUrl });
-    if (method === 'POST' && (m = /^\/channels\/(\d+)\/messages$/.exec(path))) return send(200, message(m[1]!, body));
+    const channelPost = /^\/channels\/(\d+)\/messages$/.exec(path);
+    if (method === 'POST' && channelPost) return send(200, message(channelPost[1]!, body));
     if (method === 'POST' && /^\/channels\/[^/]+\/messages$/.test(path)) return send(404, { message: 'Unknown Channel', code: 10003 });
-    if ((m = /^\/webhooks\/([^/]+)\/([^/]+)(\/messages\/@original)?$/.exec(path))) {
+    const m = /^\/webhooks\/([^/]+)\/([^/]+)(\/messages\/@original)?$/.exec(path);
+    if (m) {
       if (m[1] !== this.applicationId) return send(404, { message: 'Unknown Webhook', code: 10015 });
       if (method === 'PATCH' || method === 'POST') return send(200, message('0', body));
     }

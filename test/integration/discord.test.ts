@@ -217,7 +217,10 @@ describe('discord: done-when', () => {
     const submit = core.submit.bind(core);
     core.submit = async (m) => {
       const r = await submit(m);
-      return { ...r, answer: r.answer.then(async (x) => (await new Promise((res) => setTimeout(res, 2_600)), x)) };
+      return { ...r, answer: r.answer.then(async (x) => {
+        await new Promise((res) => setTimeout(res, 2_600));
+        return x;
+      }) };
     };
     try {
       const id = snowflake();

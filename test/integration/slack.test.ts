@@ -208,7 +208,10 @@ describe('slack: the done-when of issue 10', () => {
     const submit = core.submit.bind(core);
     core.submit = async (m) => {
       const s = await submit(m);
-      return { ...s, answer: s.answer.then(async (x) => (await new Promise((r) => setTimeout(r, 2600)), x)) };
+      return { ...s, answer: s.answer.then(async (x) => {
+        await new Promise((r) => setTimeout(r, 2600));
+        return x;
+      }) };
     };
     try {
       const t0 = performance.now();
