@@ -106,6 +106,19 @@ describe('delivery isolation', () => {
     expect(again).toMatchObject({ id: sub.id, disabled: false });
   });
 
+  it('a paused subscription stops its retries', async () => {
+    const P = await project('Paused');
+    const r = await receiver(() => ({ status: 500 }));
+    const sub = await subscribe(r.url, P);
+    const id = await todo(P, 'failing, then paused');
+    await r.waitFor(() => r.count() >= 1, 10_000);
+    expect((await gw.call('PATCH', `/api/v1/subscriptions/${sub.id}`, { paused: true })).status).toBe(200);
+    await until(async () => (await rowsFor(id)).every((d) => d.status === 'dead'), 10_000, 'row dead');
+    const [row] = await rowsFor(id);
+    expect(row?.attempts).toBeLessThan(3);
+    expect(row?.lastError).toMatch(/subscription paused|500/);
+  });
+
   it('a deleted subscription stops its retries', async () => {
     const P = await project('Deleted');
     const r = await receiver(() => ({ status: 500 }));
