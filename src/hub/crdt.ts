@@ -89,6 +89,14 @@ function removeFromSet(entry: SetEntry, remove: VectorClock): SetEntry {
   return { adds: entry.adds.filter((a) => !dominatedBy(a.vclock, remove)), removes };
 }
 
+/**
+ * A copy of a set's elements in an object without a prototype, so that elements named like
+ * Object.prototype members (`constructor`, `toString`, `__proto__`) are plain elements.
+ */
+function elementMap(entries: Record<string, SetEntry> | undefined): Record<string, SetEntry> {
+  return Object.assign(Object.create(null) as Record<string, SetEntry>, entries ?? {});
+}
+
 /** Apply one change. Pure: returns a new state; the input is not modified. */
 export function applyChange(state: EntityCrdt, change: Change): EntityCrdt {
   const registers = { ...state.registers };
@@ -97,12 +105,12 @@ export function applyChange(state: EntityCrdt, change: Change): EntityCrdt {
     registers[field] = writeRegister(registers[field] ?? [], { value, hlc: change.hlc, vclock: change.vclock, change: change.id });
   }
   for (const [field, elems] of Object.entries(change.add ?? {})) {
-    const set = { ...(sets[field] ?? {}) };
+    const set = elementMap(sets[field]);
     for (const elem of elems) set[elem] = addToSet(set[elem] ?? { adds: [], removes: [] }, { change: change.id, vclock: change.vclock });
     sets[field] = set;
   }
   for (const [field, elems] of Object.entries(change.remove ?? {})) {
-    const set = { ...(sets[field] ?? {}) };
+    const set = elementMap(sets[field]);
     for (const elem of elems) set[elem] = removeFromSet(set[elem] ?? { adds: [], removes: [] }, change.vclock);
     sets[field] = set;
   }

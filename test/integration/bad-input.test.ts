@@ -78,6 +78,17 @@ describe.each(DB_KINDS)('bad input on %s', (kind) => {
     expect(row?.senderName).toBe('Ann\uFFFD');
   });
 
+  it('set elements named like Object.prototype members are plain elements (was a 500 for "constructor")', async () => {
+    const names = ['constructor', '__proto__', 'toString', 'hasOwnProperty'];
+    const r = await gw.call('POST', '/api/v1/topics', { title: 'Proto', tags: names, participants: ['constructor'] });
+    expect(r.status).toBe(201);
+    expect(r.json.tags).toEqual([...names].sort());
+    const again = await gw.call('PUT', `/api/v1/topics/${r.json.chittyId}`, { tags: ['constructor'] });
+    expect(again.status).toBe(200);
+    expect(again.json.tags).toEqual(['constructor']);
+    expect((await gw.call('GET', `/api/v1/topics/${r.json.chittyId}`)).json.participants).toEqual(['constructor']);
+  });
+
   it('a preview records nothing: no inbound row, identity, pairing code or conversation, also for a stranger', async () => {
     await gw.call('POST', '/api/v1/todos', { content: 'Seen in the preview' });
     const before = await counts();
