@@ -37,6 +37,9 @@ export function newCode(): string {
 /** Codes as people type them: any case, spaces or dashes in between. */
 export const normalizeCode = (code: string): string => code.toUpperCase().replace(/[\s-]+/g, '');
 
+/** How stale an identity's last-seen time may get before a message updates it (ms). */
+const LAST_SEEN_RESOLUTION_MS = 60_000;
+
 export class IdentityDirectory {
   private readonly allowlist: Set<string>;
 
@@ -54,11 +57,17 @@ export class IdentityDirectory {
   async access(identityKey: string, displayName?: string): Promise<Access> {
     const channel = identityKey.slice(0, identityKey.indexOf(':'));
     const now = this.now();
-    const [row] = await this.db
-      .insert(schema.identities)
-      .values({ key: identityKey, channel, displayName: displayName ?? null, lastSeenAt: now })
-      .onConflictDoUpdate({ target: schema.identities.key, set: { lastSeenAt: now, ...(displayName ? { displayName } : {}) } })
-      .returning();
+    const t = schema.identities;
+    // Read first and write only what changed: an upsert on every message would hold the identity's
+    // row lock until the command's transaction commits, so one person's commands in different
+    // conversations would wait for each other.
+    let [row] = await this.db.select().from(t).where(eq(t.key, identityKey));
+    if (!row) {
+      [row] = await this.db.insert(t).values({ key: identityKey, channel, displayName: displayName ?? null, lastSeenAt: now }).onConflictDoNothing().returning();
+      [row] = row ? [row] : await this.db.select().from(t).where(eq(t.key, identityKey));
+    } else if (now.getTime() - row.lastSeenAt.getTime() > LAST_SEEN_RESOLUTION_MS || (displayName && displayName !== row.displayName)) {
+      await this.db.update(t).set({ lastSeenAt: now, ...(displayName ? { displayName } : {}) }).where(eq(t.key, identityKey));
+    }
     if (row?.personId) return { kind: 'member', person: await this.mustPerson(row.personId), identityKey };
     if (identityKey === OWNER_IDENTITY || this.allowlist.has(identityKey)) {
       const person = await this.createPerson(identityKey, displayName ?? (identityKey === OWNER_IDENTITY ? 'API token owner' : identityKey));
