@@ -8,8 +8,18 @@ import { entityCommand } from './handlers/entities.ts';
 import { membershipCommand } from './handlers/membership.ts';
 
 const READ_ONLY = new Set<string>([
-  'todo.list', 'sync.status', 'sync.conflicts', 'project.list', 'project.show', 'topic.list', 'topic.show',
-  'session.list', 'session.show', 'subscriptions', 'help', 'more',
+  'todo.list',
+  'sync.status',
+  'sync.conflicts',
+  'project.list',
+  'project.show',
+  'topic.list',
+  'topic.show',
+  'session.list',
+  'session.show',
+  'subscriptions',
+  'help',
+  'more',
 ]);
 
 /** Commands that change nothing (safe to preview). `sync --dry-run` counts as read-only. */

@@ -44,8 +44,16 @@ export class DeliveryLedger {
     const o = schema.outbox;
     const json = JSON.stringify(
       rows.map((r) => ({
-        id: r.id, message_id: r.messageId, subscription_id: r.subscriptionId, channel: r.channel, destination_key: r.destinationKey,
-        address: r.address, thread: r.thread ?? null, domain: r.domain, entity_id: r.entityId ?? null, status: r.status,
+        id: r.id,
+        message_id: r.messageId,
+        subscription_id: r.subscriptionId,
+        channel: r.channel,
+        destination_key: r.destinationKey,
+        address: r.address,
+        thread: r.thread ?? null,
+        domain: r.domain,
+        entity_id: r.entityId ?? null,
+        status: r.status,
       })),
     );
     // One parameter per list (JSON arrays), however many rows: fast for big fan-outs.
@@ -86,7 +94,10 @@ export class DeliveryLedger {
   async markDropped(ids: string[], reason: string): Promise<void> {
     if (ids.length === 0) return;
     const d = schema.deliveries;
-    await this.db.update(d).set({ status: 'dead', lastError: reason.slice(0, 2000), updatedAt: new Date() }).where(inArray(d.id, ids));
+    await this.db
+      .update(d)
+      .set({ status: 'dead', lastError: reason.slice(0, 2000), updatedAt: new Date() })
+      .where(inArray(d.id, ids));
   }
 
   /** The destination is gone (410, "channel not found", "user blocked the bot"): every subscription of it is disabled. */
@@ -104,7 +115,10 @@ export class DeliveryLedger {
   async markSent(ids: string[], providerMessageId: string | null, batchId: string, note?: string): Promise<void> {
     if (ids.length === 0) return;
     const d = schema.deliveries;
-    await this.db.update(d).set({ status: 'sent', attempts: sql`${d.attempts} + 1`, providerMessageId, batchId, sentAt: new Date(), updatedAt: new Date(), lastError: null, note: note ?? null }).where(inArray(d.id, ids));
+    await this.db
+      .update(d)
+      .set({ status: 'sent', attempts: sql`${d.attempts} + 1`, providerMessageId, batchId, sentAt: new Date(), updatedAt: new Date(), lastError: null, note: note ?? null })
+      .where(inArray(d.id, ids));
   }
 
   /**
@@ -139,8 +153,16 @@ export class DeliveryLedger {
     const d = schema.deliveries;
     const lastError = error.slice(0, 2000);
     const mine = and(eq(d.channel, channel), eq(d.providerMessageId, providerMessageId), eq(d.status, 'sent'));
-    const dead = await this.db.update(d).set({ status: 'dead', providerStatus: 'failed', providerStatusAt: new Date(), lastError, updatedAt: new Date() }).where(and(mine, sql`${d.attempts} >= ${maxAttempts}`)).returning({ id: d.id });
-    const retry = await this.db.update(d).set({ status: 'failed', providerStatus: null, providerStatusAt: null, lastError, updatedAt: new Date() }).where(and(mine, sql`${d.attempts} < ${maxAttempts}`)).returning({ id: d.id });
+    const dead = await this.db
+      .update(d)
+      .set({ status: 'dead', providerStatus: 'failed', providerStatusAt: new Date(), lastError, updatedAt: new Date() })
+      .where(and(mine, sql`${d.attempts} >= ${maxAttempts}`))
+      .returning({ id: d.id });
+    const retry = await this.db
+      .update(d)
+      .set({ status: 'failed', providerStatus: null, providerStatusAt: null, lastError, updatedAt: new Date() })
+      .where(and(mine, sql`${d.attempts} < ${maxAttempts}`))
+      .returning({ id: d.id });
     return { retry: retry.map((r) => r.id), dead: dead.map((r) => r.id) };
   }
 
@@ -166,7 +188,12 @@ export class DeliveryLedger {
     if (f.messageId) where.push(eq(d.messageId, f.messageId));
     if (f.entityId) where.push(eq(d.entityId, f.entityId));
     if (f.channel) where.push(eq(d.channel, f.channel));
-    return this.db.select().from(d).where(and(...where)).orderBy(desc(d.createdAt)).limit(Math.min(f.limit ?? 100, 1000));
+    return this.db
+      .select()
+      .from(d)
+      .where(and(...where))
+      .orderBy(desc(d.createdAt))
+      .limit(Math.min(f.limit ?? 100, 1000));
   }
 
   /** Put dead (or given) rows back in the queue; returns them so jobs can be scheduled. */
@@ -179,7 +206,10 @@ export class DeliveryLedger {
   /** Delete dead letters older than the date; returns how many. */
   async pruneDead(olderThan: Date): Promise<number> {
     const d = schema.deliveries;
-    const rows = await this.db.delete(d).where(and(eq(d.status, 'dead'), lt(d.updatedAt, olderThan))).returning({ id: d.id });
+    const rows = await this.db
+      .delete(d)
+      .where(and(eq(d.status, 'dead'), lt(d.updatedAt, olderThan)))
+      .returning({ id: d.id });
     return rows.length;
   }
 
@@ -244,12 +274,25 @@ function subOf(x: Record<string, unknown>): RowSubscription {
 function toRow(r: Record<string, unknown>): DeliveryRow {
   const date = (v: unknown) => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)));
   return {
-    id: String(r.id), messageId: String(r.message_id), subscriptionId: String(r.subscription_id), channel: String(r.channel),
-    destinationKey: String(r.destination_key), address: String(r.address), thread: (r.thread as string | null) ?? null,
-    domain: String(r.domain), entityId: (r.entity_id as string | null) ?? null,
-    status: r.status as DeliveryStatus, attempts: Number(r.attempts),
-    lastError: (r.last_error as string | null) ?? null, providerMessageId: (r.provider_message_id as string | null) ?? null,
-    batchId: (r.batch_id as string | null) ?? null, createdAt: date(r.created_at)!, updatedAt: date(r.updated_at)!, sentAt: date(r.sent_at),
-    providerStatus: (r.provider_status as string | null) ?? null, providerStatusAt: date(r.provider_status_at), note: (r.note as string | null) ?? null,
+    id: String(r.id),
+    messageId: String(r.message_id),
+    subscriptionId: String(r.subscription_id),
+    channel: String(r.channel),
+    destinationKey: String(r.destination_key),
+    address: String(r.address),
+    thread: (r.thread as string | null) ?? null,
+    domain: String(r.domain),
+    entityId: (r.entity_id as string | null) ?? null,
+    status: r.status as DeliveryStatus,
+    attempts: Number(r.attempts),
+    lastError: (r.last_error as string | null) ?? null,
+    providerMessageId: (r.provider_message_id as string | null) ?? null,
+    batchId: (r.batch_id as string | null) ?? null,
+    createdAt: date(r.created_at)!,
+    updatedAt: date(r.updated_at)!,
+    sentAt: date(r.sent_at),
+    providerStatus: (r.provider_status as string | null) ?? null,
+    providerStatusAt: date(r.provider_status_at),
+    note: (r.note as string | null) ?? null,
   };
 }

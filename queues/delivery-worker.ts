@@ -96,7 +96,13 @@ export class DeliveryProcessor {
     const p = this.prefix;
     // A sender that paces per sending number (SMS) shares one bucket across its destinations.
     const paceKey = this.senders[channel].paceKey;
-    return { bucket: bucketKey(p, paceKey ?? destinationKey), pending: pendingKey(p, destinationKey), lock: lockKey(p, destinationKey), hold: holdKey(p, destinationKey), platformHold: platformHoldKey(p, channel) };
+    return {
+      bucket: bucketKey(p, paceKey ?? destinationKey),
+      pending: pendingKey(p, destinationKey),
+      lock: lockKey(p, destinationKey),
+      hold: holdKey(p, destinationKey),
+      platformHold: platformHoldKey(p, channel),
+    };
   }
 
   async process(job: Job<DeliveryJobData>, token: string | undefined): Promise<DeliveryOutcome> {
@@ -136,7 +142,10 @@ export class DeliveryProcessor {
       const secrets = [...new Set(rows.flatMap((r) => r.sub?.secrets ?? []))];
       const legacy = rows.some((r) => (r.sub?.secrets.length ?? 0) === 0);
       try {
-        const r = await this.withTimeout(this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messagesJson: rows.map((x) => x.messageJson), signing: { secrets, legacy } }), channel);
+        const r = await this.withTimeout(
+          this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messagesJson: rows.map((x) => x.messageJson), signing: { secrets, legacy } }),
+          channel,
+        );
         await this.ledger.markSent(ids, r.providerMessageId, batchId, r.note);
         await this.guard.succeeded(destinationKey);
       } catch (err) {
@@ -160,7 +169,14 @@ export class DeliveryProcessor {
     const keep: ClaimedDelivery[] = [];
     for (const r of rows) {
       const state = r.sub?.state ?? 'active';
-      const reason = state === 'gone' ? 'subscription deleted; not sent' : state !== 'active' ? `subscription ${state}; not sent` : (r.attempts ?? 0) >= max ? `no attempts left (${r.attempts} of ${max})` : undefined;
+      const reason =
+        state === 'gone'
+          ? 'subscription deleted; not sent'
+          : state !== 'active'
+            ? `subscription ${state}; not sent`
+            : (r.attempts ?? 0) >= max
+              ? `no attempts left (${r.attempts} of ${max})`
+              : undefined;
       if (reason === undefined) keep.push(r);
       else byReason.set(reason, [...(byReason.get(reason) ?? []), r.id]);
     }
@@ -224,7 +240,8 @@ export class DeliveryProcessor {
     const attemptsMade = Math.max(...rows.filter((r) => retry.includes(r.id)).map((r) => r.attempts ?? 0)) + 1;
     // The retry backoff (or the breaker's park, when longer) holds the destination, not only this job.
     const delay = Math.max(retryDelayMs(this.retryBaseMs, attemptsMade), breaker.parkMs);
-    if (breaker.parkMs > 0) this.logger.warn({ destination: job.data.destinationKey, failures: breaker.failures, parkMs: breaker.parkMs }, 'destination keeps failing; circuit open, parked until a probe');
+    if (breaker.parkMs > 0)
+      this.logger.warn({ destination: job.data.destinationKey, failures: breaker.failures, parkMs: breaker.parkMs }, 'destination keeps failing; circuit open, parked until a probe');
     await holdUntil(this.redis, holdKey(this.prefix, job.data.destinationKey), delay);
     if (job.attemptsMade + 1 >= max) {
       // This job has no retries left but its rows do: a new job takes them when the hold ends.

@@ -72,7 +72,12 @@ export class DestinationGuard {
    */
   async failed(dest: string): Promise<{ failures: number; parkMs: number }> {
     const key = breakerKey(this.prefix, dest);
-    const r = await this.redis.multi().del(trustKey(this.prefix, dest)).incr(key).pexpire(key, this.breaker.maxOpenMs * 4).exec();
+    const r = await this.redis
+      .multi()
+      .del(trustKey(this.prefix, dest))
+      .incr(key)
+      .pexpire(key, this.breaker.maxOpenMs * 4)
+      .exec();
     const failures = Number(r?.[1]?.[1] ?? 1);
     const over = failures - this.breaker.threshold;
     const parkMs = over < 0 ? 0 : Math.min(this.breaker.maxOpenMs, this.breaker.openMs * 2 ** over);

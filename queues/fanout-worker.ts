@@ -32,7 +32,10 @@ export class FanoutProcessor {
     const all = await this.subscriptions.forScopes([...new Set(messages.flatMap(scopesOf))]);
     for (const m of messages) {
       const scopes = new Set(['', ...scopesOf(m)]);
-      const subs = planFanout(m, all.filter((s) => scopes.has(s.scope)));
+      const subs = planFanout(
+        m,
+        all.filter((s) => scopes.has(s.scope)),
+      );
       // A destination subscribed twice (say the whole hub and a project) gets a change once.
       const destinations = new Set<string>();
       for (const s of subs) {

@@ -12,7 +12,10 @@ export const deliveryQueueName = (channel: DestinationChannel): string => `deliv
 
 /** A destination (channel + address + thread) as a short, colon-free key. */
 export function destinationKey(channel: string, address: string, thread?: string | null): string {
-  return createHash('sha256').update(`${channel}\n${address}\n${thread ?? ''}`).digest('hex').slice(0, 24);
+  return createHash('sha256')
+    .update(`${channel}\n${address}\n${thread ?? ''}`)
+    .digest('hex')
+    .slice(0, 24);
 }
 
 /** Redis key: "a delivery job for this destination is already waiting". */
@@ -64,7 +67,10 @@ export const PLATFORM_LIMIT: Record<DestinationChannel, Pace> = {
 /** Parse `slack=1/1000,webhook=100/1000` (max per milliseconds) over the defaults. */
 export function parsePaces(raw: string | undefined): Record<DestinationChannel, Pace> {
   const out = { ...DEFAULT_PACE };
-  for (const part of (raw ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const part of (raw ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const m = /^([a-z]+)=(\d+)\/(\d+)$/.exec(part);
     if (!m || !(m[1]! in out)) throw new ConfigError(`CHITTY_RATE_LIMITS: "${part}" is not <channel>=<max>/<milliseconds> with channel one of ${Object.keys(out).join(', ')}.`);
     out[m[1] as DestinationChannel] = { max: Math.max(1, Number(m[2])), perMs: Math.max(1, Number(m[3])) };

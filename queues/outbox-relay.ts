@@ -73,7 +73,8 @@ export class OutboxRelay {
         this.failures = 0;
       } catch (err) {
         this.failures++;
-        if (this.failures === 1 || this.failures % 20 === 0) this.logger.warn({ err: (err as Error).message, failures: this.failures }, 'outbox relay cannot reach the queue; rows stay in the outbox and will be retried');
+        if (this.failures === 1 || this.failures % 20 === 0)
+          this.logger.warn({ err: (err as Error).message, failures: this.failures }, 'outbox relay cannot reach the queue; rows stay in the outbox and will be retried');
       }
     })();
     await this.running;
@@ -106,7 +107,12 @@ export class OutboxRelay {
       await this.fanout.addBulk(jobs);
     } catch (err) {
       const seqs = rows.map((x) => Number(x.seq));
-      await this.db.execute(sql`update ${o} set dispatched_at = null where ${o.seq} in (${sql.join(seqs.map((x) => sql`${x}`), sql`, `)})`);
+      await this.db.execute(
+        sql`update ${o} set dispatched_at = null where ${o.seq} in (${sql.join(
+          seqs.map((x) => sql`${x}`),
+          sql`, `,
+        )})`,
+      );
       throw err;
     }
     this.relayed += rows.length;

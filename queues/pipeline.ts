@@ -65,7 +65,11 @@ export class DeliveryQueues {
   readonly scheduler: DeliveryScheduler;
   readonly ledger: DeliveryLedger;
 
-  constructor(readonly config: PipelineConfig, database: Database, logger: Logger) {
+  constructor(
+    readonly config: PipelineConfig,
+    database: Database,
+    logger: Logger,
+  ) {
     this.redis = producerConnection(config.redisUrl);
     // One log for the connection and every queue on it (each re-emits the same error): one line,
     // then one a minute while Redis stays down, and one when it is back.
@@ -156,7 +160,10 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
   const { config } = queues;
   const prefix = config.prefix;
   const senders = Object.fromEntries(
-    DESTINATION_CHANNELS.map((ch) => [ch, config.senders?.[ch] ?? (ch === 'webhook' ? new WebhookDeliverySender(config.webhookSecret, config.webhookTimeoutMs, config.webhookEgress) : new UnconfiguredSender(ch))]),
+    DESTINATION_CHANNELS.map((ch) => [
+      ch,
+      config.senders?.[ch] ?? (ch === 'webhook' ? new WebhookDeliverySender(config.webhookSecret, config.webhookTimeoutMs, config.webhookEgress) : new UnconfiguredSender(ch)),
+    ]),
   ) as Record<DestinationChannel, DeliverySender>;
 
   const relay = new OutboxRelay(database.db, queues.fanout, logger, config.relayPollMs ?? 1000);
@@ -177,11 +184,23 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
     await deliveryWorkers.get(channel)?.rateLimit(ms);
     return Worker.RateLimitError();
   };
-  const deliveryProcessor = new DeliveryProcessor(queues.redis, prefix, queues.ledger, queues.scheduler, senders, config.paces, logger, config.lockDurationMs ?? 30_000, pausePlatform, config.retryBaseMs, {
-    // Destinations not known to answer (new or failing) may hold at most a quarter of a channel's workers.
-    untrustedCap: Math.max(1, Math.floor((config.deliveryConcurrency ?? 32) / 4)),
-    ...config.isolation,
-  });
+  const deliveryProcessor = new DeliveryProcessor(
+    queues.redis,
+    prefix,
+    queues.ledger,
+    queues.scheduler,
+    senders,
+    config.paces,
+    logger,
+    config.lockDurationMs ?? 30_000,
+    pausePlatform,
+    config.retryBaseMs,
+    {
+      // Destinations not known to answer (new or failing) may hold at most a quarter of a channel's workers.
+      untrustedCap: Math.max(1, Math.floor((config.deliveryConcurrency ?? 32) / 4)),
+      ...config.isolation,
+    },
+  );
   const connections: Redis[] = [];
   const workerErrors = new ThrottledErrorLog(
     logger,
@@ -201,14 +220,24 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
     ...DESTINATION_CHANNELS.map((ch) => {
       const limiter = { max: PLATFORM_LIMIT[ch].max, duration: PLATFORM_LIMIT[ch].perMs };
       const settings = { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => deliveryProcessor.backoff(attemptsMade, err) };
-      const w = new Worker<DeliveryJobData>(deliveryQueueName(ch), (job, token) => deliveryProcessor.process(job, token), { connection: conn(`chitty-deliver-${ch}`), prefix, concurrency: config.deliveryConcurrency ?? 32, limiter, settings, ...lock });
+      const w = new Worker<DeliveryJobData>(deliveryQueueName(ch), (job, token) => deliveryProcessor.process(job, token), {
+        connection: conn(`chitty-deliver-${ch}`),
+        prefix,
+        concurrency: config.deliveryConcurrency ?? 32,
+        limiter,
+        settings,
+        ...lock,
+      });
       deliveryWorkers.set(ch, w);
       return w;
     }),
   ];
   const workerFailures = new ThrottledErrorLog(logger, 'A queue worker', 'it keeps running; BullMQ retries the operation and a stalled job is taken up again after its lock expires');
   for (const w of workers) watchWorker(w, logger, workerFailures);
-  const sweeper = new Sweeper(database.db, queues.redis, prefix, queues.ledger, queues.scheduler, queues.deliver as Record<DestinationChannel, Queue>, logger, { ...DEFAULT_SWEEPER, ...config.sweeper });
+  const sweeper = new Sweeper(database.db, queues.redis, prefix, queues.ledger, queues.scheduler, queues.deliver as Record<DestinationChannel, Queue>, logger, {
+    ...DEFAULT_SWEEPER,
+    ...config.sweeper,
+  });
   relay.start();
   sweeper.start();
   return {

@@ -21,7 +21,6 @@ export interface DeliveryBatch {
   signing?: { secrets: string[]; legacy: boolean };
 }
 
-
 export interface DeliverySender {
   /**
    * When set, every destination of this channel takes its tokens from this one bucket instead of

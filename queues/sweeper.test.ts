@@ -32,7 +32,10 @@ const prefix = `{t${randomUUID().slice(0, 8)}}`;
 beforeAll(async () => {
   database = await openTestDatabase('postgres');
   redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-  queues = Object.fromEntries(DESTINATION_CHANNELS.map((ch) => [ch, new Queue<DeliveryJobData>(deliveryQueueName(ch), { connection: redis, prefix })])) as Record<DestinationChannel, Queue<DeliveryJobData>>;
+  queues = Object.fromEntries(DESTINATION_CHANNELS.map((ch) => [ch, new Queue<DeliveryJobData>(deliveryQueueName(ch), { connection: redis, prefix })])) as Record<
+    DestinationChannel,
+    Queue<DeliveryJobData>
+  >;
   ledger = new DeliveryLedger(database.db);
   scheduler = new DeliveryScheduler(redis, prefix, queues, Object.fromEntries(DESTINATION_CHANNELS.map((ch) => [ch, 0])) as Record<DestinationChannel, number>);
 });
@@ -51,15 +54,29 @@ const ago = (ms: number) => new Date(Date.now() - ms);
 
 async function outboxRow(id: string, at: { created: Date; dispatched?: Date | null; fannedOut?: Date | null }) {
   await database.db.insert(schema.outbox).values({
-    id, domain: 'todos', entityId: `e-${id}`, message: { id }, createdAt: at.created,
-    dispatchedAt: at.dispatched === undefined ? at.created : at.dispatched, fannedOutAt: at.fannedOut === undefined ? at.created : at.fannedOut,
+    id,
+    domain: 'todos',
+    entityId: `e-${id}`,
+    message: { id },
+    createdAt: at.created,
+    dispatchedAt: at.dispatched === undefined ? at.created : at.dispatched,
+    fannedOutAt: at.fannedOut === undefined ? at.created : at.fannedOut,
   });
 }
 
 async function delivery(messageId: string, n: number, status: 'queued' | 'sent' | 'failed' | 'dead', at: Date) {
   await database.db.insert(schema.deliveries).values({
-    id: `${messageId}__s${n}`, messageId, subscriptionId: `s${n}`, channel: 'webhook', destinationKey: `dest${n}`, address: `https://example.test/${n}`,
-    domain: 'todos', status, createdAt: at, updatedAt: at, sentAt: status === 'sent' ? at : null,
+    id: `${messageId}__s${n}`,
+    messageId,
+    subscriptionId: `s${n}`,
+    channel: 'webhook',
+    destinationKey: `dest${n}`,
+    address: `https://example.test/${n}`,
+    domain: 'todos',
+    status,
+    createdAt: at,
+    updatedAt: at,
+    sentAt: status === 'sent' ? at : null,
   });
 }
 
@@ -122,8 +139,16 @@ describe('sweeper', () => {
     const dests = ['live-delayed', 'live-waiting', 'gone', 'finished', 'no-flag'];
     for (const [i, d] of dests.entries()) {
       await database.db.insert(schema.deliveries).values({
-        id: `m-stuck__${d}`, messageId: 'm-stuck', subscriptionId: d, channel: i % 2 ? 'webhook' : 'email', destinationKey: d, address: d,
-        domain: 'todos', status: 'queued', createdAt: old, updatedAt: old,
+        id: `m-stuck__${d}`,
+        messageId: 'm-stuck',
+        subscriptionId: d,
+        channel: i % 2 ? 'webhook' : 'email',
+        destinationKey: d,
+        address: d,
+        domain: 'todos',
+        status: 'queued',
+        createdAt: old,
+        updatedAt: old,
       });
     }
     const q = (d: string) => queues[dests.indexOf(d) % 2 ? 'webhook' : 'email'];
@@ -132,7 +157,13 @@ describe('sweeper', () => {
     await q('live-waiting').add('deliver', { channel: 'webhook', destinationKey: 'live-waiting' }, { jobId: 'j-waiting' });
     const finished = await q('finished').add('deliver', { channel: 'webhook', destinationKey: 'finished' }, { jobId: 'j-finished', delay: 600_000 });
     await finished.remove();
-    for (const [d, job] of [['live-delayed', 'j-delayed'], ['live-waiting', 'j-waiting'], ['gone', 'j-never-added'], ['finished', 'j-finished']]) await redis.set(pendingKey(prefix, d!), job!);
+    for (const [d, job] of [
+      ['live-delayed', 'j-delayed'],
+      ['live-waiting', 'j-waiting'],
+      ['gone', 'j-never-added'],
+      ['finished', 'j-finished'],
+    ])
+      await redis.set(pendingKey(prefix, d!), job!);
 
     const countsOf = (ch: DestinationChannel) => queues[ch].getJobCounts('waiting', 'delayed');
     const counts = { email: await countsOf('email'), webhook: await countsOf('webhook') };

@@ -36,8 +36,12 @@ export interface SweeperOptions {
 }
 
 export const DEFAULT_SWEEPER: SweeperOptions = {
-  everyMs: 10_000, fanoutTimeoutMs: 120_000, deliveryTimeoutMs: 30_000,
-  retentionMs: 168 * 3_600_000, pruneBatch: PRUNE_BATCH, pruneStatementsPerSweep: 50,
+  everyMs: 10_000,
+  fanoutTimeoutMs: 120_000,
+  deliveryTimeoutMs: 30_000,
+  retentionMs: 168 * 3_600_000,
+  pruneBatch: PRUNE_BATCH,
+  pruneStatementsPerSweep: 50,
 };
 
 /**
@@ -81,7 +85,13 @@ export class Sweeper {
 
   start(): void {
     this.timer = setInterval(() => {
-      if (!this.busy) this.busy = this.sweep().then(() => this.failureLog?.recovered(), (err: unknown) => this.failures.report(err)).finally(() => (this.busy = undefined));
+      if (!this.busy)
+        this.busy = this.sweep()
+          .then(
+            () => this.failureLog?.recovered(),
+            (err: unknown) => this.failures.report(err),
+          )
+          .finally(() => (this.busy = undefined));
     }, this.opts.everyMs);
     this.timer.unref?.();
   }

@@ -6,8 +6,11 @@ import { acquireDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releas
 const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
 const prefix = `{t${randomUUID().slice(0, 8)}}`;
 const keys = (d: string, channel = 'slack') => ({
-  bucket: `${prefix}:bucket:${d}`, pending: `${prefix}:pending:${d}`, lock: `${prefix}:lock:${d}`,
-  hold: holdKey(prefix, d), platformHold: platformHoldKey(prefix, channel),
+  bucket: `${prefix}:bucket:${d}`,
+  pending: `${prefix}:pending:${d}`,
+  lock: `${prefix}:lock:${d}`,
+  hold: holdKey(prefix, d),
+  platformHold: platformHoldKey(prefix, channel),
 });
 /** An injected clock (epoch ms): the scripts use it instead of Redis TIME, so no result depends on load. */
 const T0 = 1_700_000_000_000;
@@ -59,7 +62,7 @@ describe('destination token bucket and lock', () => {
     expect(await acquireDestination(redis, k, pace, 'next-job', 60_000)).toBe(0);
   });
 
-  it("holds a destination until its hold ends, for every job, and keeps the later of two holds", async () => {
+  it('holds a destination until its hold ends, for every job, and keeps the later of two holds', async () => {
     const k = keys('held');
     const pace = { max: 100, perMs: 1000 };
     expect(await holdUntil(redis, k.hold, 2000, T0)).toBe(T0 + 2000);

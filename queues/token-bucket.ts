@@ -89,7 +89,20 @@ export interface DestinationKeys {
  * (until the hold ends or a token is available). `nowMs` replaces the Redis clock (tests).
  */
 export async function acquireDestination(redis: Redis, keys: DestinationKeys, pace: Pace, owner: string, lockMs: number, nowMs?: number): Promise<number> {
-  const r = await redis.eval(SCRIPT, 5, keys.bucket, keys.pending, keys.lock, keys.hold, keys.platformHold, nowMs === undefined ? '' : String(nowMs), String(pace.max), String(pace.perMs / pace.max), owner, String(lockMs));
+  const r = await redis.eval(
+    SCRIPT,
+    5,
+    keys.bucket,
+    keys.pending,
+    keys.lock,
+    keys.hold,
+    keys.platformHold,
+    nowMs === undefined ? '' : String(nowMs),
+    String(pace.max),
+    String(pace.perMs / pace.max),
+    owner,
+    String(lockMs),
+  );
   return Number(r);
 }
 

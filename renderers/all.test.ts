@@ -29,11 +29,9 @@ function follow<T>(render: (page: number) => T, hasMore: (out: T) => boolean): T
   throw new Error('more than 100 pages');
 }
 
-const slackTexts = (p: SlackPayload): string[] =>
-  p.blocks.flatMap((b) => (b.type === 'section' ? [b.text?.text ?? ''] : b.type === 'context' ? b.elements.map((e) => e.text) : []));
+const slackTexts = (p: SlackPayload): string[] => p.blocks.flatMap((b) => (b.type === 'section' ? [b.text?.text ?? ''] : b.type === 'context' ? b.elements.map((e) => e.text) : []));
 const slackMore = (p: SlackPayload): boolean => slackTexts(p).some((t) => t.includes('more — reply `more`'));
-const slackRefs = (p: SlackPayload): string[] =>
-  p.blocks.flatMap((b) => (b.type === 'section' && b.text ? [...b.text.text.matchAll(/:[a-z_]+: \*(\d+)\.\*/g)].map((m) => m[1] ?? '') : []));
+const slackRefs = (p: SlackPayload): string[] => p.blocks.flatMap((b) => (b.type === 'section' && b.text ? [...b.text.text.matchAll(/:[a-z_]+: \*(\d+)\.\*/g)].map((m) => m[1] ?? '') : []));
 
 const discordMore = (p: DiscordPayload): boolean => p.embeds.some((e) => e.description?.includes('more — reply `more`'));
 const discordRefs = (p: DiscordPayload): string[] => p.embeds.flatMap((e) => [...(e.description ?? '').matchAll(/\*\*(\d+)\.\*\*/g)].map((m) => m[1] ?? ''));
@@ -43,7 +41,12 @@ const whatsAppRefs = (t: string): string[] => [...t.matchAll(/^(\d+)\. /gm)].map
 
 const MARKER = /\n\(\d+\/\d+\)( reply MORE)?$/;
 const smsRefs = (bodies: string[]): string[] =>
-  [...bodies.map((b) => b.replace(MARKER, '')).join('\n').matchAll(/(?:^|\n)(\d+)\.(?=[ \n]|$)/g)].map((m) => m[1] ?? '');
+  [
+    ...bodies
+      .map((b) => b.replace(MARKER, ''))
+      .join('\n')
+      .matchAll(/(?:^|\n)(\d+)\.(?=[ \n]|$)/g),
+  ].map((m) => m[1] ?? '');
 
 const refsOf = (reply: Reply): string[] => (reply.items ?? []).map((i) => i.ref);
 

@@ -81,7 +81,12 @@ function rows(actions: readonly ReplyAction[]): APIActionRowComponent[] {
     actions.slice(i, i + DISCORD_BUTTONS_PER_ROW).forEach((a, j) => {
       const id = uniqueButtonId(a, i + j + 1, DISCORD_CUSTOM_ID - 4, '~', used);
       const style = a.style === undefined ? STYLE.secondary : STYLE[a.style];
-      row.addComponents(new ButtonBuilder().setCustomId(id).setLabel(plain(buttonLabel(a), DISCORD_BUTTON_LABEL)).setStyle(style));
+      row.addComponents(
+        new ButtonBuilder()
+          .setCustomId(id)
+          .setLabel(plain(buttonLabel(a), DISCORD_BUTTON_LABEL))
+          .setStyle(style),
+      );
     });
     built.push(row.toJSON());
   }

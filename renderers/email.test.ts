@@ -79,7 +79,7 @@ describe('email: Message-ids from outside are parsed, not scrubbed', () => {
     expect(normalizeMessageId('<has space@x>')).toBeUndefined();
     expect(normalizeMessageId('')).toBeUndefined();
   });
-  it('threads on the parsed ids and keeps the thread\'s first id when References is trimmed', () => {
+  it("threads on the parsed ids and keeps the thread's first id when References is trimmed", () => {
     const refs = Array.from({ length: 30 }, (_, i) => `<r${i}@x> (comment ${i})`);
     const out = renderEmail({ kind: 'info', text: 'hi' }, { inReplyTo: "<orig-3@mail.example> (Ann's message)", references: refs }, { messageId: '<m@x>' });
     expect(out.headers['In-Reply-To']).toBe('<orig-3@mail.example>');

@@ -46,7 +46,10 @@ function defaultId(): string {
 
 const safeLocal = (text: string): string => text.replace(/[^A-Za-z0-9!#$%&'*+\-/?^_`{|}~.]/g, (c) => `=${c.codePointAt(0)?.toString(16) ?? ''}`);
 const safeDomain = (text: string | undefined): string => {
-  const d = (text ?? '').toLowerCase().replace(/[^a-z0-9.-]/g, '').replace(/^[.-]+|[.-]+$/g, '');
+  const d = (text ?? '')
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '')
+    .replace(/^[.-]+|[.-]+$/g, '');
   return d === '' ? DEFAULT_MESSAGE_ID_DOMAIN : d;
 };
 
@@ -89,7 +92,10 @@ function html(reply: Reply, example: string): string {
   const parts: string[] = [];
   if (!isBlank(reply.title)) parts.push(`<h2>${escapeHtml(oneLine(reply.title))}</h2>`);
   if (!isBlank(reply.text)) {
-    for (const para of clean(reply.text).trim().split(/\n{2,}/)) parts.push(`<p>${escapeHtml(para).replace(/\n/g, '<br>')}</p>`);
+    for (const para of clean(reply.text)
+      .trim()
+      .split(/\n{2,}/))
+      parts.push(`<p>${escapeHtml(para).replace(/\n/g, '<br>')}</p>`);
   }
   const fields = reply.fields ?? [];
   if (fields.length > 0) {
@@ -127,9 +133,7 @@ export function renderEmail(reply: Reply, ctx?: RenderContext, options?: EmailRe
   const messageId = given ?? `<${safeLocal((options?.generateId ?? defaultId)())}@${domain}>`;
   const root = ctx?.threadKey === undefined || ctx.threadKey === '' ? undefined : threadRootId(ctx.threadKey, domain);
   const inReplyTo = (ctx?.inReplyTo === undefined ? undefined : normalizeMessageId(ctx.inReplyTo)) ?? root;
-  const chain = [root, ...(ctx?.references ?? []).map(normalizeMessageId), inReplyTo].filter(
-    (id): id is string => id !== undefined && id !== messageId,
-  );
+  const chain = [root, ...(ctx?.references ?? []).map(normalizeMessageId), inReplyTo].filter((id): id is string => id !== undefined && id !== messageId);
   let references = [...new Set(chain)];
   if (references.length > EMAIL_MAX_REFERENCES) references = [...references.slice(0, 1), ...references.slice(1 - EMAIL_MAX_REFERENCES)];
 

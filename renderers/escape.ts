@@ -58,7 +58,10 @@ const DISCORD_MARKDOWN = new Set(['\\', '*', '_', '~', '`', '|', '>', '#', '[', 
 function discordMention(cps: readonly string[], i: number, c: string): string | undefined {
   if (c === '<') return `<${ZWSP}`;
   if (c === '@') {
-    const rest = cps.slice(i + 1, i + 9).join('').toLowerCase();
+    const rest = cps
+      .slice(i + 1, i + 9)
+      .join('')
+      .toLowerCase();
     if (rest.startsWith('everyone') || rest.startsWith('here')) return `@${ZWSP}`;
   }
   return undefined;
@@ -70,11 +73,7 @@ function discordMention(cps: readonly string[], i: number, c: string): string | 
  */
 export function discordMarkdownTokens(text: string): string[] {
   const cps = codePoints(text);
-  return cps.map(
-    (c, i) =>
-      discordMention(cps, i, c) ??
-      (DISCORD_MARKDOWN.has(c) || ((c === '-' || c === '+') && atLineStart(cps, i)) ? `\\${c}` : c),
-  );
+  return cps.map((c, i) => discordMention(cps, i, c) ?? (DISCORD_MARKDOWN.has(c) || ((c === '-' || c === '+') && atLineStart(cps, i)) ? `\\${c}` : c));
 }
 
 /** Discord text that is not markdown (footer, button label): only mentions are broken. */

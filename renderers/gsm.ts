@@ -7,9 +7,7 @@
  */
 import { SMS_GSM7_SEGMENT, SMS_UCS2_SEGMENT } from './limits.ts';
 
-const GSM_BASIC = new Set(
-  Array.from('\n\r !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz¡£¤¥§¿ÄÅÆÇÉÑÖØÜßàäåæèéìñòöøùüΓΔΘΛΞΠΣΦΨΩ'),
-);
+const GSM_BASIC = new Set(Array.from('\n\r !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz¡£¤¥§¿ÄÅÆÇÉÑÖØÜßàäåæèéìñòöøùüΓΔΘΛΞΠΣΦΨΩ'));
 const GSM_EXTENDED = new Set(Array.from('\f[\\]^{|}~€'));
 
 /** True when the character is in the GSM-7 default alphabet or its extension table. */
@@ -167,7 +165,5 @@ function transliterateCluster(g: string): string {
  * then goes out as UCS-2. Oversized grapheme clusters are cut to their first code point.
  */
 export function transliterateGsm(text: string): string {
-  return text
-    .normalize('NFC')
-    .replace(NON_GSM_RUN, (run) => splitGraphemes(run).map(transliterateCluster).join(''));
+  return text.normalize('NFC').replace(NON_GSM_RUN, (run) => splitGraphemes(run).map(transliterateCluster).join(''));
 }

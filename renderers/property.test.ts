@@ -5,9 +5,39 @@ import { clean, paginateSms, renderAll, renderDiscord, renderSlack, renderWhatsA
 import { discordViolations, emailViolations, slackViolations, smsViolations, whatsAppViolations } from './test-checks.ts';
 
 const HOSTILE = [
-  '<!channel>', '@everyone', '@here', '<@U123>', '<@!1>', '<#C1>', '*b*', '_i_', '~s~', '`c`', '```', '> ', '# ', '||x||', '\\',
-  '<script>alert(1)</script>', '\r\nBcc: x@y', '\r', '&amp;', '😀', '👨‍👩‍👧‍👦', '🇮🇹', '日本語', 'é', 'e\u0301', '\u0301\u0301', '\uD800',
-  '\u200B', '\u2028', '“”‘’–—…•✓', '\u00a0', '€[]{}|^~', '',
+  '<!channel>',
+  '@everyone',
+  '@here',
+  '<@U123>',
+  '<@!1>',
+  '<#C1>',
+  '*b*',
+  '_i_',
+  '~s~',
+  '`c`',
+  '```',
+  '> ',
+  '# ',
+  '||x||',
+  '\\',
+  '<script>alert(1)</script>',
+  '\r\nBcc: x@y',
+  '\r',
+  '&amp;',
+  '😀',
+  '👨‍👩‍👧‍👦',
+  '🇮🇹',
+  '日本語',
+  'é',
+  'e\u0301',
+  '\u0301\u0301',
+  '\uD800',
+  '\u200B',
+  '\u2028',
+  '“”‘’–—…•✓',
+  '\u00a0',
+  '€[]{}|^~',
+  '',
 ];
 
 const text = (max: number): fc.Arbitrary<string> =>
@@ -95,7 +125,7 @@ describe('any Reply, any context', () => {
     );
     let paged = 0;
     /** Renders pages 1, 2, … (each once) and collects item refs until a page offers no "more". */
-    const follow = <T,>(render: (page: number) => T, refs: (out: T) => string[], hasMore: (out: T) => boolean): string[] => {
+    const follow = <T>(render: (page: number) => T, refs: (out: T) => string[], hasMore: (out: T) => boolean): string[] => {
       const seen: string[] = [];
       for (let page = 1; page <= 300; page++) {
         const out = render(page);

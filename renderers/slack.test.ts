@@ -27,12 +27,11 @@ describe('renderSlack', () => {
       kind: 'info',
       items: (['completed', 'in_progress', 'blocked', 'pending'] as const).map((status, i) => ({ ref: String(i + 1), text: 't', status })),
     };
-    expect(sections(renderSlack(reply).blocks)[0]?.split('\n').map((l) => l.split(' ')[0])).toEqual([
-      ':white_check_mark:',
-      ':hourglass_flowing_sand:',
-      ':no_entry:',
-      ':white_circle:',
-    ]);
+    expect(
+      sections(renderSlack(reply).blocks)[0]
+        ?.split('\n')
+        .map((l) => l.split(' ')[0]),
+    ).toEqual([':white_check_mark:', ':hourglass_flowing_sand:', ':no_entry:', ':white_circle:']);
   });
 
   it('escapes & < > as entities and neutralises * _ ~ ` and a leading >', () => {
@@ -58,7 +57,10 @@ describe('renderSlack', () => {
     const p1 = renderSlack(reply);
     expect(p1.blocks.length).toBeLessThanOrEqual(50);
     expect(slackViolations(p1)).toEqual([]);
-    const shown = sections(p1.blocks).join('\n').match(/\*(\d+)\.\*/g)?.length ?? 0;
+    const shown =
+      sections(p1.blocks)
+        .join('\n')
+        .match(/\*(\d+)\.\*/g)?.length ?? 0;
     expect(JSON.stringify(p1.blocks)).toContain(`…and ${300 - shown} more — reply \`more\``);
     expect(p1.blocks.at(-1)).toEqual({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'More', emoji: true }, action_id: 'more', value: 'more' }] });
     const p2 = renderSlack(reply, { page: 2 });

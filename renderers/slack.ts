@@ -165,9 +165,7 @@ function build(reply: Reply, start: number): Page<SlackPayload> {
   }
   if (fields.length > maxFields) head.push({ type: 'context', elements: [mrkdwn(`…and ${fields.length - maxFields} more fields`)] });
 
-  const footer: SlackBlock[] = isBlank(reply.footer)
-    ? []
-    : [{ type: 'context', elements: [mrkdwn(esc(oneLine(reply.footer), SLACK_SECTION_TEXT))] }];
+  const footer: SlackBlock[] = isBlank(reply.footer) ? [] : [{ type: 'context', elements: [mrkdwn(esc(oneLine(reply.footer), SLACK_SECTION_TEXT))] }];
   const userActions = (reply.actions ?? []).slice(0, SLACK_ACTIONS_ELEMENTS * ACTION_BLOCKS - 1);
   // Worst case after the items: footer, the "more" marker, and action blocks for the buttons plus More.
   const worstTail = footer.length + 1 + Math.ceil((userActions.length + 1) / SLACK_ACTIONS_ELEMENTS);

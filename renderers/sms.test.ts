@@ -12,9 +12,7 @@ const segments = (body: string) => new SegmentedMessage(body);
 describe('renderSms', () => {
   it('renders a short reply as one GSM-7 segment with items and reply hints', () => {
     const bodies = renderSms(shortOk);
-    expect(bodies).toEqual([
-      'Todo added\nAdded "Buy milk" to Groceries.\n2. Buy milk [todo] (Groceries)\nReply DONE 2 to Done\nReply DELETE 2 to Delete\nChittyChat - project Groceries',
-    ]);
+    expect(bodies).toEqual(['Todo added\nAdded "Buy milk" to Groceries.\n2. Buy milk [todo] (Groceries)\nReply DONE 2 to Done\nReply DELETE 2 to Delete\nChittyChat - project Groceries']);
     expect(segments(bodies[0] ?? '').encodingName).toBe('GSM-7');
     expect(segments(bodies[0] ?? '').segmentsCount).toBe(1);
   });
@@ -65,7 +63,13 @@ describe('renderSms', () => {
   });
 
   it('renders hints from the command, first word upper-cased', () => {
-    const reply: Reply = { kind: 'ok', actions: [{ id: 'a', label: 'Done', command: 'todo done 2' }, { id: 'b', label: 'more', command: 'more' }] };
+    const reply: Reply = {
+      kind: 'ok',
+      actions: [
+        { id: 'a', label: 'Done', command: 'todo done 2' },
+        { id: 'b', label: 'more', command: 'more' },
+      ],
+    };
     expect(renderSms(reply)).toEqual(['Reply TODO done 2 to Done\nReply MORE']);
     expect(smsCommand('  done   2 ')).toBe('DONE 2');
   });
@@ -95,11 +99,27 @@ describe('validateSms', () => {
 
 describe('SMS paging keeps list items whole', () => {
   it('never cuts an item that fits on a page, even when one item needs UCS-2', () => {
-    const texts = ['Book venue', 'Order swag & stickers', 'Email the list', 'Fix landing page 🚀', 'Call the printer', 'Review budget', 'Test signup flow', 'Translate FAQ into 日本語', 'Set up analytics', 'Draft launch tweet', 'Celebrate', 'Write press release'];
+    const texts = [
+      'Book venue',
+      'Order swag & stickers',
+      'Email the list',
+      'Fix landing page 🚀',
+      'Call the printer',
+      'Review budget',
+      'Test signup flow',
+      'Translate FAQ into 日本語',
+      'Set up analytics',
+      'Draft launch tweet',
+      'Celebrate',
+      'Write press release',
+    ];
     const bodies = renderSms({ kind: 'info', title: 'Open todos (12)', items: texts.map((text, i) => ({ ref: String(i + 1), text, status: 'pending' as const })) });
     for (const [i, text] of texts.entries()) {
       const line = `${i + 1}. ${transliterateGsm(text)} [todo]`;
-      expect(bodies.filter((b) => b.split('\n').includes(line)), line).toHaveLength(1);
+      expect(
+        bodies.filter((b) => b.split('\n').includes(line)),
+        line,
+      ).toHaveLength(1);
     }
   });
 });

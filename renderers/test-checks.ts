@@ -57,7 +57,7 @@ export function discordViolations(p: DiscordPayload): string[] {
     v.push(...over('title', e.title?.length ?? 0, 256), ...over('description', e.description?.length ?? 0, 4096));
     v.push(...over('footer', e.footer?.text.length ?? 0, 2048), ...over('fields', e.fields?.length ?? 0, 25));
     for (const f of e.fields ?? []) v.push(...over('field name', f.name.length, 256), ...over('field value', f.value.length, 1024), ...empty('field name', f.name), ...empty('field value', f.value));
-    if (!e.title && !e.description && !(e.fields?.length)) v.push('empty embed');
+    if (!e.title && !e.description && !e.fields?.length) v.push('empty embed');
   }
   v.push(...over('embed total', total, 6000));
   const ids: string[] = [];

@@ -4,9 +4,7 @@ import { shortOk } from './test-replies.ts';
 
 describe('renderText', () => {
   it('renders plain text with checkbox status marks and actions', () => {
-    expect(renderText(shortOk)).toBe(
-      'Todo added\n\nAdded “Buy milk” to Groceries.\n\n2. [ ] Buy milk — Groceries\n\nActions:\nDone: done 2\nDelete: delete 2\n\nChittyChat · project Groceries',
-    );
+    expect(renderText(shortOk)).toBe('Todo added\n\nAdded “Buy milk” to Groceries.\n\n2. [ ] Buy milk — Groceries\n\nActions:\nDone: done 2\nDelete: delete 2\n\nChittyChat · project Groceries');
   });
 
   it('shows every item of a long list and normalises line endings', () => {

@@ -41,7 +41,15 @@ function build(reply: Reply, start: number, esc: (s: string) => string, strong: 
 
 /** Plain text for the CLI and the HTTP API: no markup, no escaping (callers escape for HTML). */
 export function renderText(reply: Reply, ctx?: RenderContext): string {
-  return renderPage(reply, ctx?.page, (r, start) => build(r, start, (s) => s, (s) => s, ''));
+  return renderPage(reply, ctx?.page, (r, start) =>
+    build(
+      r,
+      start,
+      (s) => s,
+      (s) => s,
+      '',
+    ),
+  );
 }
 
 /** Backslash-escapes CommonMark punctuation and `<` so user text stays literal. */

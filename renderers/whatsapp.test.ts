@@ -5,9 +5,7 @@ import { longList, shortOk } from './test-replies.ts';
 
 describe('renderWhatsApp', () => {
   it('renders bold title, numbered items, numbered choices and italic footer', () => {
-    expect(renderWhatsApp(shortOk)).toBe(
-      '*Todo added*\n\nAdded “Buy milk” to Groceries.\n\n2. ⚪ Buy milk — _Groceries_\n\nReply 1 for Done, 2 for Delete.\n\n_ChittyChat · project Groceries_',
-    );
+    expect(renderWhatsApp(shortOk)).toBe('*Todo added*\n\nAdded “Buy milk” to Groceries.\n\n2. ⚪ Buy milk — _Groceries_\n\nReply 1 for Done, 2 for Delete.\n\n_ChittyChat · project Groceries_');
     expect(whatsAppChoices(shortOk)).toEqual(['done 2', 'delete 2']);
   });
 

@@ -147,9 +147,7 @@ export const WHATSAPP_LIST_LABEL = 'Choose';
 export function renderWhatsAppMessage(reply: Reply, ctx?: RenderContext): WhatsAppMessage {
   const asText = (): WhatsAppMessage => ({ type: 'text', text: { body: renderWhatsApp(reply, ctx), preview_url: false } });
   const seen = new Set<string>();
-  const actions = (reply.actions ?? [])
-    .map((a) => ({ id: oneLine(a.command), title: buttonLabel(a) }))
-    .filter((a) => a.id !== '' && !seen.has(a.id) && seen.add(a.id));
+  const actions = (reply.actions ?? []).map((a) => ({ id: oneLine(a.command), title: buttonLabel(a) })).filter((a) => a.id !== '' && !seen.has(a.id) && seen.add(a.id));
   if (actions.length === 0 || actions.length > WHATSAPP_LIST_ROWS) return asText();
   if (actions.some((a) => a.id.length > (actions.length <= WHATSAPP_REPLY_BUTTONS ? WHATSAPP_BUTTON_ID : WHATSAPP_ROW_ID))) return asText();
   const body = renderPage(reply, ctx?.page, (r, start) => build(r, start, false));
@@ -164,7 +162,10 @@ export function renderWhatsAppMessage(reply: Reply, ctx?: RenderContext): WhatsA
   };
   const message: WhatsAppMessage =
     actions.length <= WHATSAPP_REPLY_BUTTONS
-      ? { type: 'interactive', interactive: { type: 'button', body: { text: body }, action: { buttons: actions.map((a) => ({ type: 'reply', reply: { id: a.id, title: title(a.title, WHATSAPP_BUTTON_TITLE) } })) } } }
+      ? {
+          type: 'interactive',
+          interactive: { type: 'button', body: { text: body }, action: { buttons: actions.map((a) => ({ type: 'reply', reply: { id: a.id, title: title(a.title, WHATSAPP_BUTTON_TITLE) } })) } },
+        }
       : {
           type: 'interactive',
           interactive: {
@@ -172,7 +173,16 @@ export function renderWhatsAppMessage(reply: Reply, ctx?: RenderContext): WhatsA
             body: { text: body },
             action: {
               button: WHATSAPP_LIST_LABEL,
-              sections: [{ title: cut(WHATSAPP_LIST_LABEL, WHATSAPP_LIST_BUTTON), rows: actions.map((a) => ({ id: a.id, title: title(a.title, WHATSAPP_ROW_TITLE), ...(a.title.length > WHATSAPP_ROW_TITLE ? { description: cut(a.title, WHATSAPP_ROW_DESCRIPTION) } : {}) })) }],
+              sections: [
+                {
+                  title: cut(WHATSAPP_LIST_LABEL, WHATSAPP_LIST_BUTTON),
+                  rows: actions.map((a) => ({
+                    id: a.id,
+                    title: title(a.title, WHATSAPP_ROW_TITLE),
+                    ...(a.title.length > WHATSAPP_ROW_TITLE ? { description: cut(a.title, WHATSAPP_ROW_DESCRIPTION) } : {}),
+                  })),
+                },
+              ],
             },
           },
         };
@@ -207,6 +217,7 @@ export function validateWhatsAppMessage(m: WhatsAppMessage): void {
   }
   if (i.type === 'list') {
     if (i.action.button === '' || i.action.button.length > WHATSAPP_LIST_BUTTON) fail('WHATSAPP_LIST_BUTTON', `button has ${i.action.button.length} characters`);
-    for (const r of i.action.sections.flatMap((s) => s.rows)) if (r.description !== undefined && r.description.length > WHATSAPP_ROW_DESCRIPTION) fail('WHATSAPP_ROW_DESCRIPTION', `description has ${r.description.length} characters`);
+    for (const r of i.action.sections.flatMap((s) => s.rows))
+      if (r.description !== undefined && r.description.length > WHATSAPP_ROW_DESCRIPTION) fail('WHATSAPP_ROW_DESCRIPTION', `description has ${r.description.length} characters`);
   }
 }

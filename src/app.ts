@@ -97,7 +97,12 @@ async function startWith(config: Config, opts: GatewayOptions, mode: GatewayMode
       webhookSecret: webhookSecret.token,
       webhookEgress: config.webhookEgress,
       lockDurationMs: config.jobLockMs,
-      sweeper: { everyMs: config.sweepMs, fanoutTimeoutMs: 12 * config.sweepMs, deliveryTimeoutMs: Math.max(3 * config.sweepMs, (config.digestWindowMs ?? 1000) + config.sweepMs), retentionMs: config.retentionHours * 3_600_000 },
+      sweeper: {
+        everyMs: config.sweepMs,
+        fanoutTimeoutMs: 12 * config.sweepMs,
+        deliveryTimeoutMs: Math.max(3 * config.sweepMs, (config.digestWindowMs ?? 1000) + config.sweepMs),
+        retentionMs: config.retentionHours * 3_600_000,
+      },
       ...opts.pipeline,
       senders: { ...channelSenders, ...opts.pipeline?.senders },
     },
@@ -119,7 +124,11 @@ async function startWith(config: Config, opts: GatewayOptions, mode: GatewayMode
     await bus.start();
     const live = new LiveChanges(hub, bus, logger);
     app = await buildServer({
-      hub, database, logger, apiToken: token.token, requestTimeoutMs: config.requestTimeoutMs,
+      hub,
+      database,
+      logger,
+      apiToken: token.token,
+      requestTimeoutMs: config.requestTimeoutMs,
       changes: live,
       routes: [...conversationRoutes(core), ...deliveryRoutes(queues), ...webRoutes(core)],
       deliveryCounts: (id) => queues.ledger.countsForEntity(id),
@@ -134,8 +143,15 @@ async function startWith(config: Config, opts: GatewayOptions, mode: GatewayMode
       await bus?.stop();
       subscriber.disconnect();
     });
-    await mountWebhookRoutes(app, channels.flatMap((c) => c.routes), { core, logger, ...(config.channels.publicUrl ? { publicUrl: config.channels.publicUrl } : {}) });
-    mountTokenRoutes(app, channels.flatMap((c) => c.tokenRoutes ?? []));
+    await mountWebhookRoutes(
+      app,
+      channels.flatMap((c) => c.routes),
+      { core, logger, ...(config.channels.publicUrl ? { publicUrl: config.channels.publicUrl } : {}) },
+    );
+    mountTokenRoutes(
+      app,
+      channels.flatMap((c) => c.tokenRoutes ?? []),
+    );
     for (const c of channels) await c.start?.();
     if (opts.listen !== false) {
       url = await app.listen({ host: config.host, port: config.port });
@@ -154,7 +170,20 @@ async function startWith(config: Config, opts: GatewayOptions, mode: GatewayMode
 
   let closed = false;
   return {
-    config, mode, logger, database, hub, core, queues, channels, workers, app, token, webhookSecret, redis, url,
+    config,
+    mode,
+    logger,
+    database,
+    hub,
+    core,
+    queues,
+    channels,
+    workers,
+    app,
+    token,
+    webhookSecret,
+    redis,
+    url,
     async close() {
       if (closed) return;
       closed = true;

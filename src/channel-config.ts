@@ -122,7 +122,9 @@ const set = (env: NodeJS.ProcessEnv, name: string): string | undefined => {
 const present = (env: NodeJS.ProcessEnv, names: string[]): string[] => names.filter((n) => set(env, n) !== undefined);
 
 function halfConfigured(channel: string, have: string[], missing: string[], switchOn: string): ConfigError {
-  return new ConfigError(`${channel} is half configured: ${have.join(', ')} ${have.length === 1 ? 'is' : 'are'} set but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not. Set ${missing.join(' and ')} to turn ${channel} on, or unset ${have.join(', ')} to leave it off (${switchOn}).`);
+  return new ConfigError(
+    `${channel} is half configured: ${have.join(', ')} ${have.length === 1 ? 'is' : 'are'} set but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not. Set ${missing.join(' and ')} to turn ${channel} on, or unset ${have.join(', ')} to leave it off (${switchOn}).`,
+  );
 }
 
 function readSlack(env: NodeJS.ProcessEnv): SlackConfig | undefined {
@@ -134,7 +136,13 @@ function readSlack(env: NodeJS.ProcessEnv): SlackConfig | undefined {
   if (!signingSecret) throw halfConfigured('Slack', have, ['SLACK_SIGNING_SECRET'], switchOn);
   const oauthNames = ['SLACK_CLIENT_ID', 'SLACK_CLIENT_SECRET', 'SLACK_STATE_SECRET'];
   const oauthHave = present(env, oauthNames);
-  if (oauthHave.length > 0 && oauthHave.length < 3) throw halfConfigured('Slack OAuth', oauthHave, oauthNames.filter((n) => !oauthHave.includes(n)), switchOn);
+  if (oauthHave.length > 0 && oauthHave.length < 3)
+    throw halfConfigured(
+      'Slack OAuth',
+      oauthHave,
+      oauthNames.filter((n) => !oauthHave.includes(n)),
+      switchOn,
+    );
   const botToken = set(env, 'SLACK_BOT_TOKEN');
   if (!botToken && oauthHave.length === 0) throw halfConfigured('Slack', have, ['SLACK_BOT_TOKEN'], switchOn);
   const apiUrl = set(env, 'SLACK_API_URL');
@@ -217,7 +225,8 @@ function readWhatsApp(env: NodeJS.ProcessEnv): WhatsAppConfig | undefined {
   const apiVersion = set(env, 'WHATSAPP_API_VERSION') ?? 'v21.0';
   if (!/^v\d+\.\d+$/.test(apiVersion)) throw new ConfigError(`WHATSAPP_API_VERSION must look like v21.0, got ${JSON.stringify(apiVersion)}.`);
   const phoneNumberId = set(env, 'WHATSAPP_PHONE_NUMBER_ID')!;
-  if (!/^\d{5,30}$/.test(phoneNumberId)) throw new ConfigError('WHATSAPP_PHONE_NUMBER_ID must be the numeric "Phone number ID" from the app\'s WhatsApp > API Setup page (not the phone number itself).');
+  if (!/^\d{5,30}$/.test(phoneNumberId))
+    throw new ConfigError('WHATSAPP_PHONE_NUMBER_ID must be the numeric "Phone number ID" from the app\'s WhatsApp > API Setup page (not the phone number itself).');
   const rawTemplate = set(env, 'WHATSAPP_TEMPLATE');
   let template: WhatsAppCloudConfig['template'];
   if (rawTemplate) {
@@ -238,7 +247,18 @@ function readWhatsApp(env: NodeJS.ProcessEnv): WhatsAppConfig | undefined {
 }
 
 function readEmail(env: NodeJS.ProcessEnv): EmailConfig | undefined {
-  const names = ['SMTP_URL', 'EMAIL_FROM', 'EMAIL_REPLY_DOMAIN', 'INBOUND_SMTP_PORT', 'EMAIL_INBOUND_SECRET', 'EMAIL_TOKEN_SECRET', 'EMAIL_TOKEN_TTL_DAYS', 'EMAIL_TLS_CERT', 'EMAIL_TLS_KEY', 'EMAIL_MAX_BYTES'];
+  const names = [
+    'SMTP_URL',
+    'EMAIL_FROM',
+    'EMAIL_REPLY_DOMAIN',
+    'INBOUND_SMTP_PORT',
+    'EMAIL_INBOUND_SECRET',
+    'EMAIL_TOKEN_SECRET',
+    'EMAIL_TOKEN_TTL_DAYS',
+    'EMAIL_TLS_CERT',
+    'EMAIL_TLS_KEY',
+    'EMAIL_MAX_BYTES',
+  ];
   const have = present(env, names);
   if (have.length === 0) return undefined;
   const required = ['SMTP_URL', 'EMAIL_FROM', 'EMAIL_REPLY_DOMAIN'];
@@ -250,10 +270,12 @@ function readEmail(env: NodeJS.ProcessEnv): EmailConfig | undefined {
   const fromAddress = (/<([^<>\s]+@[^<>\s]+)>/.exec(from)?.[1] ?? from).toLowerCase();
   if (!/^[^\s@<>]+@[^\s@<>]+$/.test(fromAddress)) throw new ConfigError(`EMAIL_FROM must be an address, like chitty@example.com or "ChittyChat <chitty@example.com>"; got ${JSON.stringify(from)}.`);
   const replyDomain = set(env, 'EMAIL_REPLY_DOMAIN')!.toLowerCase();
-  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(replyDomain) && replyDomain !== 'localhost') throw new ConfigError(`EMAIL_REPLY_DOMAIN must be a domain name like reply.example.com, got ${JSON.stringify(replyDomain)}.`);
+  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(replyDomain) && replyDomain !== 'localhost')
+    throw new ConfigError(`EMAIL_REPLY_DOMAIN must be a domain name like reply.example.com, got ${JSON.stringify(replyDomain)}.`);
   const portRaw = set(env, 'INBOUND_SMTP_PORT') ?? '2525';
   const inboundPort = portRaw.toLowerCase() === 'off' ? undefined : Number(portRaw);
-  if (inboundPort !== undefined && (!Number.isInteger(inboundPort) || inboundPort < 0 || inboundPort > 65535)) throw new ConfigError(`INBOUND_SMTP_PORT must be a port number (0 picks a free one) or off, got ${JSON.stringify(portRaw)}.`);
+  if (inboundPort !== undefined && (!Number.isInteger(inboundPort) || inboundPort < 0 || inboundPort > 65535))
+    throw new ConfigError(`INBOUND_SMTP_PORT must be a port number (0 picks a free one) or off, got ${JSON.stringify(portRaw)}.`);
   const ttlRaw = set(env, 'EMAIL_TOKEN_TTL_DAYS') ?? '30';
   const ttlDays = Number(ttlRaw);
   if (!Number.isFinite(ttlDays) || ttlDays <= 0) throw new ConfigError(`EMAIL_TOKEN_TTL_DAYS must be a positive number of days, got ${JSON.stringify(ttlRaw)}.`);

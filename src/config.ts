@@ -72,7 +72,9 @@ export const MIN_SECRET_LENGTH = 32;
 function productionSecret(env: NodeJS.ProcessEnv, name: string, what: string): void {
   const v = env[name];
   if (v === undefined || v.trim() === '') {
-    throw new ConfigError(`${name} is ${v === undefined ? 'not set' : 'empty'}. In production set it to ${what}: a random secret of at least ${MIN_SECRET_LENGTH} characters (e.g. \`openssl rand -hex 32\`).`);
+    throw new ConfigError(
+      `${name} is ${v === undefined ? 'not set' : 'empty'}. In production set it to ${what}: a random secret of at least ${MIN_SECRET_LENGTH} characters (e.g. \`openssl rand -hex 32\`).`,
+    );
   }
   if (v.length < MIN_SECRET_LENGTH) {
     throw new ConfigError(`${name} is ${v.length} characters long; production needs at least ${MIN_SECRET_LENGTH} (e.g. \`openssl rand -hex 32\`).`);
@@ -90,7 +92,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const apiToken = env.CHITTY_API_TOKEN || undefined;
   if (nodeEnv === 'production') productionSecret(env, 'CHITTY_API_TOKEN', 'the API token');
   const allowlist: string[] = [];
-  for (const raw of (env.CHITTY_ALLOWLIST ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const raw of (env.CHITTY_ALLOWLIST ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const id = parseIdentityKey(raw);
     if (!id.ok) throw new ConfigError(`CHITTY_ALLOWLIST: ${id.error}`);
     allowlist.push(id.key);
@@ -134,6 +139,14 @@ function webhookEgress(env: NodeJS.ProcessEnv, nodeEnv: string): EgressPolicy {
     throw new ConfigError(`CHITTY_WEBHOOK_ALLOW_PRIVATE must be true or false, got ${JSON.stringify(raw)}.`);
   }
   const allowPrivate = raw === undefined || raw === '' ? nodeEnv !== 'production' : raw === 'true';
-  const allowHosts = (env.CHITTY_WEBHOOK_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim().replace(/^\[|\]$/g, '').toLowerCase()).filter((h) => h !== '');
+  const allowHosts = (env.CHITTY_WEBHOOK_ALLOW_HOSTS ?? '')
+    .split(',')
+    .map((h) =>
+      h
+        .trim()
+        .replace(/^\[|\]$/g, '')
+        .toLowerCase(),
+    )
+    .filter((h) => h !== '');
   return { allowPrivate, allowHosts };
 }

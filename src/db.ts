@@ -144,7 +144,9 @@ async function openPostgres(url: string, pgSchema: string | undefined, logger: L
     outboxChannel: `chitty_outbox_${pgSchema ?? 'public'}`,
     async listen(channel, onNotify, listenLogger) {
       // A dedicated connection that stays in LISTEN; reconnects after a drop, every second until it works.
-      const errors = listenLogger && new ThrottledErrorLog(listenLogger, `Postgres LISTEN ${channel}`, 'reconnecting in 1 s; the outbox relay polls meanwhile, so commits from other processes are relayed late, not lost');
+      const errors =
+        listenLogger &&
+        new ThrottledErrorLog(listenLogger, `Postgres LISTEN ${channel}`, 'reconnecting in 1 s; the outbox relay polls meanwhile, so commits from other processes are relayed late, not lost');
       let client: InstanceType<typeof pg.Client> | undefined;
       let stopped = false;
       const retry = (): void => {

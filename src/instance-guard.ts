@@ -90,7 +90,10 @@ export async function claimQueuePrefix(redisUrl: string, prefix: string, hub: st
         `The Redis queue prefix ${prefix} belongs to another hub (${owner}), with another database: two hubs on one prefix take each other's deliveries. Set CHITTY_QUEUE_PREFIX to a prefix of this hub's own (e.g. {chitty-${hub.slice(0, 8)}}), or point this gateway at that hub's database.`,
       );
     }
-    logger.warn({ queuePrefix: prefix, hubId: hub, new: claimed === 'OK' }, `Redis queue prefix ${prefix} belongs to hub ${hub}${claimed ? ' (claimed now)' : ''}; another hub on this Redis must set its own CHITTY_QUEUE_PREFIX`);
+    logger.warn(
+      { queuePrefix: prefix, hubId: hub, new: claimed === 'OK' },
+      `Redis queue prefix ${prefix} belongs to hub ${hub}${claimed ? ' (claimed now)' : ''}; another hub on this Redis must set its own CHITTY_QUEUE_PREFIX`,
+    );
   } finally {
     redis.disconnect();
   }

@@ -28,19 +28,26 @@ async function main(): Promise<void> {
   }
   if (mode !== 'all' && !config.databaseUrl && config.dataDir !== 'memory://') {
     // Embedded PGlite belongs to one process; web and worker processes meet in Postgres.
-    process.stderr.write(`The ${mode} process needs DATABASE_URL: separate web and worker processes share state through Postgres, and the embedded database serves one process only. Set DATABASE_URL, or run everything in one process with npm start.\n`);
+    process.stderr.write(
+      `The ${mode} process needs DATABASE_URL: separate web and worker processes share state through Postgres, and the embedded database serves one process only. Set DATABASE_URL, or run everything in one process with npm start.\n`,
+    );
     process.exit(2);
   }
   if (mode !== 'all' && !config.redisUrl) {
     // A private redis-server belongs to one process; a second one would start (and stop) its own.
-    process.stderr.write(`The ${mode} process needs REDIS_URL: separate web and worker processes share their queues through one Redis, and the private redis-server started when REDIS_URL is unset serves one process only. Set REDIS_URL, or run everything in one process with npm start.\n`);
+    process.stderr.write(
+      `The ${mode} process needs REDIS_URL: separate web and worker processes share their queues through one Redis, and the private redis-server started when REDIS_URL is unset serves one process only. Set REDIS_URL, or run everything in one process with npm start.\n`,
+    );
     process.exit(2);
   }
   const logger = createLogger(config.logLevel);
   const gateway = await startGateway(config, { logger, mode });
   const { token } = gateway;
   if (mode !== 'worker') {
-    logger.info({ url: gateway.url, database: gateway.database.kind, dataDir: config.dataDir, nodeId: config.nodeId, mode, channels: gateway.channels.map((c) => c.channel) }, 'ChittyChat gateway ready');
+    logger.info(
+      { url: gateway.url, database: gateway.database.kind, dataDir: config.dataDir, nodeId: config.nodeId, mode, channels: gateway.channels.map((c) => c.channel) },
+      'ChittyChat gateway ready',
+    );
     const lines = [
       '',
       `  ChittyChat gateway is running at ${gateway.url}`,

@@ -37,7 +37,7 @@ describe('slash commands built from the grammar', () => {
     expect(defs.find((d) => d.name === 'stop')?.self?.usageKey).toBe('stop');
   });
 
-  it('builds valid Discord JSON (builders validate; names, sizes and counts within Discord\'s limits)', () => {
+  it("builds valid Discord JSON (builders validate; names, sizes and counts within Discord's limits)", () => {
     const json = slashCommandsJson();
     expect(json.length).toBeLessThanOrEqual(100);
     expect(json.map((c) => c.name)).toContain(CATCH_ALL_COMMAND);
@@ -49,7 +49,11 @@ describe('slash commands built from the grammar', () => {
         // Required options come first (Discord refuses otherwise).
         const opts = ('options' in o ? (o.options ?? []) : []) as { required?: boolean }[];
         const firstOptional = opts.findIndex((x) => !x.required);
-        if (firstOptional >= 0) expect(opts.slice(firstOptional).every((x) => !x.required), `${c.name} ${o.name}`).toBe(true);
+        if (firstOptional >= 0)
+          expect(
+            opts.slice(firstOptional).every((x) => !x.required),
+            `${c.name} ${o.name}`,
+          ).toBe(true);
       }
     }
   });
@@ -67,13 +71,16 @@ describe('slash commands built from the grammar', () => {
         // Keyword alternatives exclude each other (project P | topic T): fill only the first of them.
         const keywords = sub.options.filter((o) => o.form.kind === 'keyword');
         const all = sub.options.filter((o) => o.form.kind !== 'keyword' || o === keywords[0]);
-        check(sub, all.map((o) => opt(o, sample(o))));
+        check(
+          sub,
+          all.map((o) => opt(o, sample(o))),
+        );
       }
     }
     expect(options).toBeGreaterThan(15);
   });
 
-  it('flags and choices in the JSON are the grammar\'s: todo list --status takes the statuses, todo add --priority the priorities', () => {
+  it("flags and choices in the JSON are the grammar's: todo list --status takes the statuses, todo add --priority the priorities", () => {
     const todo = slashCommandsJson().find((c) => c.name === 'todo')! as any;
     const list = todo.options.find((o: any) => o.name === 'list');
     expect(list.options.find((o: any) => o.name === 'status').choices.map((c: any) => c.value)).toEqual(['pending', 'in_progress', 'completed', 'blocked']);
@@ -84,12 +91,28 @@ describe('slash commands built from the grammar', () => {
     const add = (content: string, project?: string) =>
       interactionText('todo', [{ name: 'add', type: 1, options: [{ name: 'content', type: 3, value: content }, ...(project ? [{ name: 'project', type: 3, value: project }] : [])] }]);
     expect(add('Write brief', 'Alpha')).toBe('todo add Write brief --project Alpha');
-    for (const [content, project] of [['Use --force carefully', 'Chitty Chat'], ['"Quoted" start', 'It\'s "x"'], ['Mom\'s gift', 'A'], ['—dash first', undefined]] as const) {
+    for (const [content, project] of [
+      ['Use --force carefully', 'Chitty Chat'],
+      ['"Quoted" start', 'It\'s "x"'],
+      ["Mom's gift", 'A'],
+      ['—dash first', undefined],
+    ] as const) {
       const parsed = parseCommand(add(content, project), NOW);
       expect(parsed.ok && parsed.command.name === 'todo.add' ? { text: parsed.command.text, project: parsed.command.project } : parsed).toEqual({ text: content, project });
     }
     expect(interactionText(CATCH_ALL_COMMAND, [{ name: 'text', type: 3, value: 'todo list --mine' }])).toBe('todo list --mine');
-    expect(interactionText('sync', [{ name: 'run', type: 1, options: [{ name: 'domain', type: 3, value: 'todos' }, { name: 'dry-run', type: 5, value: true }] }])).toBe('sync todos --dry-run');
+    expect(
+      interactionText('sync', [
+        {
+          name: 'run',
+          type: 1,
+          options: [
+            { name: 'domain', type: 3, value: 'todos' },
+            { name: 'dry-run', type: 5, value: true },
+          ],
+        },
+      ]),
+    ).toBe('sync todos --dry-run');
     expect(interactionText('unsubscribe', [{ name: 'all', type: 5, value: true }])).toBe('unsubscribe all');
   });
 });

@@ -8,7 +8,7 @@
  * `/chitty text:…` is the catch-all that runs any text, like typing it.
  * https://discord.com/developers/docs/interactions/application-commands
  */
-import { SlashCommandBuilder, SlashCommandSubcommandBuilder } from '@discordjs/builders';
+import { SlashCommandBuilder, type SlashCommandSubcommandBuilder } from '@discordjs/builders';
 import { FAMILIES, USAGE, type Family, type UsageKey } from '../../commands/grammar/index.ts';
 
 /** Discord's limits for command names, descriptions and choices. */
@@ -61,8 +61,18 @@ const CHOICE_POSITIONAL_NAMES: Readonly<Partial<Record<UsageKey, string>>> = { s
 const BARE_SUBCOMMAND = 'run';
 
 const cut = (s: string, max: number): string => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
-const optionName = (raw: string): string => (PLACEHOLDER_NAMES[raw] ?? raw).toLowerCase().replace(/[^-_\p{L}\p{N}]/gu, '-').slice(0, 32);
-const choicesOf = (raw: string): string[] | undefined => (raw.includes('|') && !raw.includes('<') ? raw.split('|').map((c) => c.trim()).filter((c) => c !== '' && c !== '…') : undefined);
+const optionName = (raw: string): string =>
+  (PLACEHOLDER_NAMES[raw] ?? raw)
+    .toLowerCase()
+    .replace(/[^-_\p{L}\p{N}]/gu, '-')
+    .slice(0, 32);
+const choicesOf = (raw: string): string[] | undefined =>
+  raw.includes('|') && !raw.includes('<')
+    ? raw
+        .split('|')
+        .map((c) => c.trim())
+        .filter((c) => c !== '' && c !== '…')
+    : undefined;
 
 /** Reads one usage line into the command's literal words and its options. */
 export function parseUsage(key: UsageKey, line: string): { literal: string; options: OptionDef[] } {
@@ -85,7 +95,14 @@ export function parseUsage(key: UsageKey, line: string): { literal: string; opti
       const flag = flagWord!.slice(2);
       const value = valueWords.join(' ');
       const choices = choicesOf(value);
-      options.push({ name: optionName(flag), type: value === '' ? 'boolean' : 'string', required, ...(choices ? { choices } : {}), description: cut(`--${flag}${value ? ` ${value}` : ''}`, DISCORD_COMMAND_DESCRIPTION), form: { kind: 'flag', flag } });
+      options.push({
+        name: optionName(flag),
+        type: value === '' ? 'boolean' : 'string',
+        required,
+        ...(choices ? { choices } : {}),
+        description: cut(`--${flag}${value ? ` ${value}` : ''}`, DISCORD_COMMAND_DESCRIPTION),
+        form: { kind: 'flag', flag },
+      });
     } else if (inner.startsWith('<')) {
       const raw = inner.slice(1, -1);
       const choices = choicesOf(raw);
@@ -243,7 +260,10 @@ function genericText(name: string, options: readonly InteractionOption[]): strin
 }
 
 /** Finds the subcommand an interaction chose and the options given to it. */
-export function chosenSubcommand(name: string, options: readonly InteractionOption[] | undefined): { def: CommandDef | undefined; sub: SubcommandDef | undefined; given: readonly InteractionOption[] } {
+export function chosenSubcommand(
+  name: string,
+  options: readonly InteractionOption[] | undefined,
+): { def: CommandDef | undefined; sub: SubcommandDef | undefined; given: readonly InteractionOption[] } {
   const def = commandDefsByName().get(name);
   let given: readonly InteractionOption[] = options ?? [];
   const path: string[] = [];

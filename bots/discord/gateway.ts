@@ -137,7 +137,10 @@ export class DiscordGateway {
       this.holding = true;
       await this.connect();
     } catch (err) {
-      this.o.logger.warn({ err: (err as Error).message }, this.holding ? 'discord gateway: could not renew the lock or connect; disconnecting' : 'discord gateway: could not take the lock; will try again');
+      this.o.logger.warn(
+        { err: (err as Error).message },
+        this.holding ? 'discord gateway: could not renew the lock or connect; disconnecting' : 'discord gateway: could not take the lock; will try again',
+      );
       if (this.holding) {
         await this.disconnect();
         await redis.eval(RELEASE, 1, this.o.lockKey, this.instanceId).catch(() => undefined);

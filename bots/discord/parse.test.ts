@@ -67,7 +67,12 @@ describe.skipIf(!discordCorpusPresent)(`Discord corpus interactions${discordCorp
   });
 
   it('context-menu commands and payloads without a user are answered at once, ephemerally, and not run', () => {
-    for (const name of ['application_command__docs_user_context_menu.json', 'application_command__docs_message_context_menu.json', 'application_command__discord_interactions_js_minimal.json', 'message_component__discord_interactions_js_minimal.json']) {
+    for (const name of [
+      'application_command__docs_user_context_menu.json',
+      'application_command__docs_message_context_menu.json',
+      'application_command__discord_interactions_js_minimal.json',
+      'message_component__discord_interactions_js_minimal.json',
+    ]) {
       const a = answer(parse(file(name).raw_body!));
       expect(a.type, name).toBe(4);
       expect(a.data.flags, name).toBe(64);
@@ -80,10 +85,38 @@ describe.skipIf(!discordCorpusPresent)(`Discord corpus interactions${discordCorp
 });
 
 describe('Discord interactions of our own commands', () => {
-  const base = { id: '1500000000000000001', application_id: APP, token: 'tok', channel_id: '1400000000000000001', guild_id: '1300000000000000001', member: { user: { id: '1100000000000000001', username: 'm' }, nick: 'Nick' } };
+  const base = {
+    id: '1500000000000000001',
+    application_id: APP,
+    token: 'tok',
+    channel_id: '1400000000000000001',
+    guild_id: '1300000000000000001',
+    member: { user: { id: '1100000000000000001', username: 'm' }, nick: 'Nick' },
+  };
 
   it('/todo add content:"Write brief" project:Alpha → todo add Write brief --project Alpha', () => {
-    const p = message(parse(JSON.stringify({ ...base, type: 2, data: { name: 'todo', type: 1, options: [{ name: 'add', type: 1, options: [{ name: 'content', type: 3, value: 'Write brief' }, { name: 'project', type: 3, value: 'Alpha' }] }] } })));
+    const p = message(
+      parse(
+        JSON.stringify({
+          ...base,
+          type: 2,
+          data: {
+            name: 'todo',
+            type: 1,
+            options: [
+              {
+                name: 'add',
+                type: 1,
+                options: [
+                  { name: 'content', type: 3, value: 'Write brief' },
+                  { name: 'project', type: 3, value: 'Alpha' },
+                ],
+              },
+            ],
+          },
+        }),
+      ),
+    );
     expect(p.message.text).toBe('todo add Write brief --project Alpha');
     expect(p.message.senderName).toBe('Nick');
     expect(p.respond).toEqual({ kind: 'command', applicationId: APP, token: 'tok', interactionId: base.id });
@@ -96,8 +129,10 @@ describe('Discord interactions of our own commands', () => {
     expect(press('done:CHITTY-TODO-01ABC')).toBe('todo done CHITTY-TODO-01ABC');
   });
 
-  it('autocomplete of a choice option offers the grammar\'s choices', () => {
-    const a = answer(parse(JSON.stringify({ ...base, type: 4, data: { name: 'todo', type: 1, options: [{ name: 'list', type: 1, options: [{ name: 'status', type: 3, value: 'p', focused: true }] }] } })));
+  it("autocomplete of a choice option offers the grammar's choices", () => {
+    const a = answer(
+      parse(JSON.stringify({ ...base, type: 4, data: { name: 'todo', type: 1, options: [{ name: 'list', type: 1, options: [{ name: 'status', type: 3, value: 'p', focused: true }] }] } })),
+    );
     expect(a).toEqual({ type: 8, data: { choices: [{ name: 'pending', value: 'pending' }] } });
   });
 

@@ -17,7 +17,12 @@ class TestSender extends DiscordSender {
 }
 
 const CH = '1400000000000000001';
-const reply: Reply = { kind: 'update', title: 'Todo added', text: 'Write brief @everyone', actions: [{ id: 'done:CHITTY-TODO-1', label: 'Done', command: 'todo done CHITTY-TODO-1', style: 'primary' }] };
+const reply: Reply = {
+  kind: 'update',
+  title: 'Todo added',
+  text: 'Write brief @everyone',
+  actions: [{ id: 'done:CHITTY-TODO-1', label: 'Done', command: 'todo done CHITTY-TODO-1', style: 'primary' }],
+};
 
 describe('DiscordSender', () => {
   let fake: FakeDiscord;
@@ -51,11 +56,14 @@ describe('DiscordSender', () => {
   const failure = async (channel: string, response: Parameters<FakeDiscord['failNext']>[1]) => {
     fake.failNext(new RegExp(`^/channels/${channel}/messages$`), response);
     const before = fake.posts(channel).length;
-    const err = await sender.postReply(channel, reply).then(() => undefined, (e: unknown) => e);
+    const err = await sender.postReply(channel, reply).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     return { err, requests: fake.posts(channel).length - before };
   };
 
-  it('429: RateLimitedError at once with Discord\'s wait (no waiting or retry inside REST); global → platform scope', async () => {
+  it("429: RateLimitedError at once with Discord's wait (no waiting or retry inside REST); global → platform scope", async () => {
     const started = Date.now();
     const local = await failure('1400000000000000011', rateLimited(2));
     expect(local.err).toBeInstanceOf(RateLimitedError);
@@ -105,7 +113,13 @@ describe('npm run discord:register', () => {
     fake = await new FakeDiscord().start();
   });
   afterAll(async () => fake?.stop());
-  const env = (extra: Record<string, string> = {}) => ({ DISCORD_PUBLIC_KEY: 'a'.repeat(64), DISCORD_APPLICATION_ID: fake.applicationId, DISCORD_BOT_TOKEN: 'tok', DISCORD_API_URL: fake.apiUrl, ...extra });
+  const env = (extra: Record<string, string> = {}) => ({
+    DISCORD_PUBLIC_KEY: 'a'.repeat(64),
+    DISCORD_APPLICATION_ID: fake.applicationId,
+    DISCORD_BOT_TOKEN: 'tok',
+    DISCORD_API_URL: fake.apiUrl,
+    ...extra,
+  });
 
   it('PUTs every command globally, or in DISCORD_GUILD_ID', async () => {
     expect(await registerDiscordCommands(env())).toMatchObject({ scope: 'global' });

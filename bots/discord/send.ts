@@ -84,7 +84,11 @@ export function toChannelError(err: unknown, method?: string, url?: string): Chi
   }
   // After a 401 REST drops the bot token, and refuses every later call with this plain Error.
   if (err instanceof Error && /Expected token to be set/.test(err.message)) {
-    return new AuthError('discord: the bot token was rejected (HTTP 401 earlier); set a valid DISCORD_BOT_TOKEN and restart', CHANNEL, { cause: err, ...(method ? { method } : {}), ...(url ? { url } : {}) });
+    return new AuthError('discord: the bot token was rejected (HTTP 401 earlier); set a valid DISCORD_BOT_TOKEN and restart', CHANNEL, {
+      cause: err,
+      ...(method ? { method } : {}),
+      ...(url ? { url } : {}),
+    });
   }
   // fetch/undici failures (refused, reset, DNS) and REST's own timeout (AbortError).
   const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string } };

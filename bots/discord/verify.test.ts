@@ -54,7 +54,8 @@ describe('Discord signature verification', () => {
     const v = new DiscordVerifier(keys.publicKeyHex);
     expect(await v.verify({ timestamp: h['x-signature-timestamp'], signature: h['x-signature-ed25519'], rawBody: body })).toEqual({ ok: true });
     for (const timestamp of [undefined, '', 'abc', '12.5', '-1']) expect((await v.verify({ timestamp, signature: h['x-signature-ed25519'], rawBody: body })).ok).toBe(false);
-    for (const signature of [undefined, '', 'zz'.repeat(64), h['x-signature-ed25519']!.slice(2)]) expect((await v.verify({ timestamp: h['x-signature-timestamp'], signature, rawBody: body })).ok).toBe(false);
+    for (const signature of [undefined, '', 'zz'.repeat(64), h['x-signature-ed25519']!.slice(2)])
+      expect((await v.verify({ timestamp: h['x-signature-timestamp'], signature, rawBody: body })).ok).toBe(false);
     const future = signInteraction(keys, body, Math.floor(Date.now() / 1000) + 3600);
     expect((await v.verify({ timestamp: future['x-signature-timestamp'], signature: future['x-signature-ed25519'], rawBody: body })).ok).toBe(false);
     // Another key's signature.

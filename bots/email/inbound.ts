@@ -45,7 +45,10 @@ const DAEMON = /^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)$/i;
 
 const lower = (s: string): string => s.trim().toLowerCase();
 const addressesOf = (a: AddressObject | AddressObject[] | undefined): string[] =>
-  (Array.isArray(a) ? a : a ? [a] : []).flatMap((o) => o.value).map((v) => (v.address ? lower(v.address) : '')).filter(Boolean);
+  (Array.isArray(a) ? a : a ? [a] : [])
+    .flatMap((o) => o.value)
+    .map((v) => (v.address ? lower(v.address) : ''))
+    .filter(Boolean);
 const header = (mail: ParsedMail, name: string): string => {
   const v = mail.headers.get(name);
   if (v === undefined || v === null) return '';
@@ -60,7 +63,8 @@ export function automatic(mail: ParsedMail, envelope: Envelope | undefined): str
   if (auto !== '' && auto !== 'no') return `Auto-Submitted: ${auto}`;
   const precedence = lower(header(mail, 'precedence'));
   if (/^(bulk|junk|list|auto_reply)$/.test(precedence)) return `Precedence: ${precedence}`;
-  if (mail.headers.has('x-autoreply') || mail.headers.has('x-autorespond') || mail.headers.has('x-auto-response-suppress') && /oof|autoreply/i.test(header(mail, 'x-auto-response-suppress'))) return 'X-Autoreply / X-Autorespond';
+  if (mail.headers.has('x-autoreply') || mail.headers.has('x-autorespond') || (mail.headers.has('x-auto-response-suppress') && /oof|autoreply/i.test(header(mail, 'x-auto-response-suppress'))))
+    return 'X-Autoreply / X-Autorespond';
   const ct = mail.headers.get('content-type') as { value?: string } | undefined;
   if (lower(ct?.value ?? '') === 'multipart/report') return 'multipart/report (a delivery or read report)';
   const from = addressesOf(mail.from)[0] ?? '';
@@ -82,7 +86,11 @@ const ENTITY_VERBS_WITH_TEXT = new Set(['edit', 'assign']);
 
 /** The command a reply's text means for the entity: `done` → `todo done <id>`, else as written. */
 export function commandFor(text: string, entityId: string): string {
-  const line = text.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
+  const line =
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? '';
   const stripped = line.replace(/^\/+/, '').replace(/[.!]+$/, '');
   if (!entityId.startsWith('CHITTY-TODO-')) return stripped;
   const [first = '', ...rest] = stripped.split(/\s+/);
@@ -139,7 +147,13 @@ export async function decideInbound(ctx: InboundContext, raw: Buffer, envelope: 
     // The token was stripped (a forwarder rewrote Reply-To): match our thread by its Message-IDs.
     const ids = answeredIds(mail);
     const t = schema.channelThreads;
-    const rows = ids.length === 0 ? [] : await ctx.db.select({ destinationKey: t.destinationKey, entityId: t.entityId }).from(t).where(and(eq(t.channel, 'email'), inArray(t.rootMessageId, ids)));
+    const rows =
+      ids.length === 0
+        ? []
+        : await ctx.db
+            .select({ destinationKey: t.destinationKey, entityId: t.entityId })
+            .from(t)
+            .where(and(eq(t.channel, 'email'), inArray(t.rootMessageId, ids)));
     if (rows.length === 0) return { kind: 'refuse', status: 401, reason: 'no reply token and no thread of ours: reply to a notice' };
     const match = rows.map((r) => ({ r, to: candidates.find((c) => destinationKey('email', c) === r.destinationKey) })).find((x) => x.to !== undefined);
     if (!match) return { kind: 'refuse', status: 403, reason: 'the sender is not linked to the recipient of that thread' };

@@ -50,13 +50,16 @@ export class EmailChannel implements ChannelAdapter {
     this.core = deps.core;
     this.logger = deps.logger;
     this.sender = new EmailSender({
-      smtpUrl: config.smtpUrl, from: config.from, replyDomain: config.replyDomain, tokenSecret: opts.tokenSecret, tokenTtlMs: config.tokenTtlMs, publicUrl: opts.publicUrl, threads: deps.threads,
+      smtpUrl: config.smtpUrl,
+      from: config.from,
+      replyDomain: config.replyDomain,
+      tokenSecret: opts.tokenSecret,
+      tokenTtlMs: config.tokenTtlMs,
+      publicUrl: opts.publicUrl,
+      threads: deps.threads,
     });
     this.ctx = { db: deps.database.db, identities: deps.core.identities, threads: deps.threads, tokenSecret: opts.tokenSecret, replyDomain: config.replyDomain, ownAddress: config.fromAddress };
-    this.routes = [
-      ...(config.inboundSecret ? [inboundRoute(config.inboundSecret, this.ctx, this.sender, deps.logger)] : []),
-      unsubscribeRoute(opts.tokenSecret, deps.core.subscriptions, deps.logger),
-    ];
+    this.routes = [...(config.inboundSecret ? [inboundRoute(config.inboundSecret, this.ctx, this.sender, deps.logger)] : []), unsubscribeRoute(opts.tokenSecret, deps.core.subscriptions, deps.logger)];
   }
 
   /** Start the SMTP listener (when INBOUND_SMTP_PORT is not `off`). */
@@ -180,8 +183,7 @@ export function inboundRoute(secret: string, ctx: InboundContext, sender: EmailS
   };
 }
 
-const PAGE = (text: string, form?: string) =>
-  `<!DOCTYPE html><html><body><p>${text}</p>${form ?? ''}</body></html>`;
+const PAGE = (text: string, form?: string) => `<!DOCTYPE html><html><body><p>${text}</p>${form ?? ''}</body></html>`;
 
 /**
  * One-click unsubscribe (RFC 8058): `POST /email/unsubscribe?t=<signed address>` removes every
@@ -201,7 +203,17 @@ export function unsubscribeRoute(secret: string, subscriptions: SubscriptionStor
       const address = addressOf(req)!;
       if (method === 'GET') {
         const t = new URL(req.url, 'http://x').searchParams.get('t') ?? '';
-        return { kind: 'protocol', answer: { status: 200, contentType: 'text/html; charset=utf-8', body: PAGE('Stop ChittyChat notices to this address?', `<form method="post" action="/email/unsubscribe?t=${encodeURIComponent(t)}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button>Unsubscribe</button></form>`) } };
+        return {
+          kind: 'protocol',
+          answer: {
+            status: 200,
+            contentType: 'text/html; charset=utf-8',
+            body: PAGE(
+              'Stop ChittyChat notices to this address?',
+              `<form method="post" action="/email/unsubscribe?t=${encodeURIComponent(t)}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button>Unsubscribe</button></form>`,
+            ),
+          },
+        };
       }
       const removed = await subscriptions.removeFor({ channel: 'email', address });
       logger.info({ address, removed: removed.length }, 'email: one-click unsubscribe');

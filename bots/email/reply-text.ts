@@ -18,10 +18,55 @@ const HEADER_WRAP_LINES = 3;
 
 /** The verbs of "On <date>, <name> wrote:" in the languages the common clients speak. */
 const WROTE = [
-  'wrote', 'writes', 'a écrit', 'a ecrit', 'schrieb', 'hat geschrieben', 'escribió', 'escribio', 'ha scritto', 'scrisse', 'schreef', 'heeft geschreven',
-  'napisał', 'napisała', 'napisal', 'skrev', 'skrifaði', 'escreveu', 'kirjoitti', 'написал', 'написала', 'написав', 'написала:', 'napsal', 'napísal',
-  'írta', 'έγραψε', 'yazdı', 'a scris', 'rakstīja', 'rašė', 'kirjutas', 'pisze', 'escrigué', 'va escriure', 'schreibt', 'wrote on',
-  'ha escrit', 'escribieron', 'het volgende geschreven', 'geschreven', 'đã viết', 'sent', 'написав', 'пишет', '写道', '寫道', '님이 작성', 'のメッセージ',
+  'wrote',
+  'writes',
+  'a écrit',
+  'a ecrit',
+  'schrieb',
+  'hat geschrieben',
+  'escribió',
+  'escribio',
+  'ha scritto',
+  'scrisse',
+  'schreef',
+  'heeft geschreven',
+  'napisał',
+  'napisała',
+  'napisal',
+  'skrev',
+  'skrifaði',
+  'escreveu',
+  'kirjoitti',
+  'написал',
+  'написала',
+  'написав',
+  'написала:',
+  'napsal',
+  'napísal',
+  'írta',
+  'έγραψε',
+  'yazdı',
+  'a scris',
+  'rakstīja',
+  'rašė',
+  'kirjutas',
+  'pisze',
+  'escrigué',
+  'va escriure',
+  'schreibt',
+  'wrote on',
+  'ha escrit',
+  'escribieron',
+  'het volgende geschreven',
+  'geschreven',
+  'đã viết',
+  'sent',
+  'написав',
+  'пишет',
+  '写道',
+  '寫道',
+  '님이 작성',
+  'のメッセージ',
 ];
 const WROTE_ALT = WROTE.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
 /** Words an "On … wrote:" header starts with. */
@@ -43,11 +88,13 @@ const DASH_TITLE = /^\s*-{3,10}\s*[\p{L}][\p{L}' .]{2,40}\s*-{3,10}\s*$/u;
 /** A forwarded message is kept whole (talon: quotations of forwards are not parsed). */
 const FORWARDED = /^\s*-{2,}\s*(?:forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado)\s*-{2,}\s*$/iu;
 /** `-----Original Message-----` and its translations; also forwarded-message rules. */
-const ORIGINAL_MESSAGE = /^\s*[-_=*]{2,}\s*(?:original message|reply message|antwort nachricht|mensaje original|message d'origine|message original|ursprüngliche nachricht|originalnachricht|oorspronkelijk bericht|origineel bericht|messaggio originale|wiadomość oryginalna|originalmeddelande|oprindelig meddelelse|opprinnelig melding|alkuperäinen viesti|mensagem original|исходное сообщение|原始邮件|原始郵件)\s*[-_=*]{2,}\s*$/iu;
+const ORIGINAL_MESSAGE =
+  /^\s*[-_=*]{2,}\s*(?:original message|reply message|antwort nachricht|mensaje original|message d'origine|message original|ursprüngliche nachricht|originalnachricht|oorspronkelijk bericht|origineel bericht|messaggio originale|wiadomość oryginalna|originalmeddelande|oprindelig meddelelse|opprinnelig melding|alkuperäinen viesti|mensagem original|исходное сообщение|原始邮件|原始郵件)\s*[-_=*]{2,}\s*$/iu;
 /** First line of an Outlook header block: "From: …" in several languages (bold `*From:*` too). */
 const FROM_LINE = /^\s*\*?(?:from|von|de|van|da|od|fra|från|lähettäjä|от|від|feladó|kimden|发件人|寄件者|差出人|보낸 사람|보낸사람)\s*\*?\s*[:：]/iu;
 /** Other lines of that block: Sent/Date/To/Subject/Cc, translated. */
-const HEADER_LINE = /^\s*\*?(?:sent|date|to|cc|subject|gesendet|datum|an|betreff|envoyé|envoye|date|à|a|objet|enviado|fecha|para|asunto|verzonden|aan|onderwerp|inviato|data|oggetto|wysłano|wysłane|do|temat|sendt|til|emne|skickat|till|ämne|lähetetty|vastaanottaja|aihe|отправлено|кому|тема|发送时间|日期|收件人|主题|時間|送信日時|宛先|件名|보낸 날짜|받는 사람|제목)\s*\*?\s*[:：]/iu;
+const HEADER_LINE =
+  /^\s*\*?(?:sent|date|to|cc|subject|gesendet|datum|an|betreff|envoyé|envoye|date|à|a|objet|enviado|fecha|para|asunto|verzonden|aan|onderwerp|inviato|data|oggetto|wysłano|wysłane|do|temat|sendt|til|emne|skickat|till|ämne|lähetetty|vastaanottaja|aihe|отправлено|кому|тема|发送时间|日期|收件人|主题|時間|送信日時|宛先|件名|보낸 날짜|받는 사람|제목)\s*\*?\s*[:：]/iu;
 /** An underscore rule (Outlook puts one above its header block). */
 const UNDERSCORE_RULE = /^\s*_{10,}\s*$/;
 /** A separator line left at the end of the reply once the history is cut. */

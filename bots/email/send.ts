@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { renderEmail } from '../../renderers/email.ts';
-import { AuthError, ChannelError, NetworkError, ServerError, ValidationError } from '../../src/core/channel-errors.ts';
+import { AuthError, type ChannelError, NetworkError, ServerError, ValidationError } from '../../src/core/channel-errors.ts';
 import type { Reply } from '../../src/core/reply.ts';
 import { entityLabel } from '../../src/sync/describe-change.ts';
 import type { SyncMessage } from '../../src/sync/sync-message.ts';
@@ -147,7 +147,17 @@ export class EmailSender extends ChatSender {
     });
   }
 
-  private async deliver(m: { to: string; subject: string; text: string; html: string; messageId: string; inReplyTo: string | undefined; references: string | undefined; replyTo: string | undefined; headers: Record<string, string> }): Promise<string> {
+  private async deliver(m: {
+    to: string;
+    subject: string;
+    text: string;
+    html: string;
+    messageId: string;
+    inReplyTo: string | undefined;
+    references: string | undefined;
+    replyTo: string | undefined;
+    headers: Record<string, string>;
+  }): Promise<string> {
     try {
       await this.transport.sendMail({
         from: this.opts.from,

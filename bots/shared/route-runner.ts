@@ -31,8 +31,12 @@ function send(reply: FastifyReply, a: ProtocolAnswer): FastifyReply {
 /** The URL the platform called, as it saw it: PUBLIC_URL + path, else the forwarded host. */
 export function calledUrl(req: FastifyRequest, publicUrl: string | undefined): string {
   if (publicUrl) return `${publicUrl.replace(/\/+$/, '')}${req.url}`;
-  const proto = String(req.headers['x-forwarded-proto'] ?? req.protocol).split(',')[0]!.trim();
-  const host = String(req.headers['x-forwarded-host'] ?? req.headers.host ?? 'localhost').split(',')[0]!.trim();
+  const proto = String(req.headers['x-forwarded-proto'] ?? req.protocol)
+    .split(',')[0]!
+    .trim();
+  const host = String(req.headers['x-forwarded-host'] ?? req.headers.host ?? 'localhost')
+    .split(',')[0]!
+    .trim();
   return `${proto}://${host}${req.url}`;
 }
 
@@ -66,7 +70,12 @@ function refuse(err: unknown, url: string, logger: Logger): ProtocolAnswer {
     return { status: 400, contentType: 'application/json', body: errorJson('bad_request', e.message) };
   }
   logger.error({ route: url, err }, 'webhook not taken: the gateway could not record it; the platform is asked to re-deliver');
-  return { status: 503, contentType: 'application/json', body: errorJson('unavailable', `Could not record the message; send it again in ${RETRY_AFTER_SECONDS} s.`), headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } };
+  return {
+    status: 503,
+    contentType: 'application/json',
+    body: errorJson('unavailable', `Could not record the message; send it again in ${RETRY_AFTER_SECONDS} s.`),
+    headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+  };
 }
 
 /** Settles with the answer, or with `undefined` after `ms`. */

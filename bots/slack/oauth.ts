@@ -89,7 +89,10 @@ export class SlackOAuth {
   async installPage(): Promise<ProtocolAnswer> {
     const url = await this.installer.generateInstallUrl(this.installOptions, true);
     const u = esc(url);
-    return html(200, `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=${u}"><title>Add ChittyChat to Slack</title></head><body><p><a href="${u}">Add ChittyChat to Slack</a></p></body></html>`);
+    return html(
+      200,
+      `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=${u}"><title>Add ChittyChat to Slack</title></head><body><p><a href="${u}">Add ChittyChat to Slack</a></p></body></html>`,
+    );
   }
 
   /** `GET /slack/oauth_redirect`: state check, `oauth.v2.access`, store; the page to show. */
@@ -101,7 +104,9 @@ export class SlackOAuth {
       success: (installation, _o, _req, r) => {
         stored = installation as Installation;
         r.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-        r.end(`<!doctype html><html><body><p>ChittyChat is installed in ${esc(installation.team?.name ?? installation.enterprise?.name ?? 'your workspace')}. Try <code>/chitty help</code> in Slack.</p></body></html>`);
+        r.end(
+          `<!doctype html><html><body><p>ChittyChat is installed in ${esc(installation.team?.name ?? installation.enterprise?.name ?? 'your workspace')}. Try <code>/chitty help</code> in Slack.</p></body></html>`,
+        );
       },
       failure: (err, _o, _req, r) => {
         this.opts.logger.warn({ err: err.message, code: err.code }, 'Slack install failed');

@@ -44,7 +44,7 @@ describe.skipIf(!slackCorpusPresent())(`parseSlackRequest over ../shared/corpus/
     expect(a.respond).toMatchObject({ kind: 'event', channel: 'C00FAKECHAN1' });
   });
 
-  it('the bot\'s own post is own_echo; an edit is edit; channel chatter without a mention is not ours', () => {
+  it("the bot's own post is own_echo; an edit is edit; channel chatter without a mention is not ours", () => {
     expect(parseFile('event_callback__message_from_bot_itself_raw_vercel.json')).toMatchObject({ kind: 'ignore', reason: 'own_echo' });
     expect(parseFile('event_callback__message_changed_raw_vercel.json')).toMatchObject({ kind: 'ignore', reason: 'edit' });
     expect(parseFile('event_callback__message_thread_reply_raw_vercel.json')).toMatchObject({ kind: 'ignore', reason: 'unsupported' });
@@ -68,7 +68,10 @@ describe.skipIf(!slackCorpusPresent())(`parseSlackRequest over ../shared/corpus/
   });
 
   it('url_verification answers its challenge; ssl_check an empty 200 even with a smuggled payload; view_submission is ignored', () => {
-    expect(parseFile('url_verification__boltpy_docs_challenge.json')).toEqual({ kind: 'protocol', answer: { status: 200, contentType: 'application/json', body: JSON.stringify({ challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' }) } });
+    expect(parseFile('url_verification__boltpy_docs_challenge.json')).toEqual({
+      kind: 'protocol',
+      answer: { status: 200, contentType: 'application/json', body: JSON.stringify({ challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' }) },
+    });
     expect(parseFile('ssl_check__boltjs.json')).toMatchObject({ kind: 'protocol', answer: { status: 200, body: '' } });
     expect(parseSlackRequest(req('ssl_check=1&payload=%7B%22type%22%3A%22event_callback%22%7D', 'application/x-www-form-urlencoded'), opts)).toMatchObject({ kind: 'protocol', answer: { body: '' } });
     expect(parseFile('view_submission__vercel.json')).toMatchObject({ kind: 'ignore' });
@@ -85,9 +88,16 @@ describe.skipIf(!slackCorpusPresent())(`parseSlackRequest over ../shared/corpus/
 
 describe('slash commands', () => {
   const form = (command: string, text: string) =>
-    req(new URLSearchParams({ team_id: 'T1', user_id: 'U1', channel_id: 'C1', command, text, response_url: 'https://hooks.slack.com/commands/x', trigger_id: 'tr.1' }).toString().replaceAll('%20', '+'), 'application/x-www-form-urlencoded');
+    req(
+      new URLSearchParams({ team_id: 'T1', user_id: 'U1', channel_id: 'C1', command, text, response_url: 'https://hooks.slack.com/commands/x', trigger_id: 'tr.1' }).toString().replaceAll('%20', '+'),
+      'application/x-www-form-urlencoded',
+    );
   it('/todo add x runs "todo add x"; /chitty todo list runs "todo list"; bare /chitty asks for help', () => {
-    expect(parseSlackRequest(form('/todo', 'add Write brief --project Alpha'), opts)).toMatchObject({ kind: 'message', message: { text: 'todo add Write brief --project Alpha', address: 'C1', sender: 'slack:T1:U1', providerMessageId: 'command:tr.1' }, respond: { kind: 'command', responseUrl: 'https://hooks.slack.com/commands/x' } });
+    expect(parseSlackRequest(form('/todo', 'add Write brief --project Alpha'), opts)).toMatchObject({
+      kind: 'message',
+      message: { text: 'todo add Write brief --project Alpha', address: 'C1', sender: 'slack:T1:U1', providerMessageId: 'command:tr.1' },
+      respond: { kind: 'command', responseUrl: 'https://hooks.slack.com/commands/x' },
+    });
     expect(parseSlackRequest(form('/chitty', 'todo list'), opts)).toMatchObject({ kind: 'message', message: { text: 'todo list' } });
     expect(parseSlackRequest(form('/chitty', ''), opts)).toMatchObject({ kind: 'message', message: { text: 'help' } });
     for (const c of ['sync', 'project', 'topic', 'session', 'subscribe']) expect(parseSlackRequest(form(`/${c}`, 'list'), opts)).toMatchObject({ message: { text: `${c} list` } });

@@ -6,25 +6,8 @@
  * mapped onto `src/core/channel-errors.ts`.
  * {@link https://api.slack.com/methods/chat.postMessage}
  */
-import {
-  type ChatPostMessageArguments,
-  type ChatUpdateArguments,
-  WebAPIHTTPError,
-  WebAPIPlatformError,
-  WebAPIRateLimitedError,
-  WebAPIRequestError,
-  WebClient,
-} from '@slack/web-api';
-import {
-  AuthError,
-  type ChannelError,
-  classifyHttpFailure,
-  DestinationNotFoundError,
-  NetworkError,
-  RateLimitedError,
-  ServerError,
-  ValidationError,
-} from '../../src/core/channel-errors.ts';
+import { type ChatPostMessageArguments, type ChatUpdateArguments, WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError, WebClient } from '@slack/web-api';
+import { AuthError, type ChannelError, classifyHttpFailure, DestinationNotFoundError, NetworkError, RateLimitedError, ServerError, ValidationError } from '../../src/core/channel-errors.ts';
 import type { ThreadStore } from '../../src/core/thread-store.ts';
 import { renderSlack, type SlackPayload } from '../../renderers/slack.ts';
 import { type ChatPost, type ChatPosted, ChatSender } from '../shared/chat-sender.ts';

@@ -20,7 +20,14 @@ describe.skipIf(!slackCorpusPresent())(`Slack signature vectors${slackCorpusPres
       expect(verifySlackSignature(v.headers!, raw, { signingSecret: v.signing_secret!, now: at(ts + 299) })).toEqual({ ok: true });
       expect(verifySlackSignature(v.headers!, raw, { signingSecret: v.signing_secret!, now: at(ts + 360) }).ok).toBe(false);
       expect(verifySlackSignature(v.headers!, raw, { signingSecret: v.signing_secret!, now: at(ts - 360) }).ok).toBe(false);
-      expect(isValidSlackRequest({ signingSecret: v.signing_secret!, body: v.raw_body, headers: { 'x-slack-signature': v.headers!['x-slack-signature']!, 'x-slack-request-timestamp': ts }, nowMilliseconds: ts * 1000 })).toBe(true);
+      expect(
+        isValidSlackRequest({
+          signingSecret: v.signing_secret!,
+          body: v.raw_body,
+          headers: { 'x-slack-signature': v.headers!['x-slack-signature']!, 'x-slack-request-timestamp': ts },
+          nowMilliseconds: ts * 1000,
+        }),
+      ).toBe(true);
     });
     for (const [i, n] of (v.negative_cases ?? []).entries()) {
       it(`${v.name}: negative ${i + 1} rejected (${n.description ?? ''})`, () => {
@@ -55,7 +62,14 @@ describe('verifySlackSignature', () => {
 
 describe.skipIf(!slackCorpusPresent())('ssl_check: the one unsigned request', () => {
   const file = readSlackCorpus().find((f) => f.kind === 'ssl_check');
-  const req = (raw: string, type: string) => ({ method: 'POST', url: '/slack/events', publicUrl: 'https://x/slack/events', headers: { 'content-type': type }, rawBody: Buffer.from(raw), receivedAt: new Date() });
+  const req = (raw: string, type: string) => ({
+    method: 'POST',
+    url: '/slack/events',
+    publicUrl: 'https://x/slack/events',
+    headers: { 'content-type': type },
+    rawBody: Buffer.from(raw),
+    receivedAt: new Date(),
+  });
   it('ssl_check=1 passes unsigned', () => {
     expect(verifySlackRequest(req(file!.raw_body, 'application/x-www-form-urlencoded'), { signingSecret: 's' }).ok).toBe(true);
   });

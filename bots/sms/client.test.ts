@@ -32,13 +32,21 @@ describe('the Twilio client against the fake', () => {
     ['another 400 → ValidationError', { status: 400, code: 21602, message: 'Message body is required.' }, TOKEN, ValidationError, false],
   ] as const)('%s', async (_name, error, token, Type, retryable) => {
     if (error) fake.failNext(to, error);
-    const err = await send(token).then(() => undefined, (e: unknown) => e);
+    const err = await send(token).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(Type);
     expect(classifyError(err).retryable).toBe(retryable);
   });
 
   it('a refused connection → NetworkError (retryable)', async () => {
-    const err = await createTwilioClient(SID, TOKEN, 'http://127.0.0.1:1').messages.create({ to, from: '+15550009999', body: 'hi' }).then(() => undefined, (e: unknown) => e);
+    const err = await createTwilioClient(SID, TOKEN, 'http://127.0.0.1:1')
+      .messages.create({ to, from: '+15550009999', body: 'hi' })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(NetworkError);
     expect(classifyError(err).retryable).toBe(true);
   });

@@ -95,7 +95,10 @@ export function twilioFailure(status: number, body: unknown, headers: unknown, m
 
 /** A RequestClient that talks to `baseUrl` (tests) and throws typed errors. */
 export class SmsRequestClient extends twilio.RequestClient {
-  constructor(private readonly baseUrl: string | undefined, timeoutMs = 10_000) {
+  constructor(
+    private readonly baseUrl: string | undefined,
+    timeoutMs = 10_000,
+  ) {
     super({ timeout: timeoutMs, keepAlive: true, autoRetry: false });
   }
 

@@ -104,6 +104,7 @@ export class SmsChannel implements ChannelAdapter {
 export function createSmsChannel(deps: ChannelDeps): SmsChannel | undefined {
   const { sms, publicUrl } = deps.config;
   if (!sms) return undefined;
-  if (!publicUrl) deps.logger.warn({}, 'SMS is on without PUBLIC_URL: Twilio signatures are checked against the forwarded host, and no status callbacks are asked for; set PUBLIC_URL to the URL Twilio calls');
+  if (!publicUrl)
+    deps.logger.warn({}, 'SMS is on without PUBLIC_URL: Twilio signatures are checked against the forwarded host, and no status callbacks are asked for; set PUBLIC_URL to the URL Twilio calls');
   return new SmsChannel(sms, deps, publicUrl);
 }

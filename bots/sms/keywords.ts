@@ -20,7 +20,10 @@ const OPT_OUT_TYPE: Record<string, CarrierKeyword> = { STOP: 'stop', START: 'sta
 export function carrierKeyword(body: string, optOutType?: string): CarrierKeyword | undefined {
   const byTwilio = optOutType ? OPT_OUT_TYPE[optOutType.trim().toUpperCase()] : undefined;
   if (byTwilio) return byTwilio;
-  const word = body.trim().replace(/^[\s.!?'"]+|[\s.!?'"]+$/g, '').toUpperCase();
+  const word = body
+    .trim()
+    .replace(/^[\s.!?'"]+|[\s.!?'"]+$/g, '')
+    .toUpperCase();
   if ((OPT_OUT_KEYWORDS as readonly string[]).includes(word)) return 'stop';
   if ((OPT_IN_KEYWORDS as readonly string[]).includes(word)) return 'start';
   if ((HELP_KEYWORDS as readonly string[]).includes(word)) return 'help';
@@ -28,8 +31,7 @@ export function carrierKeyword(body: string, optOutType?: string): CarrierKeywor
 }
 
 /** The HELP answer: one GSM-7 segment. */
-export const SMS_HELP_TEXT =
-  'ChittyChat todos by text: ADD <task>, LIST, DONE <n>, MORE, HELP. Reply STOP to stop all messages, START to get them again.';
+export const SMS_HELP_TEXT = 'ChittyChat todos by text: ADD <task>, LIST, DONE <n>, MORE, HELP. Reply STOP to stop all messages, START to get them again.';
 
 /** The START answer: one GSM-7 segment. */
 export const SMS_START_TEXT = 'ChittyChat: you will get messages on this number again. Reply HELP for help, STOP to stop.';

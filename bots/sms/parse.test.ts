@@ -64,7 +64,17 @@ describe('parseInboundSms', () => {
   });
 
   it('carrier keywords run as the read-only help and carry the keyword', () => {
-    for (const [body, keyword] of [['STOP', 'stop'], ['stop', 'stop'], ['Unsubscribe', 'stop'], [' quit.', 'stop'], ['START', 'start'], ['unstop', 'start'], ['YES', 'start'], ['HELP', 'help'], ['info', 'help']] as const) {
+    for (const [body, keyword] of [
+      ['STOP', 'stop'],
+      ['stop', 'stop'],
+      ['Unsubscribe', 'stop'],
+      [' quit.', 'stop'],
+      ['START', 'start'],
+      ['unstop', 'start'],
+      ['YES', 'start'],
+      ['HELP', 'help'],
+      ['info', 'help'],
+    ] as const) {
       const p = parseInboundSms({ ...base, Body: body }, at);
       expect(p, body).toMatchObject({ kind: 'message', message: { text: 'help' }, respond: { keyword } });
     }

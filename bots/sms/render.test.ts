@@ -44,10 +44,33 @@ describe.skipIf(!hasCorpus(SEGMENTS))(`SMS renderer against ../shared/corpus/sms
  * separators stay line breaks; presentation-form commas and the double low line keep their look.
  */
 const OUR_CHOICE: Record<string, string> = {
-  'U+00A0': ' ', 'U+2000': ' ', 'U+2002': ' ', 'U+2003': ' ', 'U+2004': ' ', 'U+2005': ' ', 'U+2006': ' ', 'U+2007': ' ', 'U+2008': ' ',
-  'U+2009': ' ', 'U+200A': ' ', 'U+202F': ' ', 'U+205F': ' ', 'U+3000': ' ', 'U+0009': ' ',
-  'U+0080': '', 'U+008D': '', 'U+0090': '', 'U+009B': '', 'U+009F': '',
-  'U+2039': '<', 'U+203A': '>', 'U+2028': '\n', 'U+2029': '\n', 'U+FE10': ',', 'U+FE11': ',', 'U+2017': '-',
+  'U+00A0': ' ',
+  'U+2000': ' ',
+  'U+2002': ' ',
+  'U+2003': ' ',
+  'U+2004': ' ',
+  'U+2005': ' ',
+  'U+2006': ' ',
+  'U+2007': ' ',
+  'U+2008': ' ',
+  'U+2009': ' ',
+  'U+200A': ' ',
+  'U+202F': ' ',
+  'U+205F': ' ',
+  'U+3000': ' ',
+  'U+0009': ' ',
+  'U+0080': '',
+  'U+008D': '',
+  'U+0090': '',
+  'U+009B': '',
+  'U+009F': '',
+  'U+2039': '<',
+  'U+203A': '>',
+  'U+2028': '\n',
+  'U+2029': '\n',
+  'U+FE10': ',',
+  'U+FE11': ',',
+  'U+2017': '-',
 };
 
 const SMART = 'smart-encoding-map.json';

@@ -1,14 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  AuthError,
-  DestinationNotFoundError,
-  NetworkError,
-  RateLimitedError,
-  ServerError,
-  ValidationError,
-} from '../../src/core/channel-errors.ts';
+import { AuthError, DestinationNotFoundError, NetworkError, RateLimitedError, ServerError, ValidationError } from '../../src/core/channel-errors.ts';
 import { startWebhookReceiver, type ScriptResponse, type WebhookReceiver } from '../../test/support/webhook-receiver.ts';
 import { RawJson, WEBHOOK_CAPABILITIES, WEBHOOK_HEADERS, WebhookSender, signWebhook, verifyWebhook } from './index.ts';
 import { signWebhookV2 } from './sign.ts';
@@ -57,7 +50,10 @@ describe('WebhookSender', () => {
 
     const second = await sender.send(r.url, message, 'dlv-2');
     expect(second).toMatchObject({ status: 200, providerMessageId: null });
-    expect(r.received.map((x) => [x.headers['x-chitty-delivery'], x.raw])).toEqual([['dlv-1', JSON.stringify(message)], ['dlv-2', JSON.stringify(message)]]);
+    expect(r.received.map((x) => [x.headers['x-chitty-delivery'], x.raw])).toEqual([
+      ['dlv-1', JSON.stringify(message)],
+      ['dlv-2', JSON.stringify(message)],
+    ]);
   });
 
   it('reports how long the request took (ms covers a slow receiver)', async () => {
@@ -71,7 +67,11 @@ describe('WebhookSender', () => {
 
   it('sends a digest envelope as one request, byte for byte', async () => {
     const r = await receiver();
-    const messages = [{ ...message, id: 'a' }, { ...message, id: 'b' }, { ...message, id: 'c' }];
+    const messages = [
+      { ...message, id: 'a' },
+      { ...message, id: 'b' },
+      { ...message, id: 'c' },
+    ];
     const envelope = { type: 'digest', count: 3, messages };
     await new WebhookSender({ secret }).send(r.url, envelope, 'dlv-d');
     expect(r.count()).toBe(1);
@@ -105,7 +105,11 @@ describe('WebhookSender', () => {
       expect((err as ServerError).message).toContain('database on fire');
     }
     await expect(sender.send(r.url, message, 'dlv-1')).resolves.toMatchObject({ status: 200 });
-    expect(r.received.map((x) => [x.status, x.raw])).toEqual(Array(3).fill(0).map((_, i) => [i < 2 ? 500 : 200, JSON.stringify(message)]));
+    expect(r.received.map((x) => [x.status, x.raw])).toEqual(
+      Array(3)
+        .fill(0)
+        .map((_, i) => [i < 2 ? 500 : 200, JSON.stringify(message)]),
+    );
   });
 
   it('429 with Retry-After: 2 → RateLimitedError retryAfterMs 2000', async () => {
@@ -167,18 +171,15 @@ describe('WebhookSender', () => {
     expect(Date.now() - started).toBeLessThan(1_500);
   });
 
-  it.each([
-    ['ftp://example.com/hook'],
-    ['file:///etc/passwd'],
-    ['javascript:alert(1)'],
-    ['not a url'],
-    ['https://user:pass@example.com/hook'],
-  ])('rejects %s before sending → ValidationError', async (url) => {
-    const err = await failure(new WebhookSender({ secret }).send(url, message, 'd'));
-    expect(err).toBeInstanceOf(ValidationError);
-    expect((err as ValidationError).retryable).toBe(false);
-    expect((err as ValidationError).message).not.toContain('pass@');
-  });
+  it.each([['ftp://example.com/hook'], ['file:///etc/passwd'], ['javascript:alert(1)'], ['not a url'], ['https://user:pass@example.com/hook']])(
+    'rejects %s before sending → ValidationError',
+    async (url) => {
+      const err = await failure(new WebhookSender({ secret }).send(url, message, 'd'));
+      expect(err).toBeInstanceOf(ValidationError);
+      expect((err as ValidationError).retryable).toBe(false);
+      expect((err as ValidationError).message).not.toContain('pass@');
+    },
+  );
 
   it('rejects bodies over the size limit and bad delivery ids before sending', async () => {
     const r = await receiver();

@@ -62,13 +62,7 @@ export type WebhookVerification = { ok: true } | { ok: false; reason: string };
  * values (when `headers.delivery` is given; `v1=` otherwise) in the signature header (space/comma
  * separated, for key rotation) matches, compared in constant time.
  */
-export function verifyWebhook(
-  secret: string,
-  rawBody: string,
-  headers: WebhookSignatureHeaders,
-  nowSec: number,
-  toleranceSec: number = WEBHOOK_REPLAY_WINDOW_SEC,
-): WebhookVerification {
+export function verifyWebhook(secret: string, rawBody: string, headers: WebhookSignatureHeaders, nowSec: number, toleranceSec: number = WEBHOOK_REPLAY_WINDOW_SEC): WebhookVerification {
   const ts = headers.timestamp?.trim();
   if (ts === undefined || ts === '') return { ok: false, reason: 'missing X-Chitty-Timestamp' };
   if (!/^\d{1,15}$/.test(ts)) return { ok: false, reason: 'X-Chitty-Timestamp is not unix seconds' };
@@ -78,7 +72,10 @@ export function verifyWebhook(
   if (sig === undefined || sig === '') return { ok: false, reason: 'missing X-Chitty-Signature' };
   const v2 = headers.delivery !== undefined;
   const prefix = v2 ? 'v2=' : `${WEBHOOK_SIGNATURE_VERSION}=`;
-  const candidates = sig.split(/[\s,]+/).filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length));
+  const candidates = sig
+    .split(/[\s,]+/)
+    .filter((p) => p.startsWith(prefix))
+    .map((p) => p.slice(prefix.length));
   if (candidates.length === 0) return { ok: false, reason: `no ${prefix} signature in X-Chitty-Signature` };
 
   const expected = Buffer.from(hmacHex(secret, v2 ? `${headers.delivery}.${rawBody}` : rawBody, ts), 'utf8');

@@ -103,7 +103,8 @@ describe('numbers and Graph errors', () => {
 
   it('maps Graph error codes onto channel errors', () => {
     const h = new Headers({ 'retry-after': '7' });
-    const err = (status: number, code: number) => graphError(status, JSON.stringify({ error: { message: 'm', type: 'OAuthException', code, fbtrace_id: 'x' } }), h, 'POST', 'http://g/v21.0/1/messages');
+    const err = (status: number, code: number) =>
+      graphError(status, JSON.stringify({ error: { message: 'm', type: 'OAuthException', code, fbtrace_id: 'x' } }), h, 'POST', 'http://g/v21.0/1/messages');
     for (const c of [130429, 131048, 131056, 4]) expect(err(400, c)).toBeInstanceOf(RateLimitedError);
     expect((err(429, 130429) as RateLimitedError).retryAfterMs).toBe(7000);
     expect((err(400, 131056) as RateLimitedError).scope).toBe('destination');

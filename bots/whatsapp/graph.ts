@@ -56,14 +56,17 @@ export function graphError(status: number, bodyText: string, headers: { get(name
   const e = body.error;
   const code = e?.code;
   const opts = { status, method, url };
-  const what = `${CHANNEL}: Graph API ${code ?? status}${e?.error_subcode ? `/${e.error_subcode}` : ''} ${e?.message ?? ''}${e?.error_data?.details ? ` (${e.error_data.details})` : ''} from ${method} ${redactUrl(url)}`.replace(/\s+/g, ' ').trim();
+  const what =
+    `${CHANNEL}: Graph API ${code ?? status}${e?.error_subcode ? `/${e.error_subcode}` : ''} ${e?.message ?? ''}${e?.error_data?.details ? ` (${e.error_data.details})` : ''} from ${method} ${redactUrl(url)}`
+      .replace(/\s+/g, ' ')
+      .trim();
   if (code === OUTSIDE_WINDOW_CODE) return new OutsideWindowError(what, CHANNEL, opts);
   if (status === 429 || (code !== undefined && RATE_LIMIT_CODES.has(code))) {
     const retryAfterMs = parseRetryAfter(headerValue(headers, 'retry-after')) ?? RETRY_AFTER_DEFAULT_MS;
     // 131056: too many messages to this one number; the others limit the whole business number.
     return new RateLimitedError(what, CHANNEL, retryAfterMs, { ...opts, scope: code === 131056 ? 'destination' : 'platform' });
   }
-  if (code === 190 || code === 0 || code === 10 || (code !== undefined && code >= 200 && code < 300) || status === 401 || e?.type === 'OAuthException' && status === 403) {
+  if (code === 190 || code === 0 || code === 10 || (code !== undefined && code >= 200 && code < 300) || status === 401 || (e?.type === 'OAuthException' && status === 403)) {
     return new AuthError(what, CHANNEL, opts);
   }
   if (code === 131026) return new DestinationNotFoundError(what, CHANNEL, opts);

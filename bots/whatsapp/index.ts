@@ -74,13 +74,18 @@ function cloudAdapter(cfg: WhatsAppCloudConfig, deps: ChannelDeps): ChannelAdapt
       // Meta sends one message per POST in practice; any others run here, answered the same way.
       for (const m of more) {
         const { answer: later } = await core.submit(m);
-        void later
-          .then((r) => (r.duplicate ? undefined : answer(m.address, r)))
-          .catch((err: unknown) => logger.error({ err, wamid: m.providerMessageId }, 'whatsapp: could not answer a message'));
+        void later.then((r) => (r.duplicate ? undefined : answer(m.address, r))).catch((err: unknown) => logger.error({ err, wamid: m.providerMessageId }, 'whatsapp: could not answer a message'));
       }
       if (first) return { kind: 'message', message: first, respond: { to: first.address } };
       const reason = read.statuses.length > 0 ? 'status' : (read.ignored[0]?.reason ?? 'empty');
-      return { kind: 'ignore', reason, detail: read.ignored.map((i) => i.detail).join('; ').slice(0, 500) };
+      return {
+        kind: 'ignore',
+        reason,
+        detail: read.ignored
+          .map((i) => i.detail)
+          .join('; ')
+          .slice(0, 500),
+      };
     },
     inline: () => EMPTY_OK,
     deferred: () => EMPTY_OK,
@@ -129,7 +134,10 @@ function webAdapter(cfg: WhatsAppWebConfig, deps: ChannelDeps): ChannelAdapter {
         return {
           status: 404,
           contentType: 'application/json',
-          body: JSON.stringify({ error: { code: 'no_qr', message: `No QR code to scan: the WhatsApp Web session here is ${state}${session?.owner === false ? ' (another process owns it; ask that one)' : ''}.` }, state }),
+          body: JSON.stringify({
+            error: { code: 'no_qr', message: `No QR code to scan: the WhatsApp Web session here is ${state}${session?.owner === false ? ' (another process owns it; ask that one)' : ''}.` },
+            state,
+          }),
         };
       }
       let art = '';

@@ -18,7 +18,11 @@ export const TEMPLATE_PARAM_MAX = 900;
 /** One line for a template's `{{1}}`: the reply's title, else its text (no newlines, tabs or 4+ spaces: Meta refuses them). */
 export function templateSummary(reply: Reply): string {
   const raw = reply.title ?? reply.text ?? reply.items?.[0]?.text ?? 'ChittyChat update';
-  const line = raw.replace(/[\r\n\t]+/g, ' ').replace(/ {4,}/g, '   ').trim() || 'ChittyChat update';
+  const line =
+    raw
+      .replace(/[\r\n\t]+/g, ' ')
+      .replace(/ {4,}/g, '   ')
+      .trim() || 'ChittyChat update';
   return line.length > TEMPLATE_PARAM_MAX ? `${line.slice(0, TEMPLATE_PARAM_MAX - 1)}…` : line;
 }
 
@@ -54,7 +58,10 @@ export class CloudSender extends ChatSender {
 
   private async sendTemplate(p: ChatPost, why: string): Promise<ChatPosted> {
     if (!this.template) {
-      throw new ValidationError(`whatsapp: cannot send to ${p.address}: ${why}, and only a template may go; set WHATSAPP_TEMPLATE=<name>:<language> to an approved template with one body variable`, 'whatsapp');
+      throw new ValidationError(
+        `whatsapp: cannot send to ${p.address}: ${why}, and only a template may go; set WHATSAPP_TEMPLATE=<name>:<language> to an approved template with one body variable`,
+        'whatsapp',
+      );
     }
     const id = await this.graph.send(p.address, templateMessage(this.template, p.reply));
     return { providerMessageId: id, note: `template ${this.template.name}:${this.template.language} sent instead of the message: ${why}` };

@@ -37,7 +37,11 @@ export function answerChallenge(url: string, verifyToken: string): ProtocolAnswe
   const tokenOk = a.length === b.length && timingSafeEqual(a, b);
   const challenge = q.get('hub.challenge');
   if (q.get('hub.mode') !== 'subscribe' || !tokenOk || challenge === null) {
-    return { status: 403, contentType: 'application/json', body: JSON.stringify({ error: { code: 'forbidden', message: 'hub.mode must be subscribe and hub.verify_token must equal WHATSAPP_VERIFY_TOKEN' } }) };
+    return {
+      status: 403,
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'forbidden', message: 'hub.mode must be subscribe and hub.verify_token must equal WHATSAPP_VERIFY_TOKEN' } }),
+    };
   }
   return { status: 200, contentType: 'text/plain', body: challenge };
 }

@@ -10,7 +10,9 @@ describe('readWebMessage', () => {
   const at = new Date();
   it('a 1:1 chat message runs as the sender, addressed to their number', () => {
     const r = readWebMessage(webMessage({ from: '554199999999@c.us', body: 'list', id: '1234567890ABCDEFGHIJ' }), at);
-    expect(r).toEqual({ message: { channel: 'whatsapp', address: '+554199999999', sender: 'whatsapp:+554199999999', text: 'list', providerMessageId: 'false_554199999999@c.us_1234567890ABCDEFGHIJ', receivedAt: at } });
+    expect(r).toEqual({
+      message: { channel: 'whatsapp', address: '+554199999999', sender: 'whatsapp:+554199999999', text: 'list', providerMessageId: 'false_554199999999@c.us_1234567890ABCDEFGHIJ', receivedAt: at },
+    });
   });
   it('in a group, from is the group and author the sender', () => {
     const r = readWebMessage(webMessage({ from: '120363012345678901@g.us', author: '554188888888@c.us', body: 'add Milk' }), at);

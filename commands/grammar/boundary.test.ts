@@ -35,11 +35,19 @@ interface ModuleRef {
 function moduleRefs(text: string): ModuleRef[] {
   const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   const refs: ModuleRef[] = [];
-  const allTypes = (clause: string) => /^\s*type\s/.test(clause) || (/^\s*\{[^}]*\}\s*$/.test(clause) && clause.replace(/[{}\s]/g, '') !== '' && clause.replace(/[{}]/g, '').split(',').filter((s) => s.trim() !== '').every((s) => /^\s*type\s/.test(s)));
+  const allTypes = (clause: string) =>
+    /^\s*type\s/.test(clause) ||
+    (/^\s*\{[^}]*\}\s*$/.test(clause) &&
+      clause.replace(/[{}\s]/g, '') !== '' &&
+      clause
+        .replace(/[{}]/g, '')
+        .split(',')
+        .filter((s) => s.trim() !== '')
+        .every((s) => /^\s*type\s/.test(s)));
   for (const m of code.matchAll(/(?:^|[;\n])\s*(import|export)\s+([^;'"]*?)\s*from\s*['"]([^'"]+)['"]/g)) {
     refs.push({ spec: m[3]!, typeOnly: allTypes(m[2]!), form: `${m[1]} … from` });
   }
-  for (const m of code.matchAll(/(?:^|[;\n])\s*import\s*['"]([^'"]+)['"]/g)) refs.push({ spec: m[1]!, typeOnly: false, form: 'import \'…\'' });
+  for (const m of code.matchAll(/(?:^|[;\n])\s*import\s*['"]([^'"]+)['"]/g)) refs.push({ spec: m[1]!, typeOnly: false, form: "import '…'" });
   for (const m of code.matchAll(/\b(import|require)\s*\(\s*([^)]*?)\s*\)/g)) {
     const literal = /^['"`]([^'"`$]+)['"`]$/.exec(m[2]!);
     refs.push({ spec: literal ? literal[1]! : `<computed: ${m[2]}>`, typeOnly: false, form: `${m[1]}()` });
@@ -76,18 +84,20 @@ function violation(file: string, ref: ModuleRef): string | undefined {
 
 describe('commands/ imports only what DESIGN.md allows', () => {
   it('sees every form of import', () => {
-    const refs = moduleRefs([
-      "import type { A } from '../x.ts';",
-      "import { type B, type C } from '../y.ts';",
-      "import { D, type E } from '../z.ts';",
-      "export { F } from 'node:fs';",
-      "export * from './w.ts';",
-      "export type { G } from '../v.ts';",
-      "import 'side-effect';",
-      "const m = await import('node:child_process');",
-      'const n = await import(name);',
-      "// import { H } from 'commented-out';",
-    ].join('\n'));
+    const refs = moduleRefs(
+      [
+        "import type { A } from '../x.ts';",
+        "import { type B, type C } from '../y.ts';",
+        "import { D, type E } from '../z.ts';",
+        "export { F } from 'node:fs';",
+        "export * from './w.ts';",
+        "export type { G } from '../v.ts';",
+        "import 'side-effect';",
+        "const m = await import('node:child_process');",
+        'const n = await import(name);',
+        "// import { H } from 'commented-out';",
+      ].join('\n'),
+    );
     expect(refs.map((r) => [r.spec, r.typeOnly, r.form])).toEqual([
       ['../x.ts', true, 'import … from'],
       ['../y.ts', true, 'import … from'],
@@ -119,7 +129,11 @@ describe('commands/ imports only what DESIGN.md allows', () => {
   it('holds for every source file under commands/', () => {
     const files = sources(commandsDir);
     expect(files.length).toBeGreaterThan(10);
-    const problems = files.flatMap((file) => moduleRefs(readFileSync(file, 'utf8')).map((ref) => violation(file, ref)).filter((v) => v !== undefined));
+    const problems = files.flatMap((file) =>
+      moduleRefs(readFileSync(file, 'utf8'))
+        .map((ref) => violation(file, ref))
+        .filter((v) => v !== undefined),
+    );
     expect(problems).toEqual([]);
   });
 });

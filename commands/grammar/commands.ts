@@ -88,16 +88,7 @@ function collect(spec: Spec, tokens: readonly Token[], now: Date, options: Parse
 }
 
 /** The value of one flag and how many following tokens it used. */
-function flagValue(
-  spec: Spec,
-  token: FlagToken,
-  name: string,
-  kind: FlagKind,
-  tokens: readonly Token[],
-  i: number,
-  now: Date,
-  options: ParseOptions,
-): { value: string | boolean; used: number } {
+function flagValue(spec: Spec, token: FlagToken, name: string, kind: FlagKind, tokens: readonly Token[], i: number, now: Date, options: ParseOptions): { value: string | boolean; used: number } {
   const missing = (): UsageError => new UsageError(`Missing value for --${name} in ${spec.label}.`);
   if (kind === 'bool') return { value: token.value === undefined ? true : readBool(name, token.value), used: 0 };
 

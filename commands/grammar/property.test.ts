@@ -8,12 +8,81 @@ const NOW = new Date('2025-06-04T10:00:00.000Z');
 /** Pieces that push the parser down its real paths: command words, flags, quotes, dashes, dates. */
 const piece = fc.oneof(
   fc.constantFrom(
-    '/', 'todo', 'TODO', 'add', 'list', 'done', 'start', 'block', 'reopen', 'edit', 'assign', 'delete', 'reconcile', 'sync', 'all',
-    'todos', 'status', 'conflicts', 'resolve', 'project', 'topic', 'session', 'create', 'show', 'use', 'archive', 'end',
-    'subscribe', 'unsubscribe', 'subscriptions', 'link', 'approve', 'help', 'more', 'stop', '#2', '2', '0', '-1',
-    'CHITTY-TODO-01ARZ3NDEKTSV4RRFFQ69G5FAV', '--project', '--due', '--priority', '--status', '--mine', '--dry-run',
-    '--domains', '--description', '--assign', '--session', '—due', '–mine', '--due=', '--mine=no', 'fri', 'tomorrow', '5pm',
-    'high', 'done,', 'todos,sessions', '"', "'", '“', '”', '‘', '’', '„', '«', '=', '--', '—', ' ', '\t', '\n', '\uD800',
+    '/',
+    'todo',
+    'TODO',
+    'add',
+    'list',
+    'done',
+    'start',
+    'block',
+    'reopen',
+    'edit',
+    'assign',
+    'delete',
+    'reconcile',
+    'sync',
+    'all',
+    'todos',
+    'status',
+    'conflicts',
+    'resolve',
+    'project',
+    'topic',
+    'session',
+    'create',
+    'show',
+    'use',
+    'archive',
+    'end',
+    'subscribe',
+    'unsubscribe',
+    'subscriptions',
+    'link',
+    'approve',
+    'help',
+    'more',
+    'stop',
+    '#2',
+    '2',
+    '0',
+    '-1',
+    'CHITTY-TODO-01ARZ3NDEKTSV4RRFFQ69G5FAV',
+    '--project',
+    '--due',
+    '--priority',
+    '--status',
+    '--mine',
+    '--dry-run',
+    '--domains',
+    '--description',
+    '--assign',
+    '--session',
+    '—due',
+    '–mine',
+    '--due=',
+    '--mine=no',
+    'fri',
+    'tomorrow',
+    '5pm',
+    'high',
+    'done,',
+    'todos,sessions',
+    '"',
+    "'",
+    '“',
+    '”',
+    '‘',
+    '’',
+    '„',
+    '«',
+    '=',
+    '--',
+    '—',
+    ' ',
+    '\t',
+    '\n',
+    '\uD800',
   ),
   fc.string({ maxLength: 6 }),
 );
@@ -37,18 +106,33 @@ function wellFormed(text: string): void {
 
 describe('parseCommand properties', () => {
   it('never throws on arbitrary strings and always answers', () => {
-    fc.assert(fc.property(fc.string(), (text) => wellFormed(text)), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string(), (text) => wellFormed(text)),
+      { numRuns: 500 },
+    );
   });
 
   it('never throws on full-Unicode strings (incl. astral and lone surrogates)', () => {
     const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), (text) => wellFormed(text)), { numRuns: 500 });
-    fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (text) => wellFormed(text)), { numRuns: 300 });
-    fc.assert(fc.property(fc.string({ unit: fc.oneof(loneSurrogate, fc.constantFrom('"', '—', '-', ' ')) }), (text) => wellFormed(text)), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => wellFormed(text)),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (text) => wellFormed(text)),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: fc.oneof(loneSurrogate, fc.constantFrom('"', '—', '-', ' ')) }), (text) => wellFormed(text)),
+      { numRuns: 300 },
+    );
   });
 
   it('never throws on command-shaped strings', () => {
-    fc.assert(fc.property(commandish, (text) => wellFormed(text)), { numRuns: 1500 });
+    fc.assert(
+      fc.property(commandish, (text) => wellFormed(text)),
+      { numRuns: 1500 },
+    );
   });
 
   it('is the same with or without a leading slash and in any case of the command word', () => {

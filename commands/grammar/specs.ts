@@ -5,19 +5,8 @@
  */
 import type { WordToken } from './tokenize.ts';
 import { SHORT_FORMS, type UsageKey } from './usage.ts';
-import {
-  quote,
-  readDomain,
-  readDomains,
-  readIndex,
-  readPriority,
-  readRef,
-  readStatus,
-  SYNC_DOMAINS,
-  type Read,
-  type Ref,
-} from './values.ts';
-import type { Command, SubscriptionTarget, } from './command.ts';
+import { quote, readDomain, readDomains, readIndex, readPriority, readRef, readStatus, SYNC_DOMAINS, type Read, type Ref } from './values.ts';
+import type { Command, SubscriptionTarget } from './command.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Command specs
@@ -50,8 +39,7 @@ const must = <T>(r: Read<T>): T => {
   return r.value;
 };
 
-const opt = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
-  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+const opt = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 
 export const joined = (words: readonly WordToken[]): string =>
   words
@@ -349,15 +337,20 @@ export type SpecKey = keyof typeof SPECS;
 /** Subcommand words (and aliases) of each family. */
 export const SUBCOMMANDS: Readonly<Record<'todo' | 'project' | 'topic' | 'session', Readonly<Record<string, SpecKey>>>> = {
   todo: {
-    add: 'todo.add', new: 'todo.add',
-    list: 'todo.list', ls: 'todo.list',
-    done: 'todo.done', complete: 'todo.done',
+    add: 'todo.add',
+    new: 'todo.add',
+    list: 'todo.list',
+    ls: 'todo.list',
+    done: 'todo.done',
+    complete: 'todo.done',
     start: 'todo.start',
     block: 'todo.block',
     reopen: 'todo.reopen',
     edit: 'todo.edit',
     assign: 'todo.assign',
-    delete: 'todo.delete', rm: 'todo.delete', remove: 'todo.delete',
+    delete: 'todo.delete',
+    rm: 'todo.delete',
+    remove: 'todo.delete',
     reconcile: 'todo.reconcile',
   },
   project: { create: 'project.create', new: 'project.create', list: 'project.list', ls: 'project.list', show: 'project.show', use: 'project.use' },
@@ -379,11 +372,15 @@ export const FAMILY_WORDS: Readonly<Record<string, { family: keyof typeof SUBCOM
 
 /** First words that are a whole command (including the short forms for phones). */
 export const DIRECT: Readonly<Record<string, SpecKey>> = {
-  subscribe: 'subscribe', sub: 'subscribe',
-  unsubscribe: 'unsubscribe', unsub: 'unsubscribe',
+  subscribe: 'subscribe',
+  sub: 'subscribe',
+  unsubscribe: 'unsubscribe',
+  unsub: 'unsubscribe',
   subscriptions: 'subscriptions',
-  stop: 'stop', stopall: 'stop',
-  help: 'help', '?': 'help',
+  stop: 'stop',
+  stopall: 'stop',
+  help: 'help',
+  '?': 'help',
   more: 'more',
   ...SHORT_FORMS,
 };

@@ -13,7 +13,11 @@ describe('usage', () => {
 
   it('every usage example (without optional parts) parses to its command or answers with its own usage line', () => {
     for (const [key, line] of Object.entries(USAGE)) {
-      const bare = line.split('  (')[0]?.replace(/\[[^\]]*\]/g, '').trim() ?? '';
+      const bare =
+        line
+          .split('  (')[0]
+          ?.replace(/\[[^\]]*\]/g, '')
+          .trim() ?? '';
       const r = parseCommand(bare);
       if (r.ok) expect(r.command.name, bare).toBe(key === 'stop' ? 'unsubscribe' : key);
       else expect(r.usage, bare).toBe(line);
@@ -23,7 +27,11 @@ describe('usage', () => {
   it('every usage example with its placeholders filled in parses to that command', () => {
     const fill: Record<string, string> = { text: 'Buy milk', ref: '2', who: 'me', conflict: '1', choice: '2', name: 'Groceries', P: 'Groceries', T: 'Design', S: 'Sprint', code: 'AB12CD' };
     for (const [key, line] of Object.entries(USAGE)) {
-      const bare = line.split('  (')[0]?.replace(/\[[^\]]*\]/g, '').trim() ?? '';
+      const bare =
+        line
+          .split('  (')[0]
+          ?.replace(/\[[^\]]*\]/g, '')
+          .trim() ?? '';
       const example = bare.replace(/<([A-Za-z]+)>/g, (_, p: string) => fill[p] ?? p).replace(/<[^>]*\|[^>]*>/g, (alts) => alts.slice(1).split('|')[0] ?? '');
       const r = parseCommand(example);
       expect(r, example).toMatchObject({ ok: true, command: { name: key === 'stop' ? 'unsubscribe' : key } });

@@ -92,9 +92,7 @@ export const SHORT_FORMS = {
 const SHORT_FORMS_LINE = 'Short forms: add <text>, list, done 2, start 2, block 2, reopen 2.';
 
 /** The one-line list of everything, for an unknown or empty command. */
-export const GENERAL_USAGE =
-  'Commands: todo, sync, project, topic, session, subscribe, unsubscribe, subscriptions, link, help, more, stop. ' +
-  SHORT_FORMS_LINE;
+export const GENERAL_USAGE = `Commands: todo, sync, project, topic, session, subscribe, unsubscribe, subscriptions, link, help, more, stop. ${SHORT_FORMS_LINE}`;
 
 const OVERVIEW_GROUPS: readonly (readonly [string, readonly UsageKey[]])[] = [
   ['Todos', FAMILIES.todo],

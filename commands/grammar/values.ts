@@ -61,9 +61,7 @@ export function readRef(text: string, what = 'todo'): Read<Ref> {
 
 export function readPriority(text: string): Read<Priority> {
   const t = text.trim().toLowerCase();
-  return (PRIORITIES as readonly string[]).includes(t)
-    ? ok(t as Priority)
-    : fail(`Priority must be one of ${PRIORITIES.join(', ')} (not ${quote(text)}).`);
+  return (PRIORITIES as readonly string[]).includes(t) ? ok(t as Priority) : fail(`Priority must be one of ${PRIORITIES.join(', ')} (not ${quote(text)}).`);
 }
 
 const STATUS_ALIASES: Readonly<Record<string, TodoStatus>> = {
@@ -83,9 +81,7 @@ const STATUS_ALIASES: Readonly<Record<string, TodoStatus>> = {
 /** A todo status, also accepting done, open, todo, in-progress and doing. */
 export function readStatus(text: string): Read<TodoStatus> {
   const status = lookup(STATUS_ALIASES, text.trim().toLowerCase());
-  return status !== undefined
-    ? ok(status)
-    : fail(`Status must be one of ${TODO_STATUSES.join(', ')} (or done, open, doing), not ${quote(text)}.`);
+  return status !== undefined ? ok(status) : fail(`Status must be one of ${TODO_STATUSES.join(', ')} (or done, open, doing), not ${quote(text)}.`);
 }
 
 const DOMAIN_ALIASES: Readonly<Record<string, SyncDomain>> = {

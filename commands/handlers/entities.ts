@@ -9,7 +9,6 @@ import { namedItem, remember, rememberOne } from './views.ts';
 
 type EntityCommand = Extract<Command, { name: `project.${string}` | `topic.${string}` | `session.${string}` }>;
 
-
 function details(e: Entity, fields: [string, string][]): ReplyField[] {
   return fields
     .filter(([key]) => e[key] !== undefined && e[key] !== null && e[key] !== '' && !(Array.isArray(e[key]) && (e[key] as unknown[]).length === 0))
@@ -31,11 +30,28 @@ export async function entityCommand(cmd: EntityCommand, ctx: CommandContext): Pr
     case 'project.list': {
       const ps = remember(ctx, await ctx.hub.list('projects', { limit: 1000 }));
       if (ps.length === 0) return { kind: 'info', title: 'No projects yet', text: 'Create one: project create <name>' };
-      return { kind: 'info', title: `Projects (${ps.length})`, items: ps.map((p, i) => namedItem(p, i + 1, 'name')), ...(ctx.conversation.projectId ? { footer: `In use here: ${ctx.conversation.projectId}` } : {}) };
+      return {
+        kind: 'info',
+        title: `Projects (${ps.length})`,
+        items: ps.map((p, i) => namedItem(p, i + 1, 'name')),
+        ...(ctx.conversation.projectId ? { footer: `In use here: ${ctx.conversation.projectId}` } : {}),
+      };
     }
     case 'project.show': {
       const p = await resolveNamed('projects', cmd.project, ctx);
-      return { kind: 'info', title: String(p.name), ...(p.description ? { text: String(p.description) } : {}), fields: [...details(p, [['status', 'Status'], ['owner', 'Owner']]), { label: 'Todos', value: await counts(ctx, p.chittyId) }], footer: p.chittyId };
+      return {
+        kind: 'info',
+        title: String(p.name),
+        ...(p.description ? { text: String(p.description) } : {}),
+        fields: [
+          ...details(p, [
+            ['status', 'Status'],
+            ['owner', 'Owner'],
+          ]),
+          { label: 'Todos', value: await counts(ctx, p.chittyId) },
+        ],
+        footer: p.chittyId,
+      };
     }
     case 'project.use': {
       const p = await resolveNamed('projects', cmd.project, ctx);
@@ -48,13 +64,27 @@ export async function entityCommand(cmd: EntityCommand, ctx: CommandContext): Pr
       return { kind: 'ok', title: 'Topic created', items: [namedItem(t, rememberOne(ctx, t.chittyId), 'title')] };
     }
     case 'topic.list': {
-      const ts = remember(ctx, (await ctx.hub.list('topics', { limit: 1000 })).filter((t) => t.status === 'active'));
+      const ts = remember(
+        ctx,
+        (await ctx.hub.list('topics', { limit: 1000 })).filter((t) => t.status === 'active'),
+      );
       if (ts.length === 0) return { kind: 'info', title: 'No topics', text: 'Create one: topic create <name>' };
       return { kind: 'info', title: `Topics (${ts.length})`, items: ts.map((t, i) => namedItem(t, i + 1, 'title')) };
     }
     case 'topic.show': {
       const t = await resolveNamed('topics', cmd.topic, ctx);
-      return { kind: 'info', title: String(t.title), ...(t.description ? { text: String(t.description) } : {}), fields: details(t, [['status', 'Status'], ['projectId', 'Project'], ['participants', 'Participants'], ['tags', 'Tags']]), footer: t.chittyId };
+      return {
+        kind: 'info',
+        title: String(t.title),
+        ...(t.description ? { text: String(t.description) } : {}),
+        fields: details(t, [
+          ['status', 'Status'],
+          ['projectId', 'Project'],
+          ['participants', 'Participants'],
+          ['tags', 'Tags'],
+        ]),
+        footer: t.chittyId,
+      };
     }
     case 'topic.archive': {
       const t = await resolveNamed('topics', cmd.topic, ctx);
@@ -87,13 +117,27 @@ export async function entityCommand(cmd: EntityCommand, ctx: CommandContext): Pr
     }
     case 'session.list': {
       const project = await projectFor(cmd.project, ctx);
-      const ss = remember(ctx, (await ctx.hub.list('sessions', { ...(project ? { projectId: project.chittyId } : {}), limit: 1000 })).filter((s) => s.status !== 'ended'));
+      const ss = remember(
+        ctx,
+        (await ctx.hub.list('sessions', { ...(project ? { projectId: project.chittyId } : {}), limit: 1000 })).filter((s) => s.status !== 'ended'),
+      );
       if (ss.length === 0) return { kind: 'info', title: 'No active sessions', text: 'Start one: session start [name]' };
       return { kind: 'info', title: `Active sessions (${ss.length})`, items: ss.map((s, i) => namedItem(s, i + 1, 'title')) };
     }
     case 'session.show': {
       const s = await resolveNamed('sessions', cmd.session, ctx);
-      return { kind: 'info', title: String(s.title || s.chittyId), fields: details(s, [['status', 'Status'], ['platform', 'Platform'], ['projectId', 'Project'], ['startedAt', 'Started'], ['participants', 'Participants']]), footer: s.chittyId };
+      return {
+        kind: 'info',
+        title: String(s.title || s.chittyId),
+        fields: details(s, [
+          ['status', 'Status'],
+          ['platform', 'Platform'],
+          ['projectId', 'Project'],
+          ['startedAt', 'Started'],
+          ['participants', 'Participants'],
+        ]),
+        footer: s.chittyId,
+      };
     }
   }
 }

@@ -52,7 +52,12 @@ export async function membershipCommand(cmd: MembershipCommand, ctx: CommandCont
     }
     case 'link.start': {
       const { code } = await ctx.identities.createLinkCode(ctx.person.id, ctx.identityKey);
-      return { kind: 'ok', title: `Your link code: ${code}`, text: `From your other account (another chat app, phone or email) send: link ${code}`, footer: `Valid ${LINK_CODE_TTL_MS / 60_000} minutes, once.` };
+      return {
+        kind: 'ok',
+        title: `Your link code: ${code}`,
+        text: `From your other account (another chat app, phone or email) send: link ${code}`,
+        footer: `Valid ${LINK_CODE_TTL_MS / 60_000} minutes, once.`,
+      };
     }
     case 'link.code': {
       const person = await ctx.identities.redeemLink(cmd.code, ctx.identityKey);

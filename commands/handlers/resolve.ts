@@ -7,7 +7,6 @@ import { parseIdentityKey } from '../../src/core/inbound.ts';
 import type { CommandContext } from '../context.ts';
 import type { Ref } from '../grammar/index.ts';
 
-
 const NAME_FIELD: Partial<Record<Domain, string>> = { projects: 'name', topics: 'title', sessions: 'title', services: 'name' };
 const NOUN: Record<Domain, string> = { topics: 'topic', projects: 'project', sessions: 'session', todos: 'todo', contexts: 'context', repos: 'repo', services: 'service' };
 

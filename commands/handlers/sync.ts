@@ -24,10 +24,7 @@ export async function syncCommand(cmd: SyncCommand, ctx: CommandContext): Promis
     case 'sync': {
       const project = await projectFor(cmd.project, ctx);
       const session = cmd.session ? await resolveNamed('sessions', cmd.session, ctx) : undefined;
-      const r = await ctx.hub.sync(
-        { domain: cmd.domain, dryRun: cmd.dryRun, ...(project ? { projectId: project.chittyId } : {}), ...(session ? { sessionId: session.chittyId } : {}) },
-        ctx.actor,
-      );
+      const r = await ctx.hub.sync({ domain: cmd.domain, dryRun: cmd.dryRun, ...(project ? { projectId: project.chittyId } : {}), ...(session ? { sessionId: session.chittyId } : {}) }, ctx.actor);
       const lines: string[] = [];
       for (const rec of r.reconciled) {
         const merged = rec.groups.reduce((n, g) => n + g.merged.length, 0);
@@ -37,7 +34,12 @@ export async function syncCommand(cmd: SyncCommand, ctx: CommandContext): Promis
       }
       const entities = r.broadcast.reduce((n, b) => n + b.entities, 0);
       lines.push(`${cmd.dryRun ? 'Would broadcast' : 'Broadcast'} ${entities} entit${entities === 1 ? 'y' : 'ies'} of ${cmd.domain === 'all' ? 'every domain' : cmd.domain} to subscribers.`);
-      return { kind: 'ok', title: `${cmd.dryRun ? 'Dry run: ' : ''}sync ${cmd.domain}${project ? ` (${String(project.name)})` : ''}`, text: lines.join('\n'), ...(cmd.dryRun ? { footer: 'Nothing was changed.' } : {}) };
+      return {
+        kind: 'ok',
+        title: `${cmd.dryRun ? 'Dry run: ' : ''}sync ${cmd.domain}${project ? ` (${String(project.name)})` : ''}`,
+        text: lines.join('\n'),
+        ...(cmd.dryRun ? { footer: 'Nothing was changed.' } : {}),
+      };
     }
     case 'sync.status': {
       const s = await ctx.hub.stats();
@@ -54,7 +56,10 @@ export async function syncCommand(cmd: SyncCommand, ctx: CommandContext): Promis
       };
     }
     case 'sync.conflicts': {
-      const open = remember(ctx, (await ctx.hub.conflicts('open')).map((c) => ({ ...c, chittyId: c.id })));
+      const open = remember(
+        ctx,
+        (await ctx.hub.conflicts('open')).map((c) => ({ ...c, chittyId: c.id })),
+      );
       if (open.length === 0) return { kind: 'info', title: 'No open conflicts', text: 'Every replica agrees.' };
       return {
         kind: 'info',

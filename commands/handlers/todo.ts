@@ -18,7 +18,6 @@ const STATUS_CHANGE = {
   'todo.reopen': { status: 'pending', verb: 'Reopened' },
 } as const;
 
-
 async function one(ctx: CommandContext, kind: Reply['kind'], title: string, t: Entity): Promise<Reply> {
   return { kind, title, items: [todoItem(t, rememberOne(ctx, t.chittyId), ctx, await assigneeNames(ctx, [t]))] };
 }

@@ -4,7 +4,6 @@ import type { Entity } from '../../src/hub/hub.ts';
 import type { ItemStatus, ReplyItem } from '../../src/core/reply.ts';
 import type { CommandContext } from '../context.ts';
 
-
 function shortDate(iso: unknown): string {
   if (typeof iso !== 'string') return '';
   const d = new Date(iso);

@@ -57,10 +57,15 @@ export function healthRoutes(deps: HealthDeps): RouteDef[] {
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   };
   const about = (req: FastifyRequest) =>
-    tokenMatches(bearer(req), deps.apiToken) ? { detailed: true, extra: { version: deps.version, nodeId: deps.nodeId, uptimeSeconds: Math.round((Date.now() - started) / 1000) } } : { detailed: false, extra: {} };
+    tokenMatches(bearer(req), deps.apiToken)
+      ? { detailed: true, extra: { version: deps.version, nodeId: deps.nodeId, uptimeSeconds: Math.round((Date.now() - started) / 1000) } }
+      : { detailed: false, extra: {} };
   return [
     route({
-      method: 'GET', url: '/health', tag: 'health', public: true,
+      method: 'GET',
+      url: '/health',
+      tag: 'health',
+      public: true,
       summary: 'Every check (database, Redis, channels): 200 "ok" or 503 "degraded"; details with the token',
       handler: async ({ req, reply }) => {
         const { detailed, extra } = about(req);
@@ -70,15 +75,25 @@ export function healthRoutes(deps: HealthDeps): RouteDef[] {
       },
     }),
     route({
-      method: 'GET', url: '/health/live', tag: 'health', public: true, summary: 'Liveness: 200 while the process serves HTTP',
+      method: 'GET',
+      url: '/health/live',
+      tag: 'health',
+      public: true,
+      summary: 'Liveness: 200 while the process serves HTTP',
       handler: async () => ({ status: 'ok' }),
     }),
     route({
-      method: 'GET', url: '/health/ready', tag: 'health', public: true,
+      method: 'GET',
+      url: '/health/ready',
+      tag: 'health',
+      public: true,
       summary: 'Readiness: 200 when the database and Redis answer, else 503; details with the token',
       handler: async ({ req, reply }) => {
         const { detailed, extra } = about(req);
-        const r = await run(Object.keys(all).filter((n) => READINESS.has(n)), detailed);
+        const r = await run(
+          Object.keys(all).filter((n) => READINESS.has(n)),
+          detailed,
+        );
         reply.status(r.ok ? 200 : 503);
         return { status: r.ok ? 'ready' : 'not_ready', ...extra, checks: r.checks };
       },

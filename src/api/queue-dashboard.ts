@@ -61,11 +61,7 @@ export function dashboardCookie(token: string, basePath: string = DASHBOARD_BASE
  * static assets under `<basePath>/static/` and its JSON API under `<basePath>/api/`. Register it
  * after the gateway's auth hook so that hook covers these routes; none of them is public.
  */
-export async function registerQueueDashboard(
-  app: FastifyInstance,
-  queues: Queue[],
-  opts: QueueDashboardOptions = {},
-): Promise<void> {
+export async function registerQueueDashboard(app: FastifyInstance, queues: Queue[], opts: QueueDashboardOptions = {}): Promise<void> {
   const basePath = normaliseBasePath(opts.basePath ?? DASHBOARD_BASE_PATH);
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(basePath);

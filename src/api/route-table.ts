@@ -55,7 +55,11 @@ export function registerRoutes(app: FastifyInstance, prefix: string, routes: Rou
       url: prefix + def.url,
       config: { public: def.public === true },
       handler: async (req, reply) => {
-        for (const [value, where] of [[req.params, 'path'], [req.query, 'query'], [req.body, 'body']] as const) {
+        for (const [value, where] of [
+          [req.params, 'path'],
+          [req.query, 'query'],
+          [req.body, 'body'],
+        ] as const) {
           const unsafe = findUnsafeInput(value, where);
           if (unsafe) throw new InvalidChangeError(`Invalid ${where}: ${unsafe.field} ${unsafe.problem}.`, [{ path: unsafe.field, message: unsafe.problem }]);
         }

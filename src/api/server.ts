@@ -117,9 +117,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     description: 'One bot, many channels, one shared hub state. Bearer token: CHITTY_API_TOKEN.',
   });
   const document = { ...described, servers: [{ url: deps.publicUrl ? deps.publicUrl.replace(/\/+$/, '') : '/' }] };
-  registerRoutes(app, '', [
-    route({ method: 'GET', url: `${API_PREFIX}/openapi.json`, tag: 'meta', public: true, summary: 'This document', handler: async () => document }),
-  ]);
+  registerRoutes(app, '', [route({ method: 'GET', url: `${API_PREFIX}/openapi.json`, tag: 'meta', public: true, summary: 'This document', handler: async () => document })]);
   registerRoutes(app, API_PREFIX, apiRoutes);
   registerWebSocket(app, hub, deps.changes ?? hub, logger);
   registerMcpHttp(app, { apiPrefix: API_PREFIX, token: apiToken, changes: deps.changes ?? hub, version: VERSION });

@@ -75,7 +75,7 @@ export function buildProgram(io: CliIO): Command {
   // ------------------------------------------------------------------ sync
   program
     .command('sync')
-    .description('Reconcile and broadcast a domain\'s state to every subscriber (todos: merge duplicates across sessions first)')
+    .description("Reconcile and broadcast a domain's state to every subscriber (todos: merge duplicates across sessions first)")
     .addArgument(program.createArgument('<domain>', `one of ${SYNC_DOMAINS.join(', ')}`).choices(SYNC_DOMAINS))
     .option('--project <P>', 'only this project (id or name)')
     .option('--session <S>', 'only this session')
@@ -86,19 +86,31 @@ export function buildProgram(io: CliIO): Command {
     .option('--watch', 'then stream live updates until Ctrl-C', false)
     .option('--verbose', 'list every entity', false)
     .option('--json', 'machine-readable output', false)
-    .action(async (domain: (typeof SYNC_DOMAINS)[number], o: { project?: string; session?: string; platform?: string; channel?: string; model?: string; dryRun: boolean; watch: boolean; verbose: boolean; json: boolean }) => {
-      const client = api();
-      const project = await projectId(client, o.project);
-      const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
-      const platforms = [...list(o.platform), ...list(o.channel)];
-      const models = list(o.model);
-      const result = await client.request<Json>('POST', '/sync/run', {
-        domain, dryRun: o.dryRun, ...(project ? { projectId: project } : {}), ...(o.session ? { sessionId: o.session } : {}),
-        ...(platforms.length > 0 || models.length > 0 ? { target: { platforms, models } } : {}),
-      });
-      print(o.json, result, () => describeSync(result, o.verbose));
-      if (o.watch) await watch(client, domain, project, o.session, o.json);
-    });
+    .action(
+      async (
+        domain: (typeof SYNC_DOMAINS)[number],
+        o: { project?: string; session?: string; platform?: string; channel?: string; model?: string; dryRun: boolean; watch: boolean; verbose: boolean; json: boolean },
+      ) => {
+        const client = api();
+        const project = await projectId(client, o.project);
+        const list = (v: string | undefined) =>
+          (v ?? '')
+            .split(',')
+            .map((x) => x.trim().toLowerCase())
+            .filter(Boolean);
+        const platforms = [...list(o.platform), ...list(o.channel)];
+        const models = list(o.model);
+        const result = await client.request<Json>('POST', '/sync/run', {
+          domain,
+          dryRun: o.dryRun,
+          ...(project ? { projectId: project } : {}),
+          ...(o.session ? { sessionId: o.session } : {}),
+          ...(platforms.length > 0 || models.length > 0 ? { target: { platforms, models } } : {}),
+        });
+        print(o.json, result, () => describeSync(result, o.verbose));
+        if (o.watch) await watch(client, domain, project, o.session, o.json);
+      },
+    );
 
   async function watch(client: ApiClient, domain: string, project: string | undefined, session: string | undefined, json: boolean): Promise<void> {
     const { default: WebSocket } = await import('ws'); // only --watch needs it: other calls start faster
@@ -134,8 +146,16 @@ export function buildProgram(io: CliIO): Command {
     for (const rec of (r.reconciled as Json[] | undefined) ?? []) {
       const groups = rec.groups as { survivor: string; merged: string[]; content: string; status: string; sessions: string[] }[];
       const todos = rec.todos as Entity[];
-      lines.push(`${rec.projectId}: ${groups.length === 0 ? 'no duplicate todos' : `${r.dryRun ? 'would merge' : 'merged'} ${groups.reduce((n, g) => n + g.merged.length, 0)} duplicate todos into ${groups.length}`}; ${todos.length} todos ${r.dryRun ? 'would remain' : 'now'}.`);
-      if (groups.length > 0) lines.push(table(['keeps', 'merges', 'status', 'sessions', 'content'], groups.map((g) => [g.survivor, g.merged.join('\n'), g.status, g.sessions.length, clip(g.content, 40)])));
+      lines.push(
+        `${rec.projectId}: ${groups.length === 0 ? 'no duplicate todos' : `${r.dryRun ? 'would merge' : 'merged'} ${groups.reduce((n, g) => n + g.merged.length, 0)} duplicate todos into ${groups.length}`}; ${todos.length} todos ${r.dryRun ? 'would remain' : 'now'}.`,
+      );
+      if (groups.length > 0)
+        lines.push(
+          table(
+            ['keeps', 'merges', 'status', 'sessions', 'content'],
+            groups.map((g) => [g.survivor, g.merged.join('\n'), g.status, g.sessions.length, clip(g.content, 40)]),
+          ),
+        );
       if (verbose) lines.push(todoRows(todos));
     }
     for (const x of r.broadcast as { domain: string; entities: number; messages: number; ids: string[]; target?: { platforms?: string[]; models?: string[] } }[]) {
@@ -184,7 +204,15 @@ export function buildProgram(io: CliIO): Command {
           ? `No ${status ?? ''} deliveries.`.replace('  ', ' ')
           : table(
               ['id', 'status', 'tries', 'channel', 'to', 'error / provider id', 'updated'],
-              items.map((d) => [String(d.id), String(d.status), Number(d.attempts), String(d.channel), clip(d.address, 30), clip(d.lastError ?? d.providerMessageId ?? '', 40), String(d.updatedAt).slice(11, 19)]),
+              items.map((d) => [
+                String(d.id),
+                String(d.status),
+                Number(d.attempts),
+                String(d.channel),
+                clip(d.address, 30),
+                clip(d.lastError ?? d.providerMessageId ?? '', 40),
+                String(d.updatedAt).slice(11, 19),
+              ]),
             ),
       );
     });

@@ -22,4 +22,3 @@ describe('src/cli/constants.ts', () => {
     }
   });
 });
-

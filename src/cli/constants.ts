@@ -13,7 +13,13 @@ export const CHITTY_ID_REGEX = /^CHITTY-[A-Z]+-[A-Za-z0-9_-]{1,100}$/;
 export const DESTINATION_CHANNELS = ['slack', 'discord', 'sms', 'whatsapp', 'email', 'webhook'] as const;
 /** ChittyID prefix → API domain, for reading an entity a reply names. */
 export const ID_DOMAINS: Readonly<Record<string, (typeof DOMAINS)[number]>> = {
-  TOPIC: 'topics', PROJ: 'projects', SESSION: 'sessions', TODO: 'todos', CONTEXT: 'contexts', REPO: 'repos', SERVICE: 'services',
+  TOPIC: 'topics',
+  PROJ: 'projects',
+  SESSION: 'sessions',
+  TODO: 'todos',
+  CONTEXT: 'contexts',
+  REPO: 'repos',
+  SERVICE: 'services',
 };
 
 /** The API domain of a ChittyID (`CHITTY-TODO-…` → todos), if it names one. */

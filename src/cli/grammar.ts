@@ -11,9 +11,26 @@ import { domainOfId } from './constants.ts';
 import { clip, table } from './tables.ts';
 
 type Json = Record<string, unknown>;
-interface ReplyItem { ref: string; id?: string; text: string; status?: string; detail?: string }
-interface Reply { kind: 'ok' | 'info' | 'error' | 'usage' | 'update'; title?: string; text?: string; items?: ReplyItem[]; footer?: string }
-export interface CommandAnswer { reply: Reply; page: number; command?: string; rendered?: { text: string } }
+interface ReplyItem {
+  ref: string;
+  id?: string;
+  text: string;
+  status?: string;
+  detail?: string;
+}
+interface Reply {
+  kind: 'ok' | 'info' | 'error' | 'usage' | 'update';
+  title?: string;
+  text?: string;
+  items?: ReplyItem[];
+  footer?: string;
+}
+export interface CommandAnswer {
+  reply: Reply;
+  page: number;
+  command?: string;
+  rendered?: { text: string };
+}
 
 export const GRAMMAR_FAMILIES = {
   todo: 'Todos in the chat grammar: add <text> [--due D] [--priority P] [--assign me] [--project P], list [--status S] [--mine], done|start|block|reopen <n or id>, edit, assign, delete, reconcile',

@@ -48,10 +48,7 @@ export interface ProtocolAnswer {
 }
 
 /** A request parsed: a message to run, something to ignore, or a protocol answer. */
-export type Parsed<R> =
-  | { kind: 'message'; message: InboundMessage; respond: R }
-  | { kind: 'ignore'; reason: IgnoreReason; detail?: string }
-  | { kind: 'protocol'; answer: ProtocolAnswer };
+export type Parsed<R> = { kind: 'message'; message: InboundMessage; respond: R } | { kind: 'ignore'; reason: IgnoreReason; detail?: string } | { kind: 'protocol'; answer: ProtocolAnswer };
 
 /**
  * A route behind the API token (the same bearer token as /api/v1) that a channel serves at its own

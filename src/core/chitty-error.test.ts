@@ -3,17 +3,7 @@ import { RenderValidationError } from '../../renderers/errors.ts';
 import { ConfigError as ConfigErrorFromConfig } from '../config.ts';
 import { ConflictStateError, HubError, InvalidChangeError, NotFoundError } from '../hub/errors.ts';
 import { RedisUnavailableError } from '../redis/connect.ts';
-import {
-  AuthError,
-  ChannelError,
-  DestinationNotFoundError,
-  NetworkError,
-  NotConfiguredError,
-  NotImplementedError,
-  RateLimitedError,
-  ServerError,
-  ValidationError,
-} from './channel-errors.ts';
+import { AuthError, ChannelError, DestinationNotFoundError, NetworkError, NotConfiguredError, NotImplementedError, RateLimitedError, ServerError, ValidationError } from './channel-errors.ts';
 import { ChittyError, ConfigError, classifyError } from './chitty-error.ts';
 
 // Every error class we throw, with the decision the queues must make for it.

@@ -219,23 +219,25 @@ export class ConversationCore {
     let reply: Reply;
     try {
       // A savepoint: a command that fails half-way (a HubError) leaves nothing of what it did.
-      reply = await this.database.db.transaction(() => executeCommand(command, {
-        hub: this.hub,
-        identities: this.identities,
-        subscriptions: this.subscriptions,
-        person: access.kind === 'member' ? access.person : { id: '', name: sender.key },
-        identityKey: sender.key,
-        channel: m.channel,
-        address: m.address,
-        ...(m.thread ? { thread: m.thread } : {}),
-        conversation,
-        now,
-        actor: {
-          platform: m.channel,
-          ...(access.kind === 'member' ? { chittyId: access.person.id } : {}),
-          origin: { channel: m.channel, address: m.address, ...(m.thread ? { thread: m.thread } : {}) },
-        },
-      }));
+      reply = await this.database.db.transaction(() =>
+        executeCommand(command, {
+          hub: this.hub,
+          identities: this.identities,
+          subscriptions: this.subscriptions,
+          person: access.kind === 'member' ? access.person : { id: '', name: sender.key },
+          identityKey: sender.key,
+          channel: m.channel,
+          address: m.address,
+          ...(m.thread ? { thread: m.thread } : {}),
+          conversation,
+          now,
+          actor: {
+            platform: m.channel,
+            ...(access.kind === 'member' ? { chittyId: access.person.id } : {}),
+            origin: { channel: m.channel, address: m.address, ...(m.thread ? { thread: m.thread } : {}) },
+          },
+        }),
+      );
     } catch (err) {
       if (!(err instanceof HubError)) throw err;
       reply = { kind: 'error', text: err.message, ...(isReadOnly(command) ? {} : { footer: 'Nothing was changed.' }) };

@@ -7,9 +7,18 @@ const CLOSED: EgressPolicy = { allowPrivate: false, allowHosts: [] };
 
 describe('egress policy', () => {
   it.each([
-    ['127.0.0.1', 'loopback'], ['::1', 'loopback'], ['0.0.0.0', 'this-network'], ['169.254.169.254', 'link-local (cloud metadata)'],
-    ['10.1.2.3', 'private'], ['172.20.0.1', 'private'], ['192.168.1.1', 'private'], ['::ffff:127.0.0.1', 'loopback'],
-    ['::ffff:a9fe:a9fe', 'link-local (cloud metadata)'], ['fd00::1', 'private (unique local)'], ['fe80::1', 'link-local'], ['100.64.0.1', 'shared (CGNAT)'],
+    ['127.0.0.1', 'loopback'],
+    ['::1', 'loopback'],
+    ['0.0.0.0', 'this-network'],
+    ['169.254.169.254', 'link-local (cloud metadata)'],
+    ['10.1.2.3', 'private'],
+    ['172.20.0.1', 'private'],
+    ['192.168.1.1', 'private'],
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['::ffff:a9fe:a9fe', 'link-local (cloud metadata)'],
+    ['fd00::1', 'private (unique local)'],
+    ['fe80::1', 'link-local'],
+    ['100.64.0.1', 'shared (CGNAT)'],
   ])('%s is %s', (ip, kind) => {
     expect(nonPublicKind(ip)).toBe(kind);
   });
@@ -18,13 +27,20 @@ describe('egress policy', () => {
     for (const ip of ['93.184.216.34', '8.8.8.8', '2606:4700::1111']) expect(nonPublicKind(ip)).toBeUndefined();
   });
 
-  it.each(['http://127.0.0.1/x', 'http://[::1]/', 'http://0.0.0.0:8080/', 'http://169.254.169.254/latest/meta-data', 'http://10.0.0.1/', 'http://localhost:3000/', 'http://2130706433/', 'http://0x7f.1/', 'http://[::ffff:127.0.0.1]/'])(
-    'refuses %s when private networks are not allowed',
-    (url) => {
-      expect(() => checkWebhookUrl(url, CLOSED)).toThrow(EgressRefusedError);
-      expect(checkWebhookUrl(url, { allowPrivate: true, allowHosts: [] })).toBeInstanceOf(URL);
-    },
-  );
+  it.each([
+    'http://127.0.0.1/x',
+    'http://[::1]/',
+    'http://0.0.0.0:8080/',
+    'http://169.254.169.254/latest/meta-data',
+    'http://10.0.0.1/',
+    'http://localhost:3000/',
+    'http://2130706433/',
+    'http://0x7f.1/',
+    'http://[::ffff:127.0.0.1]/',
+  ])('refuses %s when private networks are not allowed', (url) => {
+    expect(() => checkWebhookUrl(url, CLOSED)).toThrow(EgressRefusedError);
+    expect(checkWebhookUrl(url, { allowPrivate: true, allowHosts: [] })).toBeInstanceOf(URL);
+  });
 
   it('a host in the allow list passes; file:, gopher: and not-a-URL never do', () => {
     expect(checkWebhookUrl('http://127.0.0.1:9/x', { allowPrivate: false, allowHosts: ['127.0.0.1'] }).port).toBe('9');

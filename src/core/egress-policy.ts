@@ -113,8 +113,5 @@ export function checkWebhookUrl(url: string, policy: EgressPolicy): URL {
 
 /** The sentence for a name that resolved to a non-public address (connect time). */
 export function refusedResolution(host: string, address: string, kind: string): EgressRefusedError {
-  return new EgressRefusedError(
-    `webhook: ${host} resolves to ${address}, a ${kind} address; refused by the egress policy (CHITTY_WEBHOOK_ALLOW_PRIVATE / CHITTY_WEBHOOK_ALLOW_HOSTS)`,
-    'webhook',
-  );
+  return new EgressRefusedError(`webhook: ${host} resolves to ${address}, a ${kind} address; refused by the egress policy (CHITTY_WEBHOOK_ALLOW_PRIVATE / CHITTY_WEBHOOK_ALLOW_HOSTS)`, 'webhook');
 }

@@ -63,10 +63,17 @@ export class IdentityDirectory {
     // conversations would wait for each other.
     let [row] = await this.db.select().from(t).where(eq(t.key, identityKey));
     if (!row) {
-      [row] = await this.db.insert(t).values({ key: identityKey, channel, displayName: displayName ?? null, lastSeenAt: now }).onConflictDoNothing().returning();
+      [row] = await this.db
+        .insert(t)
+        .values({ key: identityKey, channel, displayName: displayName ?? null, lastSeenAt: now })
+        .onConflictDoNothing()
+        .returning();
       [row] = row ? [row] : await this.db.select().from(t).where(eq(t.key, identityKey));
     } else if (now.getTime() - row.lastSeenAt.getTime() > LAST_SEEN_RESOLUTION_MS || (displayName && displayName !== row.displayName)) {
-      await this.db.update(t).set({ lastSeenAt: now, ...(displayName ? { displayName } : {}) }).where(eq(t.key, identityKey));
+      await this.db
+        .update(t)
+        .set({ lastSeenAt: now, ...(displayName ? { displayName } : {}) })
+        .where(eq(t.key, identityKey));
     }
     if (row?.personId) return { kind: 'member', person: await this.mustPerson(row.personId), identityKey };
     if (identityKey === OWNER_IDENTITY || this.allowlist.has(identityKey)) {
@@ -120,7 +127,10 @@ export class IdentityDirectory {
   /** Pairing requests waiting for approval. */
   async pendingPairings(): Promise<{ code: string; identityKey: string; expiresAt: Date }[]> {
     const c = schema.pairingCodes;
-    const rows = await this.db.select().from(c).where(and(eq(c.kind, 'pair'), isNull(c.usedAt), gt(c.expiresAt, this.now())));
+    const rows = await this.db
+      .select()
+      .from(c)
+      .where(and(eq(c.kind, 'pair'), isNull(c.usedAt), gt(c.expiresAt, this.now())));
     return rows.map((r) => ({ code: r.code, identityKey: r.identityKey, expiresAt: r.expiresAt }));
   }
 
@@ -129,7 +139,11 @@ export class IdentityDirectory {
     const code = normalizeCode(rawCode);
     return this.db.transaction(async (tx) => {
       const c = schema.pairingCodes;
-      const [row] = await tx.select().from(c).where(and(eq(c.code, code), eq(c.kind, 'pair'))).for('update');
+      const [row] = await tx
+        .select()
+        .from(c)
+        .where(and(eq(c.code, code), eq(c.kind, 'pair')))
+        .for('update');
       if (!row || row.usedAt || row.expiresAt <= this.now()) throw new InvalidChangeError(`No pending pairing code ${code}; codes expire after ${PAIR_CODE_TTL_MS / 3_600_000} h.`);
       const [ident] = await tx.select().from(schema.identities).where(eq(schema.identities.key, row.identityKey)).for('update');
       let personId = ident?.personId ?? null;
@@ -149,7 +163,11 @@ export class IdentityDirectory {
     const code = normalizeCode(rawCode);
     return this.db.transaction(async (tx) => {
       const c = schema.pairingCodes;
-      const [row] = await tx.select().from(c).where(and(eq(c.code, code), eq(c.kind, 'link'))).for('update');
+      const [row] = await tx
+        .select()
+        .from(c)
+        .where(and(eq(c.code, code), eq(c.kind, 'link')))
+        .for('update');
       if (!row || row.usedAt || row.expiresAt <= this.now() || !row.personId) {
         throw new InvalidChangeError(`No valid link code ${code}; run "link" on a channel where you are already known to get one (valid ${LINK_CODE_TTL_MS / 60_000} min).`);
       }

@@ -51,7 +51,10 @@ export class InboundLog<R = unknown> {
 
   async get(ref: InboundRef): Promise<Row | undefined> {
     const t = schema.inboundMessages;
-    const [row] = await this.db.select().from(t).where(and(eq(t.channel, ref.channel), eq(t.providerMessageId, ref.providerMessageId)));
+    const [row] = await this.db
+      .select()
+      .from(t)
+      .where(and(eq(t.channel, ref.channel), eq(t.providerMessageId, ref.providerMessageId)));
     return row;
   }
 

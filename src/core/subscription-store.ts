@@ -73,10 +73,19 @@ export const scopeOf = (s: { projectId?: string | null | undefined; topicId?: st
 
 function view(r: typeof schema.subscriptions.$inferSelect): SubscriptionRecord {
   return {
-    id: r.id, channel: r.channel as DestinationChannel, address: r.address, thread: r.thread || null,
-    projectId: r.projectId, topicId: r.topicId, domains: r.domains as Domain[], scope: r.scope, paused: r.paused,
-    createdBy: r.createdBy, createdAt: r.createdAt.toISOString(),
-    disabled: r.disabledAt !== null, disabledReason: r.disabledReason,
+    id: r.id,
+    channel: r.channel as DestinationChannel,
+    address: r.address,
+    thread: r.thread || null,
+    projectId: r.projectId,
+    topicId: r.topicId,
+    domains: r.domains as Domain[],
+    scope: r.scope,
+    paused: r.paused,
+    createdBy: r.createdBy,
+    createdAt: r.createdAt.toISOString(),
+    disabled: r.disabledAt !== null,
+    disabledReason: r.disabledReason,
     ...(r.channel === 'webhook' && r.secret === null ? { sharedSecret: true } : {}),
     ...(r.model ? { model: r.model } : {}),
   };
@@ -100,9 +109,15 @@ export class SubscriptionStore {
       }
     }
     const values = {
-      id: chittyId('SUB'), channel: input.channel, address: input.address, thread: input.thread ?? '',
-      scope: scopeOf(input), projectId: input.projectId ?? null, topicId: input.topicId ?? null,
-      domains: [...new Set(input.domains ?? [])].sort(), createdBy,
+      id: chittyId('SUB'),
+      channel: input.channel,
+      address: input.address,
+      thread: input.thread ?? '',
+      scope: scopeOf(input),
+      projectId: input.projectId ?? null,
+      topicId: input.topicId ?? null,
+      domains: [...new Set(input.domains ?? [])].sort(),
+      createdBy,
       secret: input.channel === 'webhook' ? newWebhookSecret() : null,
       model: input.model ?? null,
     };
@@ -110,7 +125,10 @@ export class SubscriptionStore {
     const [row] = await this.db
       .insert(t)
       .values(values)
-      .onConflictDoUpdate({ target: [t.channel, t.address, t.thread, t.scope], set: { domains: values.domains, disabledAt: null, disabledReason: null, ...(input.model ? { model: input.model } : {}) } })
+      .onConflictDoUpdate({
+        target: [t.channel, t.address, t.thread, t.scope],
+        set: { domains: values.domains, disabledAt: null, disabledReason: null, ...(input.model ? { model: input.model } : {}) },
+      })
       .returning();
     return { ...view(row!), ...(row!.id === values.id && row!.secret ? { secret: row!.secret } : {}) };
   }
@@ -121,7 +139,10 @@ export class SubscriptionStore {
    */
   async rotateSecret(id: string, graceMs: number = SECRET_GRACE_MS): Promise<SubscriptionRecord | undefined> {
     const t = schema.subscriptions;
-    const [old] = await this.db.select().from(t).where(and(eq(t.id, id), eq(t.channel, 'webhook')));
+    const [old] = await this.db
+      .select()
+      .from(t)
+      .where(and(eq(t.id, id), eq(t.channel, 'webhook')));
     if (!old) return undefined;
     const secret = newWebhookSecret();
     const [row] = await this.db
@@ -134,18 +155,25 @@ export class SubscriptionStore {
 
   async list(f: { channel?: string; address?: string; thread?: string } = {}): Promise<SubscriptionRecord[]> {
     const t = schema.subscriptions;
-    const where = [
-      ...(f.channel ? [eq(t.channel, f.channel)] : []),
-      ...(f.address ? [eq(t.address, f.address)] : []),
-      ...(f.thread !== undefined ? [eq(t.thread, f.thread)] : []),
-    ];
-    return (await this.db.select().from(t).where(and(...where)).orderBy(t.id)).map(view);
+    const where = [...(f.channel ? [eq(t.channel, f.channel)] : []), ...(f.address ? [eq(t.address, f.address)] : []), ...(f.thread !== undefined ? [eq(t.thread, f.thread)] : [])];
+    return (
+      await this.db
+        .select()
+        .from(t)
+        .where(and(...where))
+        .orderBy(t.id)
+    ).map(view);
   }
 
   /** Subscriptions that could want a change in these scopes ('' = whole hub always included); paused ones are left out. */
   async forScopes(scopes: string[]): Promise<SubscriptionRecord[]> {
     const t = schema.subscriptions;
-    return (await this.db.select().from(t).where(and(inArray(t.scope, [...new Set(['', ...scopes])]), eq(t.paused, false), isNull(t.disabledAt)))).map(view);
+    return (
+      await this.db
+        .select()
+        .from(t)
+        .where(and(inArray(t.scope, [...new Set(['', ...scopes])]), eq(t.paused, false), isNull(t.disabledAt)))
+    ).map(view);
   }
 
   /** Pause (the fan-out skips it) or resume a subscription; undefined when there is no such id. */

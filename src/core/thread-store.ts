@@ -12,7 +12,10 @@ export class ThreadStore {
   /** The platform id of the entity's first message on this destination, if one was posted. */
   async root(destinationKey: string, entityId: string): Promise<string | undefined> {
     const t = schema.channelThreads;
-    const [row] = await this.db.select({ id: t.rootMessageId }).from(t).where(and(eq(t.destinationKey, destinationKey), eq(t.entityId, entityId)));
+    const [row] = await this.db
+      .select({ id: t.rootMessageId })
+      .from(t)
+      .where(and(eq(t.destinationKey, destinationKey), eq(t.entityId, entityId)));
     return row?.id;
   }
 

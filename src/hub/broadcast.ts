@@ -29,7 +29,11 @@ function aimed(target: BroadcastTarget | undefined): SyncMessage['target'] {
  * project's parallel-session todos (spec Example 2), then broadcast each domain's state. With
  * `reconcile: false` it only broadcasts. `dryRun` reports and writes nothing.
  */
-export async function runSync(hub: HubContext, opts: { domain: Domain | 'all'; projectId?: string; sessionId?: string; dryRun?: boolean; reconcile?: boolean; target?: BroadcastTarget }, actor: Actor) {
+export async function runSync(
+  hub: HubContext,
+  opts: { domain: Domain | 'all'; projectId?: string; sessionId?: string; dryRun?: boolean; reconcile?: boolean; target?: BroadcastTarget },
+  actor: Actor,
+) {
   const domains: Domain[] = opts.domain === 'all' ? [...DOMAINS] : [opts.domain];
   const dryRun = !!opts.dryRun;
   let reconciled: ReconcileResult[] = [];
@@ -40,7 +44,11 @@ export async function runSync(hub: HubContext, opts: { domain: Domain | 'all'; p
   const mergedAway = new Set(dryRun ? reconciled.flatMap((r) => r.groups.flatMap((g) => g.merged)) : []);
   const broadcast = [];
   for (const domain of domains) {
-    const r = await broadcastState(hub, { domain, dryRun, ...(opts.projectId ? { projectId: opts.projectId } : {}), ...(opts.sessionId ? { sessionId: opts.sessionId } : {}), ...(opts.target ? { target: opts.target } : {}) }, actor);
+    const r = await broadcastState(
+      hub,
+      { domain, dryRun, ...(opts.projectId ? { projectId: opts.projectId } : {}), ...(opts.sessionId ? { sessionId: opts.sessionId } : {}), ...(opts.target ? { target: opts.target } : {}) },
+      actor,
+    );
     if (domain === 'todos' && mergedAway.size > 0) {
       r.ids = r.ids.filter((id) => !mergedAway.has(id));
       r.entities = r.ids.length;
@@ -66,13 +74,22 @@ export async function broadcastState(hub: HubContext, opts: { domain: Domain; pr
   }
   const pages: Entity[][] = [];
   for (let i = 0; i < entities.length; i += SNAPSHOT_PAGE) pages.push(entities.slice(i, i + SNAPSHOT_PAGE));
-  if (opts.dryRun || entities.length === 0) return { domain: opts.domain, dryRun: !!opts.dryRun, entities: entities.length, messages: opts.dryRun ? pages.length : 0, ids: entities.map((e) => e.chittyId) };
+  if (opts.dryRun || entities.length === 0)
+    return { domain: opts.domain, dryRun: !!opts.dryRun, entities: entities.length, messages: opts.dryRun ? pages.length : 0, ids: entities.map((e) => e.chittyId) };
   const messages: SyncMessage[] = pages.map((page, i) =>
-    hubMessage(hub.nodeId, hub.clock.now(), 'state_snapshot', actor, opts.domain, {
-      chittyId: opts.entityId ?? opts.projectId ?? opts.sessionId ?? opts.domain,
-      type: 'snapshot',
-      data: { page: i + 1, pages: pages.length, entities: page },
-    }, 3600),
+    hubMessage(
+      hub.nodeId,
+      hub.clock.now(),
+      'state_snapshot',
+      actor,
+      opts.domain,
+      {
+        chittyId: opts.entityId ?? opts.projectId ?? opts.sessionId ?? opts.domain,
+        type: 'snapshot',
+        data: { page: i + 1, pages: pages.length, entities: page },
+      },
+      3600,
+    ),
   );
   const target = aimed(opts.target);
   for (const m of messages) m.target = target;

@@ -99,10 +99,7 @@ export async function commit(hub: HubContext, tx: Tx, domain: Domain, change: Ch
   const now = new Date();
   if (mayCreate) {
     // Placeholder row so concurrent first writers serialize on the row lock below.
-    await tx
-      .insert(t)
-      .values({ id: change.entityId, data: {}, crdt: emptyCrdt(), vclock: {}, hlc: '', deleted: true, createdAt: now, updatedAt: now })
-      .onConflictDoNothing();
+    await tx.insert(t).values({ id: change.entityId, data: {}, crdt: emptyCrdt(), vclock: {}, hlc: '', deleted: true, createdAt: now, updatedAt: now }).onConflictDoNothing();
   }
   const [row] = await tx.select({ crdt: t.crdt, data: t.data }).from(t).where(eq(t.id, change.entityId)).for('update');
   if (!row) throw new NotFoundError(`No ${spec.entityType} with id ${change.entityId}.`);
@@ -154,7 +151,10 @@ export async function commit(hub: HubContext, tx: Tx, domain: Domain, change: Ch
 async function syncConflicts(hub: HubContext, tx: Tx, domain: Domain, id: string, state: EntityCrdt, entity: Entity, now: Date, resolution: unknown): Promise<SyncMessage[]> {
   const spec = domainSpec(domain);
   const c = schema.conflicts;
-  const open = await tx.select().from(c).where(and(eq(c.entityId, id), eq(c.status, 'open')));
+  const open = await tx
+    .select()
+    .from(c)
+    .where(and(eq(c.entityId, id), eq(c.status, 'open')));
   const current = new Map(conflictsOf(spec, state).map((x) => [x.field, x]));
   const messages: SyncMessage[] = [];
   for (const row of open) {

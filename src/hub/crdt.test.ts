@@ -42,12 +42,11 @@ function simulate(ops: Op[], nodes: number): Change[] {
       domain: 'todos',
       entityId: ID,
       node,
-      hlc: formatHlc({ wallMs: wall - (n * 7) % 5, counter: 0, node }), // skewed clocks on purpose
+      hlc: formatHlc({ wallMs: wall - ((n * 7) % 5), counter: 0, node }), // skewed clocks on purpose
       vclock: incrementClock(replica.state.vclock, node),
     };
     if (op.kind === 'write') {
-      const value =
-        op.field === 'status' ? statuses[op.value % 4] : op.field === 'priority' ? priorities[op.value % 4] : `text ${op.value % 3}`;
+      const value = op.field === 'status' ? statuses[op.value % 4] : op.field === 'priority' ? priorities[op.value % 4] : `text ${op.value % 3}`;
       change.set = { [op.field]: value };
     } else if (op.add) change.add = { tags: [`t${op.tag % 3}`] };
     else change.remove = { tags: [`t${op.tag % 3}`] };
@@ -92,7 +91,15 @@ describe('entity CRDT', () => {
     let s = applyChange(applyChange(emptyCrdt(), a), b);
     expect(conflictsOf(todos, s)).toHaveLength(1);
     expect(materialize(todos, ID, s).content).toBe('from B'); // LWW shows the later one meanwhile
-    const fix: Change = { id: 'c', domain: 'todos', entityId: ID, node: 'hub', hlc: formatHlc({ wallMs: 1e12 + 9, counter: 0, node: 'hub' }), vclock: { A: 1, B: 1, hub: 1 }, set: { content: 'from A' } };
+    const fix: Change = {
+      id: 'c',
+      domain: 'todos',
+      entityId: ID,
+      node: 'hub',
+      hlc: formatHlc({ wallMs: 1e12 + 9, counter: 0, node: 'hub' }),
+      vclock: { A: 1, B: 1, hub: 1 },
+      set: { content: 'from A' },
+    };
     s = applyChange(s, fix);
     expect(conflictsOf(todos, s)).toHaveLength(0);
     expect(materialize(todos, ID, s).content).toBe('from A');
@@ -101,7 +108,10 @@ describe('entity CRDT', () => {
   it('concurrent status completed vs in_progress converges to completed without a conflict', () => {
     const done: Change = { id: 'a', domain: 'todos', entityId: ID, node: 'A', hlc: formatHlc({ wallMs: 1e12, counter: 0, node: 'A' }), vclock: { A: 1 }, set: { status: 'completed' } };
     const started: Change = { id: 'b', domain: 'todos', entityId: ID, node: 'B', hlc: formatHlc({ wallMs: 1e12 + 50, counter: 0, node: 'B' }), vclock: { B: 1 }, set: { status: 'in_progress' } };
-    for (const order of [[done, started], [started, done]]) {
+    for (const order of [
+      [done, started],
+      [started, done],
+    ]) {
       const s = order.reduce(applyChange, emptyCrdt());
       expect(materialize(todos, ID, s).status).toBe('completed');
       expect(conflictsOf(todos, s)).toEqual([]);
@@ -123,14 +133,32 @@ describe('entity CRDT', () => {
 
 describe('merge rules the README states', () => {
   const change = (id: string, domain: 'todos' | 'topics', node: string, wallMs: number, set: Record<string, unknown>): Change => ({
-    id, domain, entityId: ID, node, hlc: formatHlc({ wallMs, counter: 0, node }), vclock: { base: 1, [node]: 1 }, set,
+    id,
+    domain,
+    entityId: ID,
+    node,
+    hlc: formatHlc({ wallMs, counter: 0, node }),
+    vclock: { base: 1, [node]: 1 },
+    set,
   });
-  const base = (domain: 'todos' | 'topics', set: Record<string, unknown>): Change => ({ id: 'c0', domain, entityId: ID, node: 'base', hlc: formatHlc({ wallMs: 1, counter: 0, node: 'base' }), vclock: { base: 1 }, set });
+  const base = (domain: 'todos' | 'topics', set: Record<string, unknown>): Change => ({
+    id: 'c0',
+    domain,
+    entityId: ID,
+    node: 'base',
+    hlc: formatHlc({ wallMs: 1, counter: 0, node: 'base' }),
+    vclock: { base: 1 },
+    set,
+  });
 
   it('ranks concurrent topic statuses active < archived < closed, whatever the HLC order', () => {
     const topics = domainSpec('topics');
     const start = applyChange(emptyCrdt(), base('topics', { title: 'T', status: 'active' }));
-    for (const [a, b, want] of [['archived', 'active', 'archived'], ['closed', 'archived', 'closed'], ['closed', 'active', 'closed']] as const) {
+    for (const [a, b, want] of [
+      ['archived', 'active', 'archived'],
+      ['closed', 'archived', 'closed'],
+      ['closed', 'active', 'closed'],
+    ] as const) {
       // The lower-ranked value has the later HLC: rank still wins.
       const s = applyChange(applyChange(start, change('x', 'topics', 'x', 10, { status: a })), change('y', 'topics', 'y', 20, { status: b }));
       expect(materialize(topics, ID, s).status).toBe(want);

@@ -83,9 +83,7 @@ function addToSet(entry: SetEntry, add: { change: string; vclock: VectorClock })
 
 function removeFromSet(entry: SetEntry, remove: VectorClock): SetEntry {
   if (entry.removes.some((r) => dominatedBy(remove, r))) return entry;
-  const removes = [...entry.removes.filter((r) => !dominatedBy(r, remove)), remove].sort((a, b) =>
-    JSON.stringify(a) < JSON.stringify(b) ? -1 : 1,
-  );
+  const removes = [...entry.removes.filter((r) => !dominatedBy(r, remove)), remove].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
   return { adds: entry.adds.filter((a) => !dominatedBy(a.vclock, remove)), removes };
 }
 

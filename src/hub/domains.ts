@@ -39,8 +39,7 @@ export interface DomainSpec {
   statusRank: Record<string, number>;
 }
 
-const rank = (values: readonly string[]): Record<string, number> =>
-  Object.fromEntries(values.map((v, i) => [v, i]));
+const rank = (values: readonly string[]): Record<string, number> => Object.fromEntries(values.map((v, i) => [v, i]));
 
 const specs: Record<Domain, DomainSpec> = {
   topics: {
@@ -102,8 +101,16 @@ const specs: Record<Domain, DomainSpec> = {
     setFields: ['participants', 'tags'],
     required: [],
     defaults: {
-      title: '', sessionId: null, platform: 'api', projectId: null, topicId: null, status: 'active',
-      context: { messages: [], files: [], state: {}, crumbs: [] }, startedAt: null, lastActive: null, endedAt: null,
+      title: '',
+      sessionId: null,
+      platform: 'api',
+      projectId: null,
+      topicId: null,
+      status: 'active',
+      context: { messages: [], files: [], state: {}, crumbs: [] },
+      startedAt: null,
+      lastActive: null,
+      endedAt: null,
     },
     statusRank: rank(['active', 'paused', 'crashed', 'ended']),
   },
@@ -128,8 +135,15 @@ const specs: Record<Domain, DomainSpec> = {
     setFields: ['assignees', 'dependencies', 'tags', 'sessions', 'mergedFrom'],
     required: ['content'],
     defaults: {
-      activeForm: '', status: 'pending', sessionId: null, projectId: null, deadline: null, priority: 'medium',
-      completedAt: null, mergedInto: null, createdBy: null,
+      activeForm: '',
+      status: 'pending',
+      sessionId: null,
+      projectId: null,
+      deadline: null,
+      priority: 'medium',
+      completedAt: null,
+      mergedInto: null,
+      createdBy: null,
     },
     // blocked outranks in_progress: whoever hit the blocker knows more than a concurrent "started".
     statusRank: rank(TODO_STATUSES),
@@ -153,8 +167,15 @@ const specs: Record<Domain, DomainSpec> = {
     setFields: ['sources', 'tags'],
     required: [],
     defaults: {
-      type: 'conversation', summary: '', keyPoints: [], entities: [], relationships: [], enrichments: [],
-      confidence: 1, projectId: null, sessionId: null,
+      type: 'conversation',
+      summary: '',
+      keyPoints: [],
+      entities: [],
+      relationships: [],
+      enrichments: [],
+      confidence: 1,
+      projectId: null,
+      sessionId: null,
     },
     statusRank: {},
   },
@@ -197,8 +218,15 @@ const specs: Record<Domain, DomainSpec> = {
     setFields: ['tags'],
     required: ['name'],
     defaults: {
-      description: '', type: 'external', repoId: null, endpoints: [], health: 'unknown', version: null, deployed: null,
-      lastHealthCheck: null, projectId: null,
+      description: '',
+      type: 'external',
+      repoId: null,
+      endpoints: [],
+      health: 'unknown',
+      version: null,
+      deployed: null,
+      lastHealthCheck: null,
+      projectId: null,
     },
     statusRank: {},
   },
@@ -236,9 +264,5 @@ export function updateSchema(domain: Domain): z.ZodType<Record<string, unknown>>
   const shape: Record<string, z.ZodType> = {};
   for (const [k, v] of Object.entries(spec.registers.shape)) shape[k] = (v as z.ZodType).optional();
   for (const f of spec.setFields) shape[f] = setValues.optional();
-  return z
-    .strictObject(shape)
-    .refine((o) => Object.keys(o).length > 0, { message: 'Nothing to update: send at least one field.' }) as unknown as z.ZodType<
-    Record<string, unknown>
-  >;
+  return z.strictObject(shape).refine((o) => Object.keys(o).length > 0, { message: 'Nothing to update: send at least one field.' }) as unknown as z.ZodType<Record<string, unknown>>;
 }

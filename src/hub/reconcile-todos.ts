@@ -43,7 +43,11 @@ async function reconcile(hub: HubContext, projectIds: string[], load: () => Prom
   if (groups.length > 0) {
     await hub.transact(async (tx) => {
       // Survivors and losers of every group locked in one statement, in id order.
-      const locked = await lockEntities(tx, 'todos', groups.flatMap((g) => [g.survivor, ...g.merged]));
+      const locked = await lockEntities(
+        tx,
+        'todos',
+        groups.flatMap((g) => [g.survivor, ...g.merged]),
+      );
       const current = (id: string) => {
         const row = locked.get(id);
         if (!row || row.deleted) throw new NotFoundError(`No todo with id ${id}.`);

@@ -36,9 +36,7 @@ export function planReconciliation(todos: TodoData[]): ReconcileGroup[] {
     if (members.length < 2) continue;
     members.sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)) || a.chittyId.localeCompare(b.chittyId));
     const [survivor, ...rest] = members as [TodoData, ...TodoData[]];
-    const status = members
-      .map((m) => String(m.status))
-      .reduce((best, s) => ((rank[s] ?? -1) > (rank[best] ?? -1) ? s : best));
+    const status = members.map((m) => String(m.status)).reduce((best, s) => ((rank[s] ?? -1) > (rank[best] ?? -1) ? s : best));
     const union = (field: string) => [...new Set(members.flatMap((m) => strings(m[field])))].sort();
     const sessions = [...new Set([...union('sessions'), ...members.map((m) => m.sessionId).filter((s): s is string => typeof s === 'string')])].sort();
     groups.push({

@@ -24,7 +24,12 @@ export async function applyRemote(hub: HubContext, domain: Domain, messages: Syn
   for (const { change } of changes) if (change) hub.clock.observe(change.hlc);
   return hub.transact(async (tx) => {
     // Every entity of the batch locked up front, in id order: racing batches cannot deadlock.
-    await lockEntities(tx, domain, changes.flatMap(({ change }) => (change ? [change.entityId] : [])), true);
+    await lockEntities(
+      tx,
+      domain,
+      changes.flatMap(({ change }) => (change ? [change.entityId] : [])),
+      true,
+    );
     const out: RemoteResult[] = [];
     for (const { m, change } of changes) {
       if (!change) {

@@ -54,7 +54,11 @@ export function registerMcpHttp(app: FastifyInstance, opts: { apiPrefix: string;
       let session = typeof sid === 'string' ? sessions.get(sid) : undefined;
       if (!session) {
         if (req.method !== 'POST' || !isInitializeRequest(req.body) || sid !== undefined) {
-          return reply.status(sid === undefined ? 400 : 404).send({ jsonrpc: '2.0', error: { code: -32000, message: sid === undefined ? 'Send an initialize request first (no Mcp-Session-Id).' : 'Unknown or closed MCP session; initialize again.' }, id: null });
+          return reply.status(sid === undefined ? 400 : 404).send({
+            jsonrpc: '2.0',
+            error: { code: -32000, message: sid === undefined ? 'Send an initialize request first (no Mcp-Session-Id).' : 'Unknown or closed MCP session; initialize again.' },
+            id: null,
+          });
         }
         const mcp = createMcpServer({ caller, changes: feed, version: opts.version });
         const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({

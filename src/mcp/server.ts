@@ -106,7 +106,8 @@ export function createMcpServer(opts: McpOptions): { server: McpServer; close: (
     { name: 'chittychat', title: 'ChittyChat hub', version: opts.version },
     {
       capabilities: { resources: { subscribe: true, listChanged: true } },
-      instructions: 'ChittyChat: one hub of todos, projects, topics and sessions shared with Slack, Discord, SMS, WhatsApp, email, the web page and the CLI. Use the entity tools, or `command` with the chat grammar (e.g. "todo add Pay rent --due tomorrow", then "todo list", "done 1").',
+      instructions:
+        'ChittyChat: one hub of todos, projects, topics and sessions shared with Slack, Discord, SMS, WhatsApp, email, the web page and the CLI. Use the entity tools, or `command` with the chat grammar (e.g. "todo add Pay rent --due tomorrow", then "todo list", "done 1").',
     },
   );
   const clientName = () => server.server.getClientVersion()?.name;
@@ -129,7 +130,11 @@ export function createMcpServer(opts: McpOptions): { server: McpServer; close: (
         annotations: { readOnlyHint: true },
       },
       async (args: Record<string, unknown>) => {
-        const q = new URLSearchParams(Object.entries({ limit: 100, ...args }).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
+        const q = new URLSearchParams(
+          Object.entries({ limit: 100, ...args })
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]): [string, string] => [k, String(v)]),
+        );
         return json(await caller.request('GET', `/${domain}?${q}`));
       },
     );
@@ -159,12 +164,19 @@ export function createMcpServer(opts: McpOptions): { server: McpServer; close: (
     'command',
     {
       title: 'Run a chat command',
-      description: 'Run any ChittyChat chat command exactly as a person would type it in Slack or SMS, e.g. "todo add Pay rent --due tomorrow --assign me", "todo list", "done 1", "project use Chronicle", "sync todos --dry-run", "help". Runs as this MCP client\'s own identity with its own conversation (so "done 1" refers to its last list). Returns the text reply and the neutral reply.',
+      description:
+        'Run any ChittyChat chat command exactly as a person would type it in Slack or SMS, e.g. "todo add Pay rent --due tomorrow --assign me", "todo list", "done 1", "project use Chronicle", "sync todos --dry-run", "help". Runs as this MCP client\'s own identity with its own conversation (so "done 1" refers to its last list). Returns the text reply and the neutral reply.',
       inputSchema: { text: z.string().min(1).max(20_000).describe('The command text') },
     },
     async ({ text }: { text: string }) => {
       const r = await caller.request<{ reply: { kind: string }; rendered?: { text: string } }>('POST', '/commands', { text, render: true, as: mcpIdentity(clientName()) });
-      return { content: [{ type: 'text' as const, text: r.rendered?.text ?? '' }, { type: 'text' as const, text: JSON.stringify(r.reply) }], isError: r.reply.kind === 'error' || r.reply.kind === 'usage' };
+      return {
+        content: [
+          { type: 'text' as const, text: r.rendered?.text ?? '' },
+          { type: 'text' as const, text: JSON.stringify(r.reply) },
+        ],
+        isError: r.reply.kind === 'error' || r.reply.kind === 'usage',
+      };
     },
   );
   server.registerTool(
@@ -172,7 +184,7 @@ export function createMcpServer(opts: McpOptions): { server: McpServer; close: (
     {
       title: 'Sync status of an entity',
       description: 'Vector clock, hybrid logical clock, event count, pending outbox messages, open conflicts and deliveries of one entity.',
-      inputSchema: { domain: z.enum(ENTITY_DOMAINS).describe('The entity\'s domain'), id },
+      inputSchema: { domain: z.enum(ENTITY_DOMAINS).describe("The entity's domain"), id },
       annotations: { readOnlyHint: true },
     },
     async ({ domain, id: eid }: { domain: string; id: string }) => json(await caller.request('GET', `/sync/${domain}/${encodeURIComponent(eid)}/status`)),
@@ -181,7 +193,8 @@ export function createMcpServer(opts: McpOptions): { server: McpServer; close: (
     'sync_reconcile',
     {
       title: 'Reconcile and broadcast',
-      description: 'What `chitty sync <domain>` does: for todos (or all), merge duplicate todos across parallel sessions per project, then broadcast the state to subscribers. dryRun (default true) reports what would happen and changes nothing.',
+      description:
+        'What `chitty sync <domain>` does: for todos (or all), merge duplicate todos across parallel sessions per project, then broadcast the state to subscribers. dryRun (default true) reports what would happen and changes nothing.',
       inputSchema: {
         domain: z.enum(SYNC_DOMAINS).describe('A domain or "all"'),
         projectId: z.string().max(200).optional().describe('Only this project'),
@@ -208,7 +221,10 @@ export function createMcpServer(opts: McpOptions): { server: McpServer; close: (
       description: 'Choose one version of a conflict (its index in "versions", its change id or node id) or give a new value.',
       inputSchema: {
         id: z.string().min(1).max(200).describe('The conflict id'),
-        version: z.union([z.number().int().nonnegative(), z.string().min(1).max(200)]).optional().describe('Index, change id or node id of the chosen version'),
+        version: z
+          .union([z.number().int().nonnegative(), z.string().min(1).max(200)])
+          .optional()
+          .describe('Index, change id or node id of the chosen version'),
         value: z.string().max(20_000).optional().describe('A new value instead of a version'),
       },
     },

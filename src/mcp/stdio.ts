@@ -21,7 +21,12 @@ function wsChanges(client: ApiClient): ChangeFeed {
       socket = ws;
       ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', platform: 'mcp' })));
       ws.on('message', (raw) => {
-        const m = JSON.parse(raw.toString()) as { domain?: string; operation?: string; entity?: { chittyId?: string }; message?: { target?: { broadcast: boolean; platforms?: string[]; models?: string[] } } };
+        const m = JSON.parse(raw.toString()) as {
+          domain?: string;
+          operation?: string;
+          entity?: { chittyId?: string };
+          message?: { target?: { broadcast: boolean; platforms?: string[]; models?: string[] } };
+        };
         if (!m.domain || !m.entity?.chittyId) return;
         const t = m.message?.target;
         const change: EntityChange = { domain: m.domain, chittyId: m.entity.chittyId, operation: m.operation ?? 'update' };

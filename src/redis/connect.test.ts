@@ -5,16 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_REDIS_URL,
-  RedisUnavailableError,
-  ensureRedis,
-  findExecutable,
-  locateRedisServer,
-  pingRedis,
-  redisConnection,
-  startPrivateRedis,
-} from './connect.ts';
+import { DEFAULT_REDIS_URL, RedisUnavailableError, ensureRedis, findExecutable, locateRedisServer, pingRedis, redisConnection, startPrivateRedis } from './connect.ts';
 
 const logger = pino({ level: 'silent' });
 const redisServer = await findExecutable('redis-server', process.env.PATH);

@@ -27,8 +27,7 @@ const MEMORY_DIR = 'memory://';
 /** What a private redis-server leaves behind so the next start can find it (pid, port, dir). */
 const STATE_FILE = 'private-redis.json';
 
-export const REDIS_INSTALL_HINT =
-  'Install it (Debian/Ubuntu: `apt-get install redis-server`; macOS: `brew install redis`) or set REDIS_URL.';
+export const REDIS_INSTALL_HINT = 'Install it (Debian/Ubuntu: `apt-get install redis-server`; macOS: `brew install redis`) or set REDIS_URL.';
 
 /** Redis could not be reached or started; the message says what to do. Retryable: Redis may come back. */
 export class RedisUnavailableError extends ChittyError {
@@ -67,10 +66,7 @@ export async function ensureRedis(opts: EnsureRedisOptions): Promise<RedisHandle
     try {
       await pingRedis(explicit);
     } catch (err) {
-      throw new RedisUnavailableError(
-        `Redis at ${redactUrl(explicit)} (REDIS_URL) did not answer: ${(err as Error).message}. Start Redis there or fix REDIS_URL.`,
-        { cause: err },
-      );
+      throw new RedisUnavailableError(`Redis at ${redactUrl(explicit)} (REDIS_URL) did not answer: ${(err as Error).message}. Start Redis there or fix REDIS_URL.`, { cause: err });
     }
     return { url: explicit, started: false, stop: async () => {} };
   }
@@ -158,11 +154,7 @@ export async function pingRedis(url: string, timeoutMs = PROBE_TIMEOUT_MS): Prom
  * Resolves once it answers PING. The server is killed when this process exits; `stop()` ends it
  * sooner (SIGTERM, then SIGKILL after {@link STOP_GRACE_MS}).
  */
-export async function startPrivateRedis(
-  dataDir: string,
-  logger: Logger,
-  opts: { binary?: string } = {},
-): Promise<RedisHandle> {
+export async function startPrivateRedis(dataDir: string, logger: Logger, opts: { binary?: string } = {}): Promise<RedisHandle> {
   const binary = opts.binary ?? (await locateRedisServer(process.env.PATH));
   const memory = dataDir === MEMORY_DIR;
   const dir = memory ? await mkdtemp(path.join(os.tmpdir(), 'chitty-redis-')) : path.join(path.resolve(dataDir), 'redis');
@@ -175,10 +167,7 @@ export async function startPrivateRedis(
     try {
       const handle = await launch(binary, dir, port, memory, logger);
       if (!memory) await writeFile(path.join(dir, STATE_FILE), `${JSON.stringify({ pid: handle.pid, port, dir })}\n`);
-      logger.info(
-        { url: handle.url, dir },
-        `started a private redis-server (${memory ? 'in memory' : 'data in DATA_DIR/redis'}); set REDIS_URL to use your own Redis`,
-      );
+      logger.info({ url: handle.url, dir }, `started a private redis-server (${memory ? 'in memory' : 'data in DATA_DIR/redis'}); set REDIS_URL to use your own Redis`);
       return {
         url: handle.url,
         started: true,
@@ -208,15 +197,7 @@ interface Launched {
 
 async function launch(binary: string, dir: string, port: number, memory: boolean, logger: Logger): Promise<Launched> {
   const logfile = path.join(dir, 'redis.log');
-  const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', dir,
-    '--appendonly', memory ? 'no' : 'yes',
-    '--save', '',
-    '--daemonize', 'no',
-    '--logfile', logfile,
-  ];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', memory ? 'no' : 'yes', '--save', '', '--daemonize', 'no', '--logfile', logfile];
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {

@@ -12,15 +12,7 @@ const DAY_S = 86_400;
  * The `state_update` for a committed change. A local change keeps its own id; a replica's
  * change gets a new id and names the original in `causality`.
  */
-export function stateUpdateMessage(
-  nodeId: string,
-  change: Change,
-  actor: Actor,
-  operation: 'create' | 'update' | 'delete',
-  entity: Entity,
-  vclock: VectorClock,
-  now: Date,
-): SyncMessage {
+export function stateUpdateMessage(nodeId: string, change: Change, actor: Actor, operation: 'create' | 'update' | 'delete', entity: Entity, vclock: VectorClock, now: Date): SyncMessage {
   const local = change.node === nodeId;
   const message: SyncMessage = {
     id: local ? change.id : messageId(),

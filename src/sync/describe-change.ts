@@ -19,7 +19,13 @@ export function entityLabel(data: Record<string, unknown>, id: string): string {
 }
 
 const SINGULAR: Record<string, string> = {
-  topics: 'Topic', projects: 'Project', sessions: 'Session', todos: 'Todo', contexts: 'Context', repos: 'Repo', services: 'Service',
+  topics: 'Topic',
+  projects: 'Project',
+  sessions: 'Session',
+  todos: 'Todo',
+  contexts: 'Context',
+  repos: 'Repo',
+  services: 'Service',
 };
 
 function verb(m: SyncMessage, data: Record<string, unknown>): string {
@@ -66,7 +72,12 @@ export function describeChange(m: SyncMessage): Reply {
     };
   }
   if (m.type === 'event') {
-    return { kind: 'update', title: `${kind} event: ${String(data.kind ?? 'event')}`, text: typeof data.summary === 'string' ? data.summary : entityLabel(data, entity.chittyId), footer: entity.chittyId };
+    return {
+      kind: 'update',
+      title: `${kind} event: ${String(data.kind ?? 'event')}`,
+      text: typeof data.summary === 'string' ? data.summary : entityLabel(data, entity.chittyId),
+      footer: entity.chittyId,
+    };
   }
   const label = entityLabel(data, entity.chittyId);
   const v = verb(m, data);

@@ -4,10 +4,25 @@ import { planFanout, scopesOf } from './fanout-plan.ts';
 import type { SyncMessage } from './sync-message.ts';
 
 const sub = (id: string, over: Partial<SubscriptionRecord> = {}): SubscriptionRecord => ({
-  id, channel: 'webhook', address: `http://x/${id}`, thread: null, projectId: null, topicId: null, domains: [], scope: '', paused: false, createdBy: null, createdAt: '', disabled: false, disabledReason: null, ...over,
+  id,
+  channel: 'webhook',
+  address: `http://x/${id}`,
+  thread: null,
+  projectId: null,
+  topicId: null,
+  domains: [],
+  scope: '',
+  paused: false,
+  createdBy: null,
+  createdAt: '',
+  disabled: false,
+  disabledReason: null,
+  ...over,
 });
 const msg = (over: Partial<SyncMessage['metadata']> = {}, data: Record<string, unknown> = { projectId: 'CHITTY-PROJ-A', content: 'x' }, type: SyncMessage['type'] = 'state_update'): SyncMessage => ({
-  id: 'm1', type, source: { nodeId: 'hub', platform: 'sms' },
+  id: 'm1',
+  type,
+  source: { nodeId: 'hub', platform: 'sms' },
   payload: { domain: 'todos', operation: 'update', entity: { chittyId: 'CHITTY-TODO-1', data } },
   metadata: { timestamp: new Date().toISOString(), vectorClock: {}, ...over },
 });

@@ -5,9 +5,7 @@ import { z } from 'zod';
 import { DomainSchema } from '../hub/domains.ts';
 import { HLC_REGEX, NODE_ID_REGEX } from '../hub/hlc.ts';
 
-export const SYNC_MESSAGE_TYPES = [
-  'state_update', 'state_request', 'state_snapshot', 'event', 'command', 'query', 'heartbeat', 'ack', 'conflict',
-] as const;
+export const SYNC_MESSAGE_TYPES = ['state_update', 'state_request', 'state_snapshot', 'event', 'command', 'query', 'heartbeat', 'ack', 'conflict'] as const;
 
 export const VectorClockSchema = z
   .record(z.string().regex(NODE_ID_REGEX, 'node ids are letters, digits, ".", "-", "_"'), z.number().int().nonnegative())
@@ -15,7 +13,11 @@ export const VectorClockSchema = z
 
 export const SyncMessageSchema = z
   .object({
-    id: z.string().min(1).max(200).regex(/^[A-Za-z0-9_.-]+$/, 'message ids are letters, digits, ".", "-", "_"'),
+    id: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[A-Za-z0-9_.-]+$/, 'message ids are letters, digits, ".", "-", "_"'),
     type: z.enum(SYNC_MESSAGE_TYPES),
     source: z.object({
       nodeId: z.string().regex(NODE_ID_REGEX, 'nodeId must be letters, digits, ".", "-", "_" (max 64)'),

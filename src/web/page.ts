@@ -123,7 +123,7 @@ export async function registerWebPage(app: FastifyInstance, opts: { apiToken: st
     });
 
     forms.post('/web/sign-in', { config }, async (req, reply) => {
-      if (!sameOrigin(req)) return reply.status(403).send({ error: { code: 'cross_origin', message: 'Sign in from this gateway\'s own page.' } });
+      if (!sameOrigin(req)) return reply.status(403).send({ error: { code: 'cross_origin', message: "Sign in from this gateway's own page." } });
       const token = (req.body as Record<string, unknown> | undefined)?.token;
       if (typeof token !== 'string' || !tokenMatches(token.trim(), apiToken)) {
         req.log.warn({ ip: req.ip }, 'web sign-in refused: wrong token');
@@ -133,7 +133,7 @@ export async function registerWebPage(app: FastifyInstance, opts: { apiToken: st
     });
 
     forms.post('/web/sign-out', { config }, async (req, reply) => {
-      if (!sameOrigin(req)) return reply.status(403).send({ error: { code: 'cross_origin', message: 'Sign out from this gateway\'s own page.' } });
+      if (!sameOrigin(req)) return reply.status(403).send({ error: { code: 'cross_origin', message: "Sign out from this gateway's own page." } });
       return reply.header('set-cookie', clearedSessionCookie(req)).header('cache-control', 'no-store').redirect('/', 303);
     });
   });

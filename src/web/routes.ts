@@ -34,8 +34,10 @@ export function webRoutes(core: ConversationCore): RouteDef[] {
   let linked: Promise<void> | undefined;
   return [
     route({
-      method: 'POST', url: '/web/commands', tag: 'conversation',
-      summary: 'The web page\'s chat box: run a command on channel web as web:owner; returns the reply and its text rendering',
+      method: 'POST',
+      url: '/web/commands',
+      tag: 'conversation',
+      summary: "The web page's chat box: run a command on channel web as web:owner; returns the reply and its text rendering",
       body: Body,
       handler: async ({ body }) => {
         linked ??= ensureWebIdentity(core).catch((err: unknown) => {

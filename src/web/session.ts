@@ -81,7 +81,7 @@ export type SessionCheck = { ok: true } | { ok: false; status: 401 | 403; code: 
 export function checkSession(req: FastifyRequest, token: string): SessionCheck | undefined {
   if (!sessionValid(tokenFromCookie(req.headers.cookie, SESSION_COOKIE), token)) return undefined;
   const upgrade = req.headers.upgrade?.toLowerCase() === 'websocket';
-  if (!sameOrigin(req)) return { ok: false, status: 403, code: 'cross_origin', message: 'A signed-in request must come from this gateway\'s own page (Origin does not match).' };
+  if (!sameOrigin(req)) return { ok: false, status: 403, code: 'cross_origin', message: "A signed-in request must come from this gateway's own page (Origin does not match)." };
   if (upgrade || ['GET', 'HEAD', 'OPTIONS'].includes(req.method)) return { ok: true };
   if (req.headers[CSRF_HEADER] !== '1') return { ok: false, status: 403, code: 'csrf', message: `A signed-in write needs the header "X-Chitty-CSRF: 1" (the web page sends it).` };
   return { ok: true };

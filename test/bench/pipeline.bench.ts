@@ -36,7 +36,12 @@ function change(projectId: string, i: number): SyncMessage {
     type: 'state_update',
     source: { nodeId: 'hub', platform: 'bench' },
     target: { broadcast: true },
-    payload: { domain: 'todos', operation: 'update', entity: { chittyId: id, type: 'todo', data: { chittyId: id, content: `Bench change ${i}`, status: 'in_progress', projectId, priority: 'medium' } }, delta: {} },
+    payload: {
+      domain: 'todos',
+      operation: 'update',
+      entity: { chittyId: id, type: 'todo', data: { chittyId: id, content: `Bench change ${i}`, status: 'in_progress', projectId, priority: 'medium' } },
+      delta: {},
+    },
     metadata: { timestamp: new Date().toISOString(), vectorClock: { hub: i + 1 }, causality: [], ttl: 86_400 },
   };
 }
@@ -94,7 +99,10 @@ async function throughput(gw: Gateway, receivers: Receivers, urls: string[], des
   // The clock runs from the first commit to the last arrival; the worker process works while
   // this (web-side) process is still committing, as in production.
   const t0 = performance.now();
-  await commit(gw, Array.from({ length: changes }, (_, i) => change(projectId, i)));
+  await commit(
+    gw,
+    Array.from({ length: changes }, (_, i) => change(projectId, i)),
+  );
   const committedSeconds = (performance.now() - t0) / 1000;
   let stats = await receivers.stats();
   while (stats.deliveries < want && performance.now() - t0 < 180_000) {
@@ -102,7 +110,17 @@ async function throughput(gw: Gateway, receivers: Receivers, urls: string[], des
     stats = await receivers.stats();
   }
   const seconds = (performance.now() - t0) / 1000;
-  return { destinationsPerChange: destinations, changes, deliveries: stats.deliveries, complete: stats.deliveries >= want, seconds: round(seconds), commitSeconds: round(committedSeconds), deliveriesPerSecond: Math.round(stats.deliveries / seconds), httpRequests: stats.requests, deliveriesPerRequest: round(stats.deliveries / Math.max(1, stats.requests)) };
+  return {
+    destinationsPerChange: destinations,
+    changes,
+    deliveries: stats.deliveries,
+    complete: stats.deliveries >= want,
+    seconds: round(seconds),
+    commitSeconds: round(committedSeconds),
+    deliveriesPerSecond: Math.round(stats.deliveries / seconds),
+    httpRequests: stats.requests,
+    deliveriesPerRequest: round(stats.deliveries / Math.max(1, stats.requests)),
+  };
 }
 
 async function latency(gw: Gateway, receivers: Receivers, urls: string[], ratePerSecond: number, destinations: number, seconds: number) {
@@ -142,8 +160,16 @@ async function latency(gw: Gateway, receivers: Receivers, urls: string[], ratePe
     where o.message -> 'payload' -> 'entity' -> 'data' ->> 'projectId' = ${projectId}`);
   const stageRow = rowsOf<Record<string, unknown>>(stages)[0] ?? {};
   return {
-    changesPerSecond: Math.round(n / seconds), destinationsPerChange: destinations, seconds, changes: n, deliveries: samples.length, complete: samples.length >= want,
-    p50Ms: round(pct(50)), p90Ms: round(pct(90)), p99Ms: round(pct(99)), maxMs: round(samples[samples.length - 1] ?? NaN),
+    changesPerSecond: Math.round(n / seconds),
+    destinationsPerChange: destinations,
+    seconds,
+    changes: n,
+    deliveries: samples.length,
+    complete: samples.length >= want,
+    p50Ms: round(pct(50)),
+    p90Ms: round(pct(90)),
+    p99Ms: round(pct(99)),
+    maxMs: round(samples[samples.length - 1] ?? NaN),
     stages: Object.fromEntries(Object.entries(stageRow).map(([k, v]) => [k, Number(v)])),
   };
 }
@@ -162,7 +188,7 @@ async function rawBullmq(jobs: number) {
     });
   });
   const t0 = performance.now();
-  for (let i = 0; i < jobs; i += 100) await queue.addBulk(Array.from({ length: Math.min(100, jobs - i) }, (_, k) => ({ name: 'empty', data: {}, opts: { removeOnComplete: true } })));
+  for (let i = 0; i < jobs; i += 100) await queue.addBulk(Array.from({ length: Math.min(100, jobs - i) }, (_, _k) => ({ name: 'empty', data: {}, opts: { removeOnComplete: true } })));
   await finished;
   const seconds = (performance.now() - t0) / 1000;
   await queue.obliterate({ force: true }).catch(() => undefined);
@@ -195,29 +221,50 @@ async function main() {
   const schemaName = `bench_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
   const prefix = `{bench-${randomUUID().slice(0, 8)}}`;
   const config = loadConfig({
-    NODE_ENV: 'test', DATA_DIR: 'memory://', PORT: '0', CHITTY_API_TOKEN: 'bench-token', CHITTY_WEBHOOK_SECRET: SECRET,
-    DATABASE_URL, DATABASE_SCHEMA: schemaName, REDIS_URL, CHITTY_QUEUE_PREFIX: prefix,
-    CHITTY_DIGEST_WINDOW_MS: '10', CHITTY_RATE_LIMITS: 'webhook=100000/1000',
+    NODE_ENV: 'test',
+    DATA_DIR: 'memory://',
+    PORT: '0',
+    CHITTY_API_TOKEN: 'bench-token',
+    CHITTY_WEBHOOK_SECRET: SECRET,
+    DATABASE_URL,
+    DATABASE_SCHEMA: schemaName,
+    REDIS_URL,
+    CHITTY_QUEUE_PREFIX: prefix,
+    CHITTY_DIGEST_WINDOW_MS: '10',
+    CHITTY_RATE_LIMITS: 'webhook=100000/1000',
   });
   // This process plays the web side (commits, subscriptions); the pipeline runs in a `worker`
   // process, as the Procfile runs it.
   const gw = await startGateway(config, { logger: createLogger('warn'), mode: 'web', listen: false });
   const worker = await startWorker({
-    DATABASE_URL, DATABASE_SCHEMA: schemaName, REDIS_URL, CHITTY_QUEUE_PREFIX: prefix, CHITTY_WEBHOOK_SECRET: SECRET,
-    CHITTY_DIGEST_WINDOW_MS: '10', CHITTY_RATE_LIMITS: 'webhook=100000/1000',
+    DATABASE_URL,
+    DATABASE_SCHEMA: schemaName,
+    REDIS_URL,
+    CHITTY_QUEUE_PREFIX: prefix,
+    CHITTY_WEBHOOK_SECRET: SECRET,
+    CHITTY_DIGEST_WINDOW_MS: '10',
+    CHITTY_RATE_LIMITS: 'webhook=100000/1000',
   });
   const receivers = new Receivers();
   const urls = await receivers.start(5);
   const result: Record<string, unknown> = {
     machine: { cpus: os.cpus().length, node: process.version, database: 'postgres', redis: REDIS_URL },
-    settings: { layout: 'web side (committer) and worker in separate processes, as the Procfile runs them', digestWindowMs: 10, webhookPacePerDestination: '100000/s (benchmark; default 50/s)', receiver: '5 loopback node:http servers in a third process' },
+    settings: {
+      layout: 'web side (committer) and worker in separate processes, as the Procfile runs them',
+      digestWindowMs: 10,
+      webhookPacePerDestination: '100000/s (benchmark; default 50/s)',
+      receiver: '5 loopback node:http servers in a third process',
+    },
   };
   try {
     result.throughput = [await throughput(gw, receivers, urls, 1, 20_000), await throughput(gw, receivers, urls, 5, 4_000), await throughput(gw, receivers, urls, 50, 400)];
     result.latency = await latency(gw, receivers, urls, 500, 5, 10);
     result.rawBullmq = await rawBullmq(20_000);
     const best = Math.max(...(result.throughput as { deliveriesPerSecond: number }[]).map((t) => t.deliveriesPerSecond));
-    result.ratioToRawBullmq = (result.throughput as { destinationsPerChange: number; deliveriesPerSecond: number }[]).map((t) => ({ destinationsPerChange: t.destinationsPerChange, ratio: Number((t.deliveriesPerSecond / (result.rawBullmq as { jobsPerSecond: number }).jobsPerSecond).toFixed(2)) }));
+    result.ratioToRawBullmq = (result.throughput as { destinationsPerChange: number; deliveriesPerSecond: number }[]).map((t) => ({
+      destinationsPerChange: t.destinationsPerChange,
+      ratio: Number((t.deliveriesPerSecond / (result.rawBullmq as { jobsPerSecond: number }).jobsPerSecond).toFixed(2)),
+    }));
     result.targets = {
       deliveriesPerSecondAtLeast10000: best >= 10_000,
       ratioAtLeast1: (result.ratioToRawBullmq as { ratio: number }[]).every((r) => r.ratio >= 1),

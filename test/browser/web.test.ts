@@ -127,7 +127,9 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
   it('resolves a conflict with the version chosen in the page', async () => {
     const t = (await gw.call('POST', '/api/v1/todos', { content: 'Original wording' })).json;
     const base = (await gw.call('GET', `/api/v1/sync/todos/${t.chittyId}/status`)).json.vectorClock;
-    await gw.call('POST', '/api/v1/sync/todos', { messages: [replicaEdit('laptop', t.chittyId, { ...base, laptop: 1 }, 'Laptop wording'), replicaEdit('phone', t.chittyId, { ...base, phone: 1 }, 'Phone wording')] });
+    await gw.call('POST', '/api/v1/sync/todos', {
+      messages: [replicaEdit('laptop', t.chittyId, { ...base, laptop: 1 }, 'Laptop wording'), replicaEdit('phone', t.chittyId, { ...base, phone: 1 }, 'Phone wording')],
+    });
     await open('conflicts');
     const card = page.locator('.conflict', { hasText: t.chittyId });
     await card.waitFor({ timeout: WAIT });
@@ -174,7 +176,15 @@ describe.skipIf(!hasChromium)('web page in Chromium', () => {
   it('fits 360 px wide: every page without sideways scrolling', async () => {
     await page.setViewportSize({ width: 360, height: 780 });
     const todo = (await gw.call('GET', '/api/v1/todos')).json.items[0].chittyId as string;
-    for (const [name, arg] of [['projects', ''], ['chat', ''], ['conflicts', ''], ['deliveries', ''], ['subscriptions', ''], ['pairing', ''], ['todo', todo]] as const) {
+    for (const [name, arg] of [
+      ['projects', ''],
+      ['chat', ''],
+      ['conflicts', ''],
+      ['deliveries', ''],
+      ['subscriptions', ''],
+      ['pairing', ''],
+      ['todo', todo],
+    ] as const) {
       await open(name, arg);
       await page.screenshot({ path: path.join(SHOTS, `${name}-360.png`), fullPage: true });
       expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);

@@ -74,7 +74,14 @@ async function isolation() {
     const beside = await healthyDelays(gw, healthy, P, SAMPLES);
     const aloneP99 = pct(alone, 99)!;
     const besideP99 = pct(beside, 99)!;
-    return { samples: SAMPLES, hanging: 40, aloneMs: { p50: pct(alone, 50), p99: aloneP99 }, besideHangingMs: { p50: pct(beside, 50), p99: besideP99, max: Math.max(...beside) }, ratioP99: Math.round((besideP99 / Math.max(1, aloneP99)) * 100) / 100, targetMet: besideP99 <= 2 * Math.max(aloneP99, 1) };
+    return {
+      samples: SAMPLES,
+      hanging: 40,
+      aloneMs: { p50: pct(alone, 50), p99: aloneP99 },
+      besideHangingMs: { p50: pct(beside, 50), p99: besideP99, max: Math.max(...beside) },
+      ratioP99: Math.round((besideP99 / Math.max(1, aloneP99)) * 100) / 100,
+      targetMet: besideP99 <= 2 * Math.max(aloneP99, 1),
+    };
   } finally {
     await Promise.all(receivers.map((r) => r.close()));
     await gw.close();
@@ -127,10 +134,20 @@ async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Pr
 function startWorker(gw: TestGateway): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
     env: {
-      ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'error',
-      DATABASE_URL: gw.config.databaseUrl!, DATABASE_SCHEMA: gw.config.databaseSchema!, REDIS_URL: gw.redis.url, CHITTY_QUEUE_PREFIX: gw.config.queuePrefix,
-      CHITTY_API_TOKEN: TEST_TOKEN, CHITTY_WEBHOOK_SECRET: SECRET, DATA_DIR: 'memory://',
-      CHITTY_DIGEST_WINDOW_MS: '20', CHITTY_RATE_LIMITS: 'webhook=1000/1000', CHITTY_JOB_LOCK_MS: '2000', CHITTY_SWEEP_MS: '1000',
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'error',
+      DATABASE_URL: gw.config.databaseUrl!,
+      DATABASE_SCHEMA: gw.config.databaseSchema!,
+      REDIS_URL: gw.redis.url,
+      CHITTY_QUEUE_PREFIX: gw.config.queuePrefix,
+      CHITTY_API_TOKEN: TEST_TOKEN,
+      CHITTY_WEBHOOK_SECRET: SECRET,
+      DATA_DIR: 'memory://',
+      CHITTY_DIGEST_WINDOW_MS: '20',
+      CHITTY_RATE_LIMITS: 'webhook=1000/1000',
+      CHITTY_JOB_LOCK_MS: '2000',
+      CHITTY_SWEEP_MS: '1000',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -177,7 +194,11 @@ async function workerKill() {
 async function redisRestart() {
   const port = await freePort();
   let redis = await startRedis(port);
-  const gw = await startTestGateway('postgres', { REDIS_URL: `redis://127.0.0.1:${port}`, CHITTY_DIGEST_WINDOW_MS: '50', CHITTY_RATE_LIMITS: 'webhook=1000/1000', CHITTY_SWEEP_MS: '500' }, { pipeline: { relayPollMs: 50 } });
+  const gw = await startTestGateway(
+    'postgres',
+    { REDIS_URL: `redis://127.0.0.1:${port}`, CHITTY_DIGEST_WINDOW_MS: '50', CHITTY_RATE_LIMITS: 'webhook=1000/1000', CHITTY_SWEEP_MS: '500' },
+    { pipeline: { relayPollMs: 50 } },
+  );
   const r = await startWebhookReceiver({ secret: SECRET, verify: false });
   try {
     const P = (await gw.call('POST', '/api/v1/projects', { name: 'Outage' })).json.chittyId;

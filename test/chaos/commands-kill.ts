@@ -43,8 +43,13 @@ export async function commandsUnderKill(conversations = 40, perConversation = 15
   const schema = `t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const prefix = `{t${randomUUID().slice(0, 8)}}`;
   const env = {
-    DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema, REDIS_URL: TEST_REDIS_URL, CHITTY_QUEUE_PREFIX: prefix,
-    CHITTY_API_TOKEN: TEST_TOKEN, CHITTY_WEBHOOK_SECRET: 'test-webhook-secret', DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'chitty-chaos-')),
+    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+    REDIS_URL: TEST_REDIS_URL,
+    CHITTY_QUEUE_PREFIX: prefix,
+    CHITTY_API_TOKEN: TEST_TOKEN,
+    CHITTY_WEBHOOK_SECRET: 'test-webhook-secret',
+    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'chitty-chaos-')),
   };
   const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await db.connect();
@@ -91,7 +96,15 @@ export async function commandsUnderKill(conversations = 40, perConversation = 15
       const got = [...new Set(contents.filter((x) => x.startsWith(`c${c} `)))];
       if (JSON.stringify(got) !== JSON.stringify(want.filter((w) => w.startsWith(`c${c} `) && got.includes(w)))) outOfOrder++;
     }
-    return { sent: want.length, answered, resent, lost: want.filter((w) => !contents.includes(w)).length, duplicated: contents.length - new Set(contents).size, outOfOrderConversations: outOfOrder, kills: done };
+    return {
+      sent: want.length,
+      answered,
+      resent,
+      lost: want.filter((w) => !contents.includes(w)).length,
+      duplicated: contents.length - new Set(contents).size,
+      outOfOrderConversations: outOfOrder,
+      kills: done,
+    };
   } finally {
     await gw.kill();
     await db.query(`drop schema if exists "${schema}" cascade`);

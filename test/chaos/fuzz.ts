@@ -35,7 +35,9 @@ export interface FuzzOptions {
 export async function tableCounts(db: Db): Promise<Record<string, number>> {
   const tables = rowsOf<{ name: string }>(
     await db.execute(sql`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' order by 1`),
-  ).map((r) => r.name).filter((n) => n !== 'deliveries');
+  )
+    .map((r) => r.name)
+    .filter((n) => n !== 'deliveries');
   if (tables.length === 0) return {};
   const select = tables.map((t) => `(select count(*) from "${t}")::int as "${t}"`).join(', ');
   return rowsOf<Record<string, number>>(await db.execute(sql.raw(`select ${select}`)))[0] ?? {};
@@ -59,7 +61,30 @@ interface WriteRoute {
 }
 
 /** Strings Postgres, JSON or our parsers have choked on. */
-const POISON = ['\u0000', 'a\u0000b', '\ud800', 'x\udfff', '\ud83d', '%00', '\\u0000', '', ' ', '\u202e', 'ﬀ', '😀', '\r\n', '{{', "'; drop table todos; --", '../../etc/passwd', 'x'.repeat(5000), '1e309', '-0', 'null', '__proto__', 'constructor'];
+const POISON = [
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  'x\udfff',
+  '\ud83d',
+  '%00',
+  '\\u0000',
+  '',
+  ' ',
+  '\u202e',
+  'ﬀ',
+  '😀',
+  '\r\n',
+  '{{',
+  "'; drop table todos; --",
+  '../../etc/passwd',
+  'x'.repeat(5000),
+  '1e309',
+  '-0',
+  'null',
+  '__proto__',
+  'constructor',
+];
 
 const poisonString = fc.oneof(
   { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
@@ -177,7 +202,13 @@ async function seedIds(baseUrl: string, token: string): Promise<string[]> {
     return r.ok ? ((await r.json()) as { chittyId?: string }).chittyId : undefined;
   };
   const project = await post('/projects', { name: 'Fuzz' });
-  const ids = [project, await post('/todos', { content: 'Fuzz todo', ...(project ? { projectId: project } : {}) }), await post('/sessions', { title: 'Fuzz session' }), await post('/contexts', { title: 'Fuzz context' }), await post('/topics', { name: 'Fuzz topic' })];
+  const ids = [
+    project,
+    await post('/todos', { content: 'Fuzz todo', ...(project ? { projectId: project } : {}) }),
+    await post('/sessions', { title: 'Fuzz session' }),
+    await post('/contexts', { title: 'Fuzz context' }),
+    await post('/topics', { name: 'Fuzz topic' }),
+  ];
   return ids.filter((x): x is string => typeof x === 'string');
 }
 

@@ -238,7 +238,10 @@ export class FakeDiscord {
       if (method === 'PATCH' || method === 'POST') return send(200, message('0', body));
     }
     if (method === 'PUT' && /^\/applications\/[^/]+(\/guilds\/[^/]+)?\/commands$/.test(path)) {
-      return send(200, (Array.isArray(body) ? body : []).map((c: any) => ({ ...c, id: snowflake(), application_id: this.applicationId, version: snowflake() })));
+      return send(
+        200,
+        (Array.isArray(body) ? body : []).map((c: any) => ({ ...c, id: snowflake(), application_id: this.applicationId, version: snowflake() })),
+      );
     }
     send(404, { message: '404: Not Found', code: 0 });
   }

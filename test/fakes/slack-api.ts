@@ -175,7 +175,12 @@ export class FakeSlackApi {
       case 'chat.postMessage': {
         if (!args.channel) return send(200, { ok: false, error: 'channel_not_found' });
         const ts = this.nextTs();
-        return send(200, { ok: true, channel: args.channel, ts, message: { type: 'message', text: args.text, bot_id: this.botId, user: this.botUserId, ts, ...(args.thread_ts ? { thread_ts: args.thread_ts } : {}) } });
+        return send(200, {
+          ok: true,
+          channel: args.channel,
+          ts,
+          message: { type: 'message', text: args.text, bot_id: this.botId, user: this.botUserId, ts, ...(args.thread_ts ? { thread_ts: args.thread_ts } : {}) },
+        });
       }
       case 'chat.update':
         if (!args.channel || !args.ts) return send(200, { ok: false, error: 'message_not_found' });

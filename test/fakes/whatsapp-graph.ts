@@ -31,7 +31,10 @@ export class FakeWhatsAppGraph {
   private n = 0;
   url = '';
 
-  constructor(readonly phoneNumberId: string, readonly appSecret: string) {}
+  constructor(
+    readonly phoneNumberId: string,
+    readonly appSecret: string,
+  ) {}
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
@@ -46,7 +49,11 @@ export class FakeWhatsAppGraph {
         const body = JSON.parse(raw) as Record<string, any>;
         const fail = this.failures.get(String(body.to))?.shift();
         if (fail) {
-          res.writeHead(fail.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: fail.message ?? `error ${fail.code}`, type: 'OAuthException', code: fail.code, ...(fail.subcode ? { error_subcode: fail.subcode } : {}), fbtrace_id: 'Afake' } }));
+          res.writeHead(fail.status, { 'content-type': 'application/json' }).end(
+            JSON.stringify({
+              error: { message: fail.message ?? `error ${fail.code}`, type: 'OAuthException', code: fail.code, ...(fail.subcode ? { error_subcode: fail.subcode } : {}), fbtrace_id: 'Afake' },
+            }),
+          );
           return;
         }
         const wamid = `wamid.FAKE${++this.n}${Date.now()}`;
@@ -67,7 +74,11 @@ export class FakeWhatsAppGraph {
     const b = s.body;
     if (b.type === 'text') return String(b.text?.body ?? '');
     if (b.type === 'interactive') return String(b.interactive?.body?.text ?? '');
-    if (b.type === 'template') return (b.template?.components ?? []).flatMap((c: any) => c.parameters ?? []).map((p: any) => p.text).join(' ');
+    if (b.type === 'template')
+      return (b.template?.components ?? [])
+        .flatMap((c: any) => c.parameters ?? [])
+        .map((p: any) => p.text)
+        .join(' ');
     return '';
   }
 
@@ -90,7 +101,21 @@ export class FakeWhatsAppGraph {
   async postStatus(gatewayUrl: string, wamid: string, status: string, recipient: string, errors?: { code: number; title: string }[]): Promise<number> {
     const payload = {
       object: 'whatsapp_business_account',
-      entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550000000', phone_number_id: this.phoneNumberId }, statuses: [{ id: wamid, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: recipient.replace(/^\+/, ''), ...(errors ? { errors } : {}) }] } }] }],
+      entry: [
+        {
+          id: '1',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { display_phone_number: '15550000000', phone_number_id: this.phoneNumberId },
+                statuses: [{ id: wamid, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: recipient.replace(/^\+/, ''), ...(errors ? { errors } : {}) }],
+              },
+            },
+          ],
+        },
+      ],
     };
     const { body, headers } = this.signed(payload);
     const res = await fetch(`${gatewayUrl}/whatsapp/webhook`, { method: 'POST', headers, body });
@@ -103,6 +128,21 @@ export function cloudMessage(phoneNumberId: string, from: string, id: string, me
   const wa = from.replace(/^\+/, '');
   return {
     object: 'whatsapp_business_account',
-    entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550000000', phone_number_id: phoneNumberId }, contacts: [{ profile: { name }, wa_id: wa }], messages: [{ from: wa, id, timestamp: String(Math.floor(Date.now() / 1000)), ...message }] } }] }],
+    entry: [
+      {
+        id: '1',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550000000', phone_number_id: phoneNumberId },
+              contacts: [{ profile: { name }, wa_id: wa }],
+              messages: [{ from: wa, id, timestamp: String(Math.floor(Date.now() / 1000)), ...message }],
+            },
+          },
+        ],
+      },
+    ],
   };
 }

@@ -71,7 +71,7 @@ describe.each(DB_KINDS)('API on %s', (kind) => {
     expect((await gw.call('GET', '/health', undefined, { token: null })).status).toBe(200);
   });
 
-  it('reconciles the spec\'s Example 2 through POST /todos/reconcile (dry run first)', async () => {
+  it("reconciles the spec's Example 2 through POST /todos/reconcile (dry run first)", async () => {
     const P = (await gw.call('POST', '/api/v1/projects', { name: 'Example 2' })).json.chittyId as string;
     const session = async (title: string) => (await gw.call('POST', '/api/v1/sessions', { title, projectId: P })).json.chittyId as string;
     const [A, B, C] = [await session('A'), await session('B'), await session('C')];
@@ -104,7 +104,7 @@ describe.each(DB_KINDS)('API on %s', (kind) => {
     expect(mesh.json.merges).toEqual([{ into: t2a, from: t2b }]);
   });
 
-  it('turns two replicas\' concurrent content edits into one conflict, resolved everywhere; status merges to completed', async () => {
+  it("turns two replicas' concurrent content edits into one conflict, resolved everywhere; status merges to completed", async () => {
     const t = (await gw.call('POST', '/api/v1/todos', { content: 'Original', status: 'pending' })).json;
     const status = await gw.call('GET', `/api/v1/sync/todos/${t.chittyId}/status`);
     const base = status.json.vectorClock as Record<string, number>;
@@ -158,7 +158,19 @@ describe('OpenAPI document', () => {
     expect(r.status).toBe(200);
     expect(r.json.openapi).toBe('3.1.0');
     const documented = new Set(Object.entries(r.json.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)));
-    for (const spec of ['POST /api/v1/sync/{domain}', 'GET /api/v1/sync/conflicts', 'POST /api/v1/sync/conflicts/{id}/resolve', 'POST /api/v1/todos/reconcile', 'GET /api/v1/todos/mesh', 'DELETE /api/v1/sessions/{id}', 'GET /api/v1/sessions/{id}/context', 'POST /api/v1/contexts/propagate', 'POST /api/v1/contexts/{id}/enrich', 'GET /api/v1/topics', 'GET /health']) {
+    for (const spec of [
+      'POST /api/v1/sync/{domain}',
+      'GET /api/v1/sync/conflicts',
+      'POST /api/v1/sync/conflicts/{id}/resolve',
+      'POST /api/v1/todos/reconcile',
+      'GET /api/v1/todos/mesh',
+      'DELETE /api/v1/sessions/{id}',
+      'GET /api/v1/sessions/{id}/context',
+      'POST /api/v1/contexts/propagate',
+      'POST /api/v1/contexts/{id}/enrich',
+      'GET /api/v1/topics',
+      'GET /health',
+    ]) {
       expect(documented, spec).toContain(spec);
     }
     // Every documented route is registered: Fastify's route table has it, and a call WITH the token

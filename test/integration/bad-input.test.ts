@@ -69,8 +69,13 @@ describe.each(DB_KINDS)('bad input on %s', (kind) => {
 
   it('a chat message with a NUL or a lone surrogate (a platform cannot be answered 400) is recorded scrubbed and answered', async () => {
     const r = await gw.core.handle({
-      channel: 'sms', address: '+15550002222', sender: 'sms:+15550002222', senderName: 'Ann\ud800', text: 'help\u0000',
-      providerMessageId: 'SM-nul-1', receivedAt: new Date(),
+      channel: 'sms',
+      address: '+15550002222',
+      sender: 'sms:+15550002222',
+      senderName: 'Ann\ud800',
+      text: 'help\u0000',
+      providerMessageId: 'SM-nul-1',
+      receivedAt: new Date(),
     });
     expect(r.reply.kind).not.toBe('error');
     const row = await gw.core.inbound.get({ channel: 'sms', providerMessageId: 'SM-nul-1' });

@@ -76,7 +76,9 @@ describe('conversation API', () => {
   it('previews a SyncMessage as every channel would receive the change', async () => {
     const t = (await gw.call('POST', '/api/v1/todos', { content: '<!channel> @everyone ship it' })).json;
     const m = {
-      id: 'preview-1', type: 'state_update', source: { nodeId: 'hub', platform: 'api' },
+      id: 'preview-1',
+      type: 'state_update',
+      source: { nodeId: 'hub', platform: 'api' },
       payload: { domain: 'todos', operation: 'update', entity: { chittyId: t.chittyId, data: { ...t, status: 'completed' } }, delta: {} },
       metadata: { timestamp: new Date().toISOString(), vectorClock: { hub: 2 } },
     };

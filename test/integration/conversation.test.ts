@@ -49,25 +49,45 @@ describe('the command language, end to end through the core', () => {
 
   type Step = [who: typeof OWNER, text: string, check: (r: CoreResult) => Promise<void> | void];
   const steps: Step[] = [
-    [PHONE, '/project create Groceries --description "weekly shop"', async (r) => {
-      expect(r.reply.kind).toBe('ok');
-      project = (await hub.list('projects')).find((p) => p.name === 'Groceries')!;
-      expect(project).toMatchObject({ description: 'weekly shop' });
-    }],
+    [
+      PHONE,
+      '/project create Groceries --description "weekly shop"',
+      async (r) => {
+        expect(r.reply.kind).toBe('ok');
+        project = (await hub.list('projects')).find((p) => p.name === 'Groceries')!;
+        expect(project).toMatchObject({ description: 'weekly shop' });
+      },
+    ],
     [PHONE, 'project use groceries', async (r) => expect(r.reply.title).toMatch(/Using Groceries/)],
-    [PHONE, '/todo add Buy milk --priority high --due fri', async () => {
-      const t = await byContent('Buy milk');
-      expect(t).toMatchObject({ projectId: project.chittyId, priority: 'high' });
-      expect(new Date(String(t!.deadline)).getUTCDay()).toBe(5);
-    }],
-    [PHONE, 'add “Call the plumber” --assign me', async () => {
-      const person = await core.identities.personOfIdentity('sms:+15550001111');
-      expect((await byContent('Call the plumber'))?.assignees).toEqual([person!.id]);
-    }],
+    [
+      PHONE,
+      '/todo add Buy milk --priority high --due fri',
+      async () => {
+        const t = await byContent('Buy milk');
+        expect(t).toMatchObject({ projectId: project.chittyId, priority: 'high' });
+        expect(new Date(String(t!.deadline)).getUTCDay()).toBe(5);
+      },
+    ],
+    [
+      PHONE,
+      'add “Call the plumber” --assign me',
+      async () => {
+        const person = await core.identities.personOfIdentity('sms:+15550001111');
+        expect((await byContent('Call the plumber'))?.assignees).toEqual([person!.id]);
+      },
+    ],
     [PHONE, 'todo add Fix bike', async () => expect(await byContent('Fix bike')).toBeDefined()],
-    [PHONE, 'list', (r) => {
-      expect(r.reply.items?.map((i) => [i.ref, i.text])).toEqual([['1', 'Buy milk'], ['2', 'Call the plumber'], ['3', 'Fix bike']]);
-    }],
+    [
+      PHONE,
+      'list',
+      (r) => {
+        expect(r.reply.items?.map((i) => [i.ref, i.text])).toEqual([
+          ['1', 'Buy milk'],
+          ['2', 'Call the plumber'],
+          ['3', 'Fix bike'],
+        ]);
+      },
+    ],
     [PHONE, 'done 2', async () => expect((await byContent('Call the plumber'))?.status).toBe('completed')],
     [PHONE, 'start 1', async () => expect((await byContent('Buy milk'))?.status).toBe('in_progress')],
     [PHONE, 'todo block #3', async () => expect((await byContent('Fix bike'))?.status).toBe('blocked')],
@@ -79,13 +99,21 @@ describe('the command language, end to end through the core', () => {
     [PHONE, 'list', (r) => expect(r.reply.items?.map((i) => i.text)).toEqual(['Buy oat milk', 'Fix bike'])],
     [PHONE, 'todo delete 2', async () => expect(await hub.get('todos', (await byContent('Fix bike'))!.chittyId)).toBeUndefined()],
     [PHONE, 'add buy OAT milk.', async () => expect((await todos(project.chittyId)).length).toBe(3)],
-    [PHONE, 'todo reconcile', async (r) => {
-      expect(r.reply.title).toMatch(/Merged 1 duplicate/);
-      expect((await todos(project.chittyId)).map((t) => t.content).sort()).toEqual(['Buy oat milk', 'Call the plumber']);
-    }],
-    [PHONE, 'sync todos --dry-run', async (r) => {
-      expect(r.reply.title).toMatch(/Dry run/);
-    }],
+    [
+      PHONE,
+      'todo reconcile',
+      async (r) => {
+        expect(r.reply.title).toMatch(/Merged 1 duplicate/);
+        expect((await todos(project.chittyId)).map((t) => t.content).sort()).toEqual(['Buy oat milk', 'Call the plumber']);
+      },
+    ],
+    [
+      PHONE,
+      'sync todos --dry-run',
+      async (r) => {
+        expect(r.reply.title).toMatch(/Dry run/);
+      },
+    ],
     [PHONE, 'sync todos --project Groceries', (r) => expect(r.reply.text).toMatch(/Broadcast 2 entities/)],
     [PHONE, 'sync status', (r) => expect(r.reply.fields?.find((f) => f.label === 'Open conflicts')?.value).toBe('0')],
     [PHONE, 'topic create Design --description "look and feel"', async () => expect((await hub.list('topics')).map((t) => t.title)).toEqual(['Design'])],
@@ -98,9 +126,13 @@ describe('the command language, end to end through the core', () => {
     [PHONE, 'session end', async () => expect((await hub.list('sessions'))[0]?.status).toBe('ended')],
     [PHONE, 'project list', (r) => expect(r.reply.items?.map((i) => i.text)).toEqual(['Groceries'])],
     [PHONE, 'project show Groceries', (r) => expect(r.reply.fields?.find((f) => f.label === 'Todos')?.value).toBe('0 pending · 1 in progress · 0 blocked · 1 done')],
-    [PHONE, 'subscribe project Groceries --domains todos,sessions', async () => {
-      expect(await core.subscriptions.list({ channel: 'sms' })).toEqual([expect.objectContaining({ address: '+15550001111', projectId: project.chittyId, domains: ['sessions', 'todos'] })]);
-    }],
+    [
+      PHONE,
+      'subscribe project Groceries --domains todos,sessions',
+      async () => {
+        expect(await core.subscriptions.list({ channel: 'sms' })).toEqual([expect.objectContaining({ address: '+15550001111', projectId: project.chittyId, domains: ['sessions', 'todos'] })]);
+      },
+    ],
     [PHONE, 'subscribe', async () => expect(await core.subscriptions.list({ channel: 'sms' })).toHaveLength(2)],
     [PHONE, 'subscriptions', (r) => expect(r.reply.items).toHaveLength(2)],
     [PHONE, 'unsubscribe project Groceries', async () => expect(await core.subscriptions.list({ channel: 'sms' })).toHaveLength(1)],
@@ -117,7 +149,21 @@ describe('the command language, end to end through the core', () => {
 
   it('answers bad commands with a one-line usage and changes nothing', async () => {
     const before = await events();
-    for (const text of ['todo frobnicate 2', 'todo add', 'done', 'done 99', 'todo add x --priority urgent', 'todo add x --due "the twelfth of never"', 'todo done CHITTY-TODO-01ARZ3NDEKTSV4RRFFQ69G5FAV', 'sync everything', 'project show Nope', 'frobnicate', '', '"unterminated', 'x'.repeat(5000)]) {
+    for (const text of [
+      'todo frobnicate 2',
+      'todo add',
+      'done',
+      'done 99',
+      'todo add x --priority urgent',
+      'todo add x --due "the twelfth of never"',
+      'todo done CHITTY-TODO-01ARZ3NDEKTSV4RRFFQ69G5FAV',
+      'sync everything',
+      'project show Nope',
+      'frobnicate',
+      '',
+      '"unterminated',
+      'x'.repeat(5000),
+    ]) {
       const r = await say(PHONE, text);
       expect(['usage', 'error'], `${text.slice(0, 30)} → ${replyText(r)}`).toContain(r.reply.kind);
       expect(replyText(r)).not.toMatch(/\bat .*\.ts:\d+|TypeError|undefined/);
@@ -129,7 +175,9 @@ describe('the command language, end to end through the core', () => {
     const t = (await byContent('Buy oat milk'))!;
     const base = (await hub.syncStatus('todos', t.chittyId)).vectorClock;
     const edit = (node: string, content: string) => ({
-      id: `${node}-${Math.random().toString(36).slice(2)}`, type: 'state_update' as const, source: { nodeId: node, platform: 'replica' },
+      id: `${node}-${Math.random().toString(36).slice(2)}`,
+      type: 'state_update' as const,
+      source: { nodeId: node, platform: 'replica' },
       payload: { domain: 'todos' as const, operation: 'update' as const, entity: { chittyId: t.chittyId, data: { content } } },
       metadata: { timestamp: new Date().toISOString(), vectorClock: { ...base, [node]: 1 }, hlc: formatHlc({ wallMs: Date.now(), counter: 0, node }) },
     });
@@ -197,7 +245,7 @@ describe('identities, pairing and linking', () => {
     expect(c.reply).toEqual(a.reply);
   });
 
-  it('keeps one conversation\'s commands in order while the bot is busy', async () => {
+  it("keeps one conversation's commands in order while the bot is busy", async () => {
     const texts = Array.from({ length: 8 }, (_, i) => `add Ordered ${i}`);
     await Promise.all(texts.map((t) => say(OWNER, t)));
     const ordered = (await hub.list('todos', { limit: 1000 })).filter((t) => String(t.content).startsWith('Ordered')).map((t) => t.content);

@@ -94,7 +94,10 @@ function expectEachOnceInOrder(byConversation: Map<number, string[]>, perConvers
   for (let c = 0; c < CONVERSATIONS; c++) {
     const want = Array.from({ length: perConversation }, (_, n) => `c${c} n${n}`);
     const got = byConversation.get(c) ?? [];
-    if (JSON.stringify(got) !== JSON.stringify(want)) wrong.push(`conversation ${c}: ${got.length} todos, duplicated ${got.length - new Set(got).size}, missing ${want.filter((w) => !got.includes(w)).length}, in order ${JSON.stringify([...new Set(got)]) === JSON.stringify(want.filter((w) => got.includes(w)))}`);
+    if (JSON.stringify(got) !== JSON.stringify(want))
+      wrong.push(
+        `conversation ${c}: ${got.length} todos, duplicated ${got.length - new Set(got).size}, missing ${want.filter((w) => !got.includes(w)).length}, in order ${JSON.stringify([...new Set(got)]) === JSON.stringify(want.filter((w) => got.includes(w)))}`,
+      );
   }
   expect(wrong).toEqual([]);
 }

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { DiscordAdapter } from '../../bots/discord/index.ts';
-import { type ContractHarness, type CorpusCase, describeChannelContract, eventually, type PlatformRequest, sendPlatform } from '../contract/channel-contract.ts';
+import { type ContractHarness, type CorpusCase, describeChannelContract, eventually, sendPlatform } from '../contract/channel-contract.ts';
 import { FakeDiscord, snowflake, testKeys } from '../fakes/discord.ts';
 import { dropRedisPrefix, startTestGateway, TEST_REDIS_URL, type TestGateway } from '../support/gateway.ts';
 import { buttonInteraction, DISCORD_CORPUS_ABSENT, discordCorpusPresent, readDiscordCorpus, signedRequest, slashInteraction } from '../support/discord.ts';
@@ -108,12 +108,14 @@ const harness: ContractHarness = {
     }
     return readDiscordCorpus()
       .filter((f) => f.kind === 'discord_interaction' && typeof f.raw_body === 'string')
-      .map((f): CorpusCase => ({
-        name: f.name,
-        // The raw bytes as recorded, signed with the test key and a fresh timestamp.
-        request: signedRequest(keys, f.raw_body!),
-        expect: CORPUS_EXPECT[f.name] ?? (f.body?.type === 1 || f.body?.type === 4 ? 'protocol' : 'message'),
-      }));
+      .map(
+        (f): CorpusCase => ({
+          name: f.name,
+          // The raw bytes as recorded, signed with the test key and a fresh timestamp.
+          request: signedRequest(keys, f.raw_body!),
+          expect: CORPUS_EXPECT[f.name] ?? (f.body?.type === 1 || f.body?.type === 4 ? 'protocol' : 'message'),
+        }),
+      );
   },
   async answerOf(_ctx, response, messageId) {
     return JSON.stringify(await answerBody(fake, response, messageId));
@@ -165,7 +167,19 @@ describe('discord: done-when', () => {
 
     // The slash command with structured options, as Discord sends `/todo add content:"Write brief" project:Alpha`.
     const addId = snowflake();
-    const add = signedRequest(keys, slashInteraction(spec(fk, addId), 'todo', [{ name: 'add', type: 1, options: [{ name: 'content', type: 3, value: 'Write brief' }, { name: 'project', type: 3, value: 'Alpha' }] }]));
+    const add = signedRequest(
+      keys,
+      slashInteraction(spec(fk, addId), 'todo', [
+        {
+          name: 'add',
+          type: 1,
+          options: [
+            { name: 'content', type: 3, value: 'Write brief' },
+            { name: 'project', type: 3, value: 'Alpha' },
+          ],
+        },
+      ]),
+    );
     const started = Date.now();
     const r = await sendPlatform(gw, add);
     expect(r.status).toBe(200);
@@ -206,7 +220,10 @@ describe('discord: done-when', () => {
     // The press came from that channel, which saw its message updated (no fan-out back to the origin).
     // A later change made elsewhere reaches it as a reply to the todo's first message.
     expect((await gw.call('PUT', `/api/v1/todos/${todo.chittyId}`, { content: 'Write brief v2' })).status).toBe(200);
-    const update = await eventually(async () => fk.requests.slice(postedAt).find((q) => q.method === 'POST' && q.path === `/channels/${SUBSCRIBED}/messages` && q.body?.message_reference), 'the later change as a reply');
+    const update = await eventually(
+      async () => fk.requests.slice(postedAt).find((q) => q.method === 'POST' && q.path === `/channels/${SUBSCRIBED}/messages` && q.body?.message_reference),
+      'the later change as a reply',
+    );
     expect(update.body.message_reference.fail_if_not_exists).toBe(false);
     expect(update.body.message_reference.message_id).toBe(post.response!.body.id);
     expect(shown(update.body)).toMatch(/Write brief v2/);
@@ -217,10 +234,13 @@ describe('discord: done-when', () => {
     const submit = core.submit.bind(core);
     core.submit = async (m) => {
       const r = await submit(m);
-      return { ...r, answer: r.answer.then(async (x) => {
-        await new Promise((res) => setTimeout(res, 2_600));
-        return x;
-      }) };
+      return {
+        ...r,
+        answer: r.answer.then(async (x) => {
+          await new Promise((res) => setTimeout(res, 2_600));
+          return x;
+        }),
+      };
     };
     try {
       const id = snowflake();
@@ -243,7 +263,22 @@ describe('discord: done-when', () => {
 
   it('never pings with hostile text: the inline answer and the fan-out carry allowed_mentions parse []', async () => {
     const id = snowflake();
-    const r = await sendPlatform(gw, signedRequest(keys, slashInteraction(spec(fk, id), 'todo', [{ name: 'add', type: 1, options: [{ name: 'content', type: 3, value: '@everyone @here <@&123456789012345678> ping' }, { name: 'project', type: 3, value: 'Alpha' }] }])));
+    const r = await sendPlatform(
+      gw,
+      signedRequest(
+        keys,
+        slashInteraction(spec(fk, id), 'todo', [
+          {
+            name: 'add',
+            type: 1,
+            options: [
+              { name: 'content', type: 3, value: '@everyone @here <@&123456789012345678> ping' },
+              { name: 'project', type: 3, value: 'Alpha' },
+            ],
+          },
+        ]),
+      ),
+    );
     const body = await answerBody(fk, r, id);
     expect(body.allowed_mentions).toEqual({ parse: [] });
     expect(JSON.stringify(body)).not.toMatch(/@everyone|@here|<@&\d+>/);
@@ -275,7 +310,7 @@ describe('discord: gateway', () => {
     expect(identify.intents & (1 << 9)).toBeTruthy(); // GUILD_MESSAGES
   });
 
-  it('runs a prefix command from MESSAGE_CREATE and replies in the channel; ignores its own and bots\' messages', async () => {
+  it("runs a prefix command from MESSAGE_CREATE and replies in the channel; ignores its own and bots' messages", async () => {
     const own = { id: snowflake(), channel_id: TEXT_CHANNEL, content: '!chitty todo add From myself', author: { id: fk.botUserId, username: 'chitty', bot: true }, mentions: [] };
     const otherBot = { id: snowflake(), channel_id: TEXT_CHANNEL, content: '!chitty todo add From a bot', author: { id: '1100000000000000077', username: 'otherbot', bot: true }, mentions: [] };
     const unrelated = { id: snowflake(), channel_id: TEXT_CHANNEL, content: 'just talking', author: { id: MEMBER, username: 'member' }, mentions: [] };

@@ -25,9 +25,17 @@ const BOUNCE = path.resolve(import.meta.dirname, '../../../shared/corpus/email/e
 
 class FakeSmtp {
   readonly mails: ParsedMail[] = [];
-  private server = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false, onData: (stream, _s, cb) => {
-    simpleParser(stream).then((m) => { this.mails.push(m); cb(); }, cb);
-  } });
+  private server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData: (stream, _s, cb) => {
+      simpleParser(stream).then((m) => {
+        this.mails.push(m);
+        cb();
+      }, cb);
+    },
+  });
   port = 0;
   async start(): Promise<void> {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
@@ -44,10 +52,13 @@ class FakeSmtp {
 /** A header as sent (mailparser folds List-* headers into an object, so read the raw line). */
 const header = (m: ParsedMail, name: string): string => {
   const line = m.headerLines.find((h) => h.key === name)?.line ?? '';
-  return line.slice(line.indexOf(':') + 1).replace(/\r?\n\s+/g, ' ').trim();
+  return line
+    .slice(line.indexOf(':') + 1)
+    .replace(/\r?\n\s+/g, ' ')
+    .trim();
 };
 
-describe('email: the issue\'s done-when', () => {
+describe("email: the issue's done-when", () => {
   const fake = new FakeSmtp();
   let gw: TestGateway;
   let port: number;
@@ -78,7 +89,7 @@ describe('email: the issue\'s done-when', () => {
     await fake.stop();
   });
 
-  it('a todo changed through the API reaches the subscriber in the todo\'s thread', async () => {
+  it("a todo changed through the API reaches the subscriber in the todo's thread", async () => {
     expect((await gw.call('POST', '/api/v1/subscriptions', { channel: 'email', address: MEMBER, domains: ['todos'] })).status).toBe(201);
     const created = await gw.call('POST', '/api/v1/todos', { content: 'Write brief' });
     todoId = created.json.chittyId ?? created.json.id;
@@ -106,7 +117,11 @@ describe('email: the issue\'s done-when', () => {
     const replyTo = notice.replyTo!.value[0]!.address!;
     const before = fake.to(MEMBER).length;
     await send({
-      from: `Ann <${MEMBER}>`, to: replyTo, subject: `Re: ${notice.subject}`, inReplyTo: notice.messageId!, references: notice.messageId!,
+      from: `Ann <${MEMBER}>`,
+      to: replyTo,
+      subject: `Re: ${notice.subject}`,
+      inReplyTo: notice.messageId!,
+      references: notice.messageId!,
       text: `start\n\nOn Tue, Jan 2, 2024 at 10:00 AM ChittyChat <${BOT}>\nwrote:\n\n> ${notice.text!.split('\n').join('\n> ')}\n`,
     });
     expect(await status()).toBe('in_progress');
@@ -129,7 +144,9 @@ describe('email: the issue\'s done-when', () => {
     // The webhook refuses the same things, and a wrong secret.
     const raw = `From: ${MEMBER}\r\nTo: todo+${forged}@${DOMAIN}\r\nMessage-ID: <w1@example.com>\r\nSubject: x\r\n\r\ndone\r\n`;
     expect((await fetch(`${gw.url}/email/inbound`, { method: 'POST', headers: { authorization: `Bearer ${INBOUND}`, 'content-type': 'message/rfc822' }, body: raw })).status).toBe(401);
-    expect((await fetch(`${gw.url}/email/inbound`, { method: 'POST', headers: { authorization: 'Bearer wrong', 'content-type': 'message/rfc822' }, body: raw.replace(forged, good) })).status).toBe(401);
+    expect((await fetch(`${gw.url}/email/inbound`, { method: 'POST', headers: { authorization: 'Bearer wrong', 'content-type': 'message/rfc822' }, body: raw.replace(forged, good) })).status).toBe(
+      401,
+    );
     expect(await gw.counts()).toEqual(counts);
     expect(await status()).toBe('in_progress');
   });

@@ -40,11 +40,10 @@ const message = (phone: string, text: string, providerMessageId: string): Inboun
   receivedAt: new Date(),
 });
 
-const contents = async (prefix: string): Promise<string[]> =>
-  (await hub.list('todos', { limit: 1000 })).map((t) => String(t.content)).filter((c) => c.startsWith(prefix));
+const contents = async (prefix: string): Promise<string[]> => (await hub.list('todos', { limit: 1000 })).map((t) => String(t.content)).filter((c) => c.startsWith(prefix));
 
 describe('two gateways on one database', () => {
-  it('hand each answer out once even when another message\'s turn ran it first', async () => {
+  it("hand each answer out once even when another message's turn ran it first", async () => {
     // Both messages of one conversation are recorded before either handler runs: the later one's
     // turn runs the earlier one too, yet the earlier one's own handler is the one that answers it.
     const first = message(PHONES[1]!, 'add Earlier one', 'SMearly1');
@@ -75,7 +74,7 @@ describe('two gateways on one database', () => {
     }
   });
 
-  it('apply a conversation\'s messages in the order they arrived, whichever gateway handles each', async () => {
+  it("apply a conversation's messages in the order they arrived, whichever gateway handles each", async () => {
     const perConversation = 12;
     const all: { m: InboundMessage; conversation: number; n: number }[] = [];
     // Arrival: every message is recorded (acked) in order before any is worked on.

@@ -14,8 +14,7 @@ function counting(db: Db, counter: { n: number }): Db {
       if (typeof value !== 'function') return value;
       if (STATEMENTS.has(String(prop))) counter.n++;
       if (prop === 'transaction') {
-        return (fn: (tx: Db) => Promise<unknown>, ...rest: unknown[]) =>
-          (value as (...a: unknown[]) => Promise<unknown>).call(target, (tx: Db) => fn(counting(tx, counter)), ...rest);
+        return (fn: (tx: Db) => Promise<unknown>, ...rest: unknown[]) => (value as (...a: unknown[]) => Promise<unknown>).call(target, (tx: Db) => fn(counting(tx, counter)), ...rest);
       }
       return (value as (...a: unknown[]) => unknown).bind(target);
     },
@@ -57,7 +56,12 @@ describe('sync batching', () => {
       ids.push(a.chittyId);
     }
     const r = await hub.sync({ domain: 'todos' });
-    expect(r.reconciled.flatMap((x) => x.groups).map((g) => g.survivor).sort()).toEqual(ids.sort());
+    expect(
+      r.reconciled
+        .flatMap((x) => x.groups)
+        .map((g) => g.survivor)
+        .sort(),
+    ).toEqual(ids.sort());
     for (const id of ids) expect(await hub.get('todos', id)).toMatchObject({ status: 'completed', mergedFrom: [expect.any(String)] });
   });
 });

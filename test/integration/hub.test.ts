@@ -23,7 +23,9 @@ function remote(node: string, entityId: string, vclock: Record<string, number>, 
 }
 
 async function counts(database: Database) {
-  const r = await database.db.execute(sql`select (select count(*) from events)::int as events, (select count(*) from outbox)::int as outbox, (select count(*) from todos)::int as todos, (select count(*) from conflicts)::int as conflicts`);
+  const r = await database.db.execute(
+    sql`select (select count(*) from events)::int as events, (select count(*) from outbox)::int as outbox, (select count(*) from todos)::int as todos, (select count(*) from conflicts)::int as conflicts`,
+  );
   return (r as unknown as { rows: unknown[] }).rows?.[0] ?? (r as unknown as unknown[])[0];
 }
 
@@ -128,10 +130,7 @@ describe.each(DB_KINDS)('hub on %s', (kind) => {
     const t = await hub.create('todos', { content: 'Race' });
     const base = (await hub.syncStatus('todos', t.chittyId)).vectorClock as Record<string, number>;
     const now = Date.now();
-    await hub.applyRemote('todos', [
-      remote('a', t.chittyId, { ...base, a: 1 }, { status: 'completed' }, now),
-      remote('b', t.chittyId, { ...base, b: 1 }, { status: 'in_progress' }, now + 1000),
-    ]);
+    await hub.applyRemote('todos', [remote('a', t.chittyId, { ...base, a: 1 }, { status: 'completed' }, now), remote('b', t.chittyId, { ...base, b: 1 }, { status: 'in_progress' }, now + 1000)]);
     expect((await hub.get('todos', t.chittyId))?.status).toBe('completed');
     expect((await hub.conflicts()).filter((c) => c.entityId === t.chittyId)).toEqual([]);
   });

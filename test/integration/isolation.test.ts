@@ -27,15 +27,19 @@ async function until(pred: () => boolean | Promise<boolean>, timeoutMs: number, 
 describe('delivery isolation', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway('postgres', { CHITTY_DIGEST_WINDOW_MS: '20', CHITTY_RETRY_BASE_MS: '50', CHITTY_DELIVERY_ATTEMPTS: '3' }, {
-      pipeline: {
-        relayPollMs: 50,
-        deliveryConcurrency: 8,
-        webhookTimeoutMs: 300,
-        isolation: { untrustedCap: 2, slotRetryMs: 20, breaker: { threshold: 100, openMs: 50, maxOpenMs: 100 } },
-        sweeper: { everyMs: 200, deliveryTimeoutMs: 300, fanoutTimeoutMs: 5000 },
+    gw = await startTestGateway(
+      'postgres',
+      { CHITTY_DIGEST_WINDOW_MS: '20', CHITTY_RETRY_BASE_MS: '50', CHITTY_DELIVERY_ATTEMPTS: '3' },
+      {
+        pipeline: {
+          relayPollMs: 50,
+          deliveryConcurrency: 8,
+          webhookTimeoutMs: 300,
+          isolation: { untrustedCap: 2, slotRetryMs: 20, breaker: { threshold: 100, openMs: 50, maxOpenMs: 100 } },
+          sweeper: { everyMs: 200, deliveryTimeoutMs: 300, fanoutTimeoutMs: 5000 },
+        },
       },
-    });
+    );
   });
   afterEach(async () => {
     await Promise.all(receivers.splice(0).map((r) => r.close()));
@@ -70,7 +74,10 @@ describe('delivery isolation', () => {
     for (const h of hanging) await subscribe(h.url, P);
     const ids: string[] = [];
     for (let i = 0; i < 10; i++) ids.push(await todo(P, `change ${i}`));
-    await healthy.waitFor(() => ids.every((id) => healthy.received.some((r) => r.messages.some((m: { payload?: { entity?: { chittyId?: string } } } | null) => m?.payload?.entity?.chittyId === id))), 20_000);
+    await healthy.waitFor(
+      () => ids.every((id) => healthy.received.some((r) => r.messages.some((m: { payload?: { entity?: { chittyId?: string } } } | null) => m?.payload?.entity?.chittyId === id))),
+      20_000,
+    );
     // Never more concurrent requests at the hanging receivers than the 2 untrusted slots.
     expect(maxOpen).toBeLessThanOrEqual(2);
     expect(maxOpen).toBeGreaterThan(0);

@@ -42,7 +42,7 @@ describe.each(Object.keys(transports))('MCP over %s', (name) => {
     client = new Client({ name: `vitest-${name.split(' ')[0]}`, version: '1.0.0' });
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
       updated.push(n.params.uri);
-      for (const w of waiters.splice(0)) (w.uri === n.params.uri ? w.resolve() : waiters.push(w));
+      for (const w of waiters.splice(0)) w.uri === n.params.uri ? w.resolve() : waiters.push(w);
     });
     await client.connect(transports[name]!());
   });

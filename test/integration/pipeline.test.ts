@@ -39,9 +39,13 @@ async function receiver(script?: Parameters<typeof startWebhookReceiver>[0]['scr
 describe('reliable fan-out', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway('postgres', { CHITTY_DIGEST_WINDOW_MS: '100', CHITTY_RETRY_BASE_MS: '1000', CHITTY_DELIVERY_ATTEMPTS: '4', CHITTY_RATE_LIMITS: 'webhook=100/1000' }, {
-      pipeline: { relayPollMs: 50, sweeper: { everyMs: 500, deliveryTimeoutMs: 5000, fanoutTimeoutMs: 5000 }, senders: { email: platformLimitedEmail } },
-    });
+    gw = await startTestGateway(
+      'postgres',
+      { CHITTY_DIGEST_WINDOW_MS: '100', CHITTY_RETRY_BASE_MS: '1000', CHITTY_DELIVERY_ATTEMPTS: '4', CHITTY_RATE_LIMITS: 'webhook=100/1000' },
+      {
+        pipeline: { relayPollMs: 50, sweeper: { everyMs: 500, deliveryTimeoutMs: 5000, fanoutTimeoutMs: 5000 }, senders: { email: platformLimitedEmail } },
+      },
+    );
   });
   afterEach(async () => {
     await Promise.all(receivers.splice(0).map((r) => r.close()));
@@ -64,13 +68,17 @@ describe('reliable fan-out', () => {
    * nothing more can reach a receiver (a request only leaves from inside a job).
    */
   async function settled(entityIds: string[], expectedRows: number): Promise<void> {
-    await until(async () => {
-      let sent = 0;
-      for (const id of entityIds) sent += (await gw.call('GET', `/api/v1/deliveries?entityId=${id}`)).json.items.filter((d: any) => d.status === 'sent').length;
-      if (sent < expectedRows) return false;
-      const c = await gw.queues.deliver.webhook.getJobCounts('waiting', 'delayed', 'active', 'prioritized', 'waiting-children');
-      return Object.values(c).every((n) => n === 0);
-    }, 20_000, `${expectedRows} deliveries sent and the webhook queue idle`);
+    await until(
+      async () => {
+        let sent = 0;
+        for (const id of entityIds) sent += (await gw.call('GET', `/api/v1/deliveries?entityId=${id}`)).json.items.filter((d: any) => d.status === 'sent').length;
+        if (sent < expectedRows) return false;
+        const c = await gw.queues.deliver.webhook.getJobCounts('waiting', 'delayed', 'active', 'prioritized', 'waiting-children');
+        return Object.values(c).every((n) => n === 0);
+      },
+      20_000,
+      `${expectedRows} deliveries sent and the webhook queue idle`,
+    );
   }
 
   async function project(name: string): Promise<string> {
@@ -217,7 +225,7 @@ describe('reliable fan-out', () => {
     await subscribe(r.url, P);
     const phone = (await gw.call('POST', '/api/v1/subscriptions', { channel: 'sms', address: '+15550003333', projectId: P })).json;
     await gw.call('POST', '/api/v1/commands', { text: `project use ${P}`, as: 'sms:+15550003333' }); // stranger: not paired
-    await gw.call('POST', '/api/v1/pairing/' + (await gw.call('GET', '/api/v1/pairing')).json.items[0].code + '/approve');
+    await gw.call('POST', `/api/v1/pairing/${(await gw.call('GET', '/api/v1/pairing')).json.items[0].code}/approve`);
     await gw.call('POST', '/api/v1/commands', { text: `todo add From my phone --project ${P}`, as: 'sms:+15550003333' });
     await r.waitFor(() => r.messageIds().length >= 1, 10_000);
     const m = r.received[0]!.body;
@@ -230,7 +238,10 @@ describe('reliable fan-out', () => {
   it('pauses a whole channel on a platform-wide 429: its other destinations wait too, then all deliver', async () => {
     const P = await project('Mail');
     const Q = await project('More mail');
-    for (const [address, projectId] of [['team@example.com', P], ['ops@example.com', Q]]) {
+    for (const [address, projectId] of [
+      ['team@example.com', P],
+      ['ops@example.com', Q],
+    ]) {
       const r = await gw.call('POST', '/api/v1/subscriptions', { channel: 'email', address, projectId, domains: ['todos'] });
       expect(r.status).toBe(201);
     }

@@ -57,11 +57,19 @@ function startWorker(gw: TestGateway, extraEnv: Record<string, string> = {}): Ch
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
     env: {
       ...process.env,
-      NODE_ENV: 'test', LOG_LEVEL: 'warn',
-      DATABASE_URL: gw.config.databaseUrl!, DATABASE_SCHEMA: gw.config.databaseSchema!,
-      REDIS_URL: gw.redis.url, CHITTY_QUEUE_PREFIX: gw.config.queuePrefix,
-      CHITTY_API_TOKEN: TEST_TOKEN, CHITTY_WEBHOOK_SECRET: SECRET, DATA_DIR: 'memory://',
-      CHITTY_DIGEST_WINDOW_MS: '20', CHITTY_RATE_LIMITS: 'webhook=1000/1000', CHITTY_JOB_LOCK_MS: '2000', CHITTY_SWEEP_MS: '1000',
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: gw.config.databaseUrl!,
+      DATABASE_SCHEMA: gw.config.databaseSchema!,
+      REDIS_URL: gw.redis.url,
+      CHITTY_QUEUE_PREFIX: gw.config.queuePrefix,
+      CHITTY_API_TOKEN: TEST_TOKEN,
+      CHITTY_WEBHOOK_SECRET: SECRET,
+      DATA_DIR: 'memory://',
+      CHITTY_DIGEST_WINDOW_MS: '20',
+      CHITTY_RATE_LIMITS: 'webhook=1000/1000',
+      CHITTY_JOB_LOCK_MS: '2000',
+      CHITTY_SWEEP_MS: '1000',
       ...extraEnv,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -111,7 +119,11 @@ describe('Redis stopped while changes are made', () => {
     const port = await freePort();
     let redis = await startRedis(port);
     cleanups.push(() => stopProcess(redis));
-    const gw = await startTestGateway('postgres', { REDIS_URL: `redis://127.0.0.1:${port}`, CHITTY_DIGEST_WINDOW_MS: '50', CHITTY_RATE_LIMITS: 'webhook=1000/1000', CHITTY_SWEEP_MS: '500' }, { pipeline: { relayPollMs: 50 } });
+    const gw = await startTestGateway(
+      'postgres',
+      { REDIS_URL: `redis://127.0.0.1:${port}`, CHITTY_DIGEST_WINDOW_MS: '50', CHITTY_RATE_LIMITS: 'webhook=1000/1000', CHITTY_SWEEP_MS: '500' },
+      { pipeline: { relayPollMs: 50 } },
+    );
     cleanups.push(() => gw.close());
     const r = await startWebhookReceiver({ secret: SECRET });
     cleanups.push(() => r.close());
@@ -151,7 +163,7 @@ describe('live updates across web processes', () => {
     ws.on('message', (raw) => {
       const m = JSON.parse(raw.toString());
       seen.push(m);
-      for (const w of waiting.splice(0)) (w.type === m.type ? w.resolve() : waiting.push(w));
+      for (const w of waiting.splice(0)) w.type === m.type ? w.resolve() : waiting.push(w);
     });
     /** Resolves when a message of this type has arrived (the test's timeout bounds the wait). */
     const arrived = (type: string) => new Promise<void>((resolve) => (seen.some((m) => m.type === type) ? resolve() : waiting.push({ type, resolve })));

@@ -88,7 +88,9 @@ describe('tokens and slow clients', () => {
     expect((await gw.call('GET', `/api/v1/todos?token=${TEST_TOKEN}`, undefined, { token: null })).status).toBe(401);
     expect((await gw.call('POST', `/api/v1/todos?token=${TEST_TOKEN}`, { content: 'x' }, { token: null })).status).toBe(401);
     expect((await gw.call('GET', `/admin/queues?token=${TEST_TOKEN}`, undefined, { token: null })).status).not.toBe(401);
-    const ws = await fetch(`${gw.url}/ws?token=${TEST_TOKEN}`, { headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } }).catch((e: Error) => e);
+    const ws = await fetch(`${gw.url}/ws?token=${TEST_TOKEN}`, {
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+    }).catch((e: Error) => e);
     expect(ws instanceof Error ? 'upgraded' : ws.status).not.toBe(401);
   });
 
@@ -113,7 +115,14 @@ describe('tokens and slow clients', () => {
 describe('split processes', () => {
   it('a web or worker process without REDIS_URL refuses to start with a sentence', async () => {
     for (const mode of ['web', 'worker']) {
-      const env: Record<string, string> = { ...(process.env as Record<string, string>), NODE_ENV: 'test', DATABASE_URL: TEST_DATABASE_URL, CHITTY_API_TOKEN: TEST_TOKEN, CHITTY_WEBHOOK_SECRET: 'test-webhook-secret', DATA_DIR: 'memory://' };
+      const env: Record<string, string> = {
+        ...(process.env as Record<string, string>),
+        NODE_ENV: 'test',
+        DATABASE_URL: TEST_DATABASE_URL,
+        CHITTY_API_TOKEN: TEST_TOKEN,
+        CHITTY_WEBHOOK_SECRET: 'test-webhook-secret',
+        DATA_DIR: 'memory://',
+      };
       delete env.REDIS_URL;
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', mode], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
@@ -133,7 +142,17 @@ describe('start banner', () => {
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: ROOT,
-      env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: 'memory://', REDIS_URL: `redis://:banner-s3cret@127.0.0.1:${redisPort}`, CHITTY_API_TOKEN: TEST_TOKEN, CHITTY_WEBHOOK_SECRET: 'test-webhook-secret' },
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATA_DIR: 'memory://',
+        REDIS_URL: `redis://:banner-s3cret@127.0.0.1:${redisPort}`,
+        CHITTY_API_TOKEN: TEST_TOKEN,
+        CHITTY_WEBHOOK_SECRET: 'test-webhook-secret',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     cleanups.push(() => stop(child));

@@ -48,14 +48,22 @@ afterAll(async () => {
 const textOf = (v: unknown): string => JSON.stringify(v ?? '');
 
 describe('Slack and Discord on one hub', () => {
-  it('a Slack command reaches Discord, a Discord button press reaches Slack in the todo\'s thread', async () => {
+  it("a Slack command reaches Discord, a Discord button press reaches Slack in the todo's thread", async () => {
     const alpha = await gw.call('POST', '/api/v1/projects', { name: 'Alpha' });
     const projectId = alpha.json.chittyId as string;
     expect((await gw.call('POST', '/api/v1/subscriptions', { channel: 'discord', address: DISCORD_SUBSCRIBED, projectId, domains: ['todos'] })).status).toBe(201);
     expect((await gw.call('POST', '/api/v1/subscriptions', { channel: 'slack', address: SLACK_SUBSCRIBED, projectId, domains: ['todos'] })).status).toBe(201);
 
     // Slack: the slash command, acked in under 3 s with Block Kit.
-    const body = slashBody({ command: '/todo', text: 'add Write brief --project Alpha', teamId: TEAM, userId: SLACK_MEMBER, channelId: SLACK_TYPED_IN, responseUrl: slack.responseUrl('cmd-1'), triggerId: 'cmd-1.1' });
+    const body = slashBody({
+      command: '/todo',
+      text: 'add Write brief --project Alpha',
+      teamId: TEAM,
+      userId: SLACK_MEMBER,
+      channelId: SLACK_TYPED_IN,
+      responseUrl: slack.responseUrl('cmd-1'),
+      triggerId: 'cmd-1.1',
+    });
     const started = Date.now();
     const ack = await sendPlatform(gw, { path: '/slack/events', headers: signedSlack(SLACK_SECRET, body, 'application/x-www-form-urlencoded'), body });
     expect(ack.status).toBe(200);
@@ -72,7 +80,10 @@ describe('Slack and Discord on one hub', () => {
     expect(done).toBeDefined();
 
     // Slack's subscribed channel got the new todo too: that message is the todo's thread root.
-    const rootPost = await eventually(async () => slack.callsOf('chat.postMessage').find((c) => c.args.channel === SLACK_SUBSCRIBED && textOf(c.args).includes('Write brief')), 'the Slack notice of the new todo');
+    const rootPost = await eventually(
+      async () => slack.callsOf('chat.postMessage').find((c) => c.args.channel === SLACK_SUBSCRIBED && textOf(c.args).includes('Write brief')),
+      'the Slack notice of the new todo',
+    );
     expect(rootPost.args.thread_ts).toBeUndefined();
     const rootTs = await eventually(async () => {
       const rows = await gw.call('GET', `/api/v1/deliveries?channel=slack&entityId=${todo.chittyId}&status=sent`);
@@ -81,7 +92,13 @@ describe('Slack and Discord on one hub', () => {
 
     // Press Done on the Discord message.
     const pressId = snowflake();
-    const press = await sendPlatform(gw, signedRequest(keys, buttonInteraction({ id: pressId, applicationId: discord.applicationId, channelId: DISCORD_SUBSCRIBED, userId: DISCORD_MEMBER }, done.custom_id, String(post.response!.body.id))));
+    const press = await sendPlatform(
+      gw,
+      signedRequest(
+        keys,
+        buttonInteraction({ id: pressId, applicationId: discord.applicationId, channelId: DISCORD_SUBSCRIBED, userId: DISCORD_MEMBER }, done.custom_id, String(post.response!.body.id)),
+      ),
+    );
     expect(press.status).toBe(200);
     await eventually(async () => ((await gw.call('GET', `/api/v1/todos/${todo.chittyId}`)).json.status === 'completed' ? true : undefined), 'the todo completed');
 

@@ -104,7 +104,8 @@ const harness: ContractHarness = {
     const body = slashBody({ command: '/chitty', text, teamId: TEAM, userId: MEMBER, channelId: CHANNEL, responseUrl: fake.responseUrl(messageId), triggerId: messageId });
     return { path: '/slack/events', headers: signedSlack(SECRET, body, 'application/x-www-form-urlencoded', Date.now() - 6 * 60_000), body };
   },
-  ownEcho: () => eventReq({ type: 'message', channel: CHANNEL, channel_type: 'channel', user: fake.botUserId, bot_id: fake.botId, text: `<@${fake.botUserId}> todo add Echo`, ts: '1700000100.000001' }, 'EvECHO1'),
+  ownEcho: () =>
+    eventReq({ type: 'message', channel: CHANNEL, channel_type: 'channel', user: fake.botUserId, bot_id: fake.botId, text: `<@${fake.botUserId}> todo add Echo`, ts: '1700000100.000001' }, 'EvECHO1'),
   corpus() {
     const files = readSlackCorpus().filter((f) => f.kind !== 'signature_vector');
     const order = Object.keys(CORPUS_EXPECT);
@@ -125,7 +126,11 @@ const harness: ContractHarness = {
   },
   lateAnswers: async (_ctx, messageId) => fake.responses.filter((x) => x.id === messageId).length,
   subscriber: 'CSUBSCRIBED1',
-  postsTo: async (_ctx, address) => fake.callsOf('chat.postMessage').filter((c) => c.args.channel === address).map((c) => blockText(c.args)),
+  postsTo: async (_ctx, address) =>
+    fake
+      .callsOf('chat.postMessage')
+      .filter((c) => c.args.channel === address)
+      .map((c) => blockText(c.args)),
   assertNoMassPing(raw) {
     const pings = raw.match(/<!(channel|here|everyone)(\|[^>]*)?>|<!subteam\^[^>]+>/g);
     if (pings) throw new Error(`Slack answer would notify everyone: ${pings.join(', ')} in ${raw.slice(0, 300)}`);
@@ -166,7 +171,7 @@ describe('slack: the done-when of issue 10', () => {
     expect(api.callsOf('chat.postMessage')).toHaveLength(0); // the ack waited on no API call
   });
 
-  it('threads an entity\'s second change under its first message in a subscribed channel', async () => {
+  it("threads an entity's second change under its first message in a subscribed channel", async () => {
     const sub = await gw.call('POST', '/api/v1/subscriptions', { channel: 'slack', address: 'CTHREADS1', domains: ['todos'] });
     expect(sub.status).toBe(201);
     const created = await gw.call('POST', '/api/v1/todos', { content: 'Thread me' });
@@ -176,7 +181,14 @@ describe('slack: the done-when of issue 10', () => {
     const rootTs = api.callsOf('chat.postMessage').indexOf(first);
     expect((await gw.call('GET', `/api/v1/todos/${created.json.chittyId}`)).status).toBe(200);
     await gw.call('PUT', `/api/v1/todos/${created.json.chittyId}`, { status: 'completed' });
-    const second = await api.until(() => api.callsOf('chat.postMessage').slice(rootTs + 1).find((c) => c.args.channel === 'CTHREADS1'), 'the second post');
+    const second = await api.until(
+      () =>
+        api
+          .callsOf('chat.postMessage')
+          .slice(rootTs + 1)
+          .find((c) => c.args.channel === 'CTHREADS1'),
+      'the second post',
+    );
     // the fake answers chat.postMessage with ts = 1700000000 + n; the first post's ts is the thread root
     const firstTs = await eventually(async () => {
       const rows = (await gw.database.db.execute(`select root_message_id from channel_threads where entity_id = '${created.json.chittyId}'`)) as any;
@@ -191,15 +203,27 @@ describe('slack: the done-when of issue 10', () => {
     api.fail('chat.postMessage', { rateLimit: 2, channel: 'CLIMITED1' });
     const before = api.callsOf('chat.postMessage').length;
     await gw.call('POST', '/api/v1/todos', { content: 'Rate limited once' });
-    const ok = await api.until(() => {
-      const calls = api.callsOf('chat.postMessage').slice(before).filter((c) => c.args.channel === 'CLIMITED1');
-      return calls.length >= 2 ? calls : undefined;
-    }, 'the retried post', 20_000);
+    const ok = await api.until(
+      () => {
+        const calls = api
+          .callsOf('chat.postMessage')
+          .slice(before)
+          .filter((c) => c.args.channel === 'CLIMITED1');
+        return calls.length >= 2 ? calls : undefined;
+      },
+      'the retried post',
+      20_000,
+    );
     const gap = ok[1]!.at - ok[0]!.at;
     expect(gap).toBeGreaterThanOrEqual(1900); // Retry-After: 2 (seconds), give the clock 100 ms
     expect(blockText(ok[1]!.args)).toMatch(/Rate limited once/);
     await new Promise((r) => setTimeout(r, 300));
-    expect(api.callsOf('chat.postMessage').slice(before).filter((c) => c.args.channel === 'CLIMITED1')).toHaveLength(2);
+    expect(
+      api
+        .callsOf('chat.postMessage')
+        .slice(before)
+        .filter((c) => c.args.channel === 'CLIMITED1'),
+    ).toHaveLength(2);
     await gw.call('DELETE', `/api/v1/subscriptions/${sub.json.id}`);
   });
 
@@ -208,10 +232,13 @@ describe('slack: the done-when of issue 10', () => {
     const submit = core.submit.bind(core);
     core.submit = async (m) => {
       const s = await submit(m);
-      return { ...s, answer: s.answer.then(async (x) => {
-        await new Promise((r) => setTimeout(r, 2600));
-        return x;
-      }) };
+      return {
+        ...s,
+        answer: s.answer.then(async (x) => {
+          await new Promise((r) => setTimeout(r, 2600));
+          return x;
+        }),
+      };
     };
     try {
       const t0 = performance.now();

@@ -44,8 +44,25 @@ function twilioRequest(path: string, params: Record<string, string>): PlatformRe
 function sms(from: string, body: string, id: string): PlatformRequest {
   const sid = messageSidFor(id);
   return twilioRequest('/twilio/sms', {
-    ToCountry: 'US', ToState: 'CA', SmsMessageSid: sid, NumMedia: '0', ToCity: '', FromZip: '', SmsSid: sid, FromState: 'CA', SmsStatus: 'received',
-    FromCity: '', Body: body, FromCountry: 'US', To: FROM, ToZip: '', NumSegments: '1', MessageSid: sid, AccountSid: ACCOUNT, From: from, ApiVersion: '2010-04-01',
+    ToCountry: 'US',
+    ToState: 'CA',
+    SmsMessageSid: sid,
+    NumMedia: '0',
+    ToCity: '',
+    FromZip: '',
+    SmsSid: sid,
+    FromState: 'CA',
+    SmsStatus: 'received',
+    FromCity: '',
+    Body: body,
+    FromCountry: 'US',
+    To: FROM,
+    ToZip: '',
+    NumSegments: '1',
+    MessageSid: sid,
+    AccountSid: ACCOUNT,
+    From: from,
+    ApiVersion: '2010-04-01',
   });
 }
 
@@ -89,7 +106,16 @@ function corpusCases(): CorpusCase[] {
     { name: 'documented: inbound SMS', request: sms(MEMBER, 'help', `corpus-sms-${Date.now()}`), expect: 'message' },
     {
       name: 'documented: MMS without Body',
-      request: twilioRequest('/twilio/sms', { MessageSid: messageSidFor(`corpus-mms-${Date.now()}`), AccountSid: ACCOUNT, From: MEMBER, To: FROM, NumMedia: '1', MediaUrl0: 'https://api.twilio.com/m/1', MediaContentType0: 'image/jpeg', ApiVersion: '2010-04-01' }),
+      request: twilioRequest('/twilio/sms', {
+        MessageSid: messageSidFor(`corpus-mms-${Date.now()}`),
+        AccountSid: ACCOUNT,
+        From: MEMBER,
+        To: FROM,
+        NumMedia: '1',
+        MediaUrl0: 'https://api.twilio.com/m/1',
+        MediaContentType0: 'image/jpeg',
+        ApiVersion: '2010-04-01',
+      }),
       expect: 'ignore',
     },
   ];
@@ -148,7 +174,7 @@ describeChannelContract(harness);
 
 // ------------------------------------------------------------------ done-when
 
-describe('sms: the issue\'s done-when', () => {
+describe("sms: the issue's done-when", () => {
   const fake = new FakeTwilio({ accountSid: ACCOUNT, authToken: TOKEN });
   let gw: TestGateway;
   let n = 0;
@@ -347,8 +373,10 @@ describe('sms: configuration', () => {
     expect(() => readChannelsConfig({ TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_AUTH_TOKEN: TOKEN })).toThrow(/TWILIO_FROM \(or TWILIO_MESSAGING_SERVICE_SID\)/);
     expect(() => readChannelsConfig({ TWILIO_FROM: FROM })).toThrow(/TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN/);
     expect(() => readChannelsConfig({ TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_AUTH_TOKEN: TOKEN, TWILIO_FROM: FROM, TWILIO_MESSAGING_SERVICE_SID: `MG${'b'.repeat(32)}` })).toThrow(/not both/);
-    expect(readChannelsConfig({ TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_AUTH_TOKEN: TOKEN, TWILIO_MESSAGING_SERVICE_SID: `MG${'b'.repeat(32)}` }).sms).toMatchObject({ messagingServiceSid: `MG${'b'.repeat(32)}`, from: undefined });
+    expect(readChannelsConfig({ TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_AUTH_TOKEN: TOKEN, TWILIO_MESSAGING_SERVICE_SID: `MG${'b'.repeat(32)}` }).sms).toMatchObject({
+      messagingServiceSid: `MG${'b'.repeat(32)}`,
+      from: undefined,
+    });
     expect(readChannelsConfig({}).sms).toBeUndefined();
   });
 });
-

@@ -15,7 +15,10 @@ describe('conflict list paging', () => {
     const rows = Array.from({ length: TOTAL }, (_, i) => {
       const id = conflictId();
       ids.push(id);
-      const versions = [{ value: `a${i}`, hlc: '0', node: 'a', vclock: { a: 1 }, change: `a${i}` }, { value: `b${i}`, hlc: '0', node: 'b', vclock: { b: 1 }, change: `b${i}` }];
+      const versions = [
+        { value: `a${i}`, hlc: '0', node: 'a', vclock: { a: 1 }, change: `a${i}` },
+        { value: `b${i}`, hlc: '0', node: 'b', vclock: { b: 1 }, change: `b${i}` },
+      ];
       return { id, domain: 'todos', entityId: `CHITTY-TODO-PAGE${i}`, field: 'content', versions, status: i % 10 === 0 ? ('resolved' as const) : ('open' as const), createdAt: now };
     });
     for (let i = 0; i < rows.length; i += 200) await gw.database.db.insert(schema.conflicts).values(rows.slice(i, i + 200));

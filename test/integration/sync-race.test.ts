@@ -38,11 +38,7 @@ describe('replica sync race on postgres', () => {
     // Ten ids on three entities, each from its own node so none is causally after another.
     const shared = Array.from({ length: IDS }, (_, i) => message(`race-${run}-${i}`, `n${i}`, entities[i % 3]!, 1, { content: `v${i}` }));
     // Batches racing with them: a fresh message first, then a shared id, on the entities in reverse order.
-    const batches = Array.from({ length: 4 }, (_, b) => [
-      message(`batch-${run}-${b}`, `b${b}`, entities[2 - (b % 3)]!, 1, { priority: 'high' }),
-      shared[(b * 3) % IDS]!,
-      shared[(b * 3 + 5) % IDS]!,
-    ]);
+    const batches = Array.from({ length: 4 }, (_, b) => [message(`batch-${run}-${b}`, `b${b}`, entities[2 - (b % 3)]!, 1, { priority: 'high' }), shared[(b * 3) % IDS]!, shared[(b * 3 + 5) % IDS]!]);
     const requests = [
       ...shared.flatMap((m) => Array.from({ length: COPIES }, () => gw.call('POST', '/api/v1/sync/todos', m))),
       ...batches.map((messages) => gw.call('POST', '/api/v1/sync/todos', { messages })),

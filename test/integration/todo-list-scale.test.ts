@@ -31,11 +31,33 @@ async function bulk(projectId: string, prefix: string, n: number, data: Record<s
   const rows = Array.from({ length: n }, (_, i) => {
     const id = `CHITTY-TODO-00${prefix}${String(i).padStart(5, '0')}`;
     const { assignees, ...set } = { content: `${prefix} ${i}`, projectId, ...spec.defaults, ...data } as Record<string, unknown>;
-    const change: Change = { id: `bulk-${prefix}-${i}`, domain: 'todos', entityId: id, node: 'bulk', hlc: formatHlc({ wallMs, counter: i, node: 'bulk' }), vclock: { bulk: 1 }, set, ...(assignees ? { add: { assignees: assignees as string[] } } : {}) };
+    const change: Change = {
+      id: `bulk-${prefix}-${i}`,
+      domain: 'todos',
+      entityId: id,
+      node: 'bulk',
+      hlc: formatHlc({ wallMs, counter: i, node: 'bulk' }),
+      vclock: { bulk: 1 },
+      set,
+      ...(assignees ? { add: { assignees: assignees as string[] } } : {}),
+    };
     const crdt = applyChange(emptyCrdt(), change);
     const entity = materialize(spec, id, crdt);
     const now = new Date(wallMs);
-    return { id, data: entity, crdt, vclock: crdt.vclock, hlc: change.hlc, deleted: false, projectId, sessionId: null, status: String(entity.status), contentHash: null, createdAt: now, updatedAt: now };
+    return {
+      id,
+      data: entity,
+      crdt,
+      vclock: crdt.vclock,
+      hlc: change.hlc,
+      deleted: false,
+      projectId,
+      sessionId: null,
+      status: String(entity.status),
+      contentHash: null,
+      createdAt: now,
+      updatedAt: now,
+    };
   });
   for (let i = 0; i < rows.length; i += 500) await database.db.insert(schema.todos).values(rows.slice(i, i + 500));
 }

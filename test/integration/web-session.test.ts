@@ -15,7 +15,12 @@ describe('web page sign-in', () => {
   afterAll(async () => gw?.close());
 
   const signIn = (token: string, headers: Record<string, string> = {}) =>
-    fetch(`${gw.url}/web/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams({ token }).toString() });
+    fetch(`${gw.url}/web/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams({ token }).toString(),
+    });
   const withCookie = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     fetch(`${gw.url}${path}`, {
       method,

@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setWhatsAppWebClientFactory } from '../../bots/whatsapp/index.ts';
 import { sessionLockKey } from '../../bots/whatsapp/lock.ts';
-import { type ContractHarness, type CorpusCase, type PlatformRequest, describeChannelContract, eventually, sendPlatform } from '../contract/channel-contract.ts';
+import { type ContractHarness, type CorpusCase, type PlatformRequest, describeChannelContract, eventually } from '../contract/channel-contract.ts';
 import { cloudMessage, FakeWhatsAppGraph } from '../fakes/whatsapp-graph.ts';
 import { fakeClientFactory, webMessage } from '../fakes/whatsapp-web-client.ts';
 import { dropRedisPrefix, startTestGateway, type TestGateway } from '../support/gateway.ts';
@@ -62,7 +62,24 @@ const harness: ContractHarness = {
   },
   ownEcho() {
     // The Cloud API never sends our own messages back as messages; what comes back is their status.
-    const payload = { object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: PHONE_ID }, statuses: [{ id: 'wamid.ours', status: 'sent', timestamp: '1700000000', recipient_id: MEMBER.slice(1) }] } }] }] };
+    const payload = {
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '1',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { phone_number_id: PHONE_ID },
+                statuses: [{ id: 'wamid.ours', status: 'sent', timestamp: '1700000000', recipient_id: MEMBER.slice(1) }],
+              },
+            },
+          ],
+        },
+      ],
+    };
     return signedRequest(graph, payload);
   },
   corpus() {
@@ -154,7 +171,11 @@ describe('whatsapp cloud: done when', () => {
     const after = (await gw.call('GET', '/api/v1/deliveries?channel=whatsapp')).json.items.find((d: any) => d.id === delivery.id);
     expect(after).toMatchObject({ status: 'sent', providerStatus: 'delivered' });
 
-    await send(gw, g, OTHER, 'wamid.press', { type: 'interactive', context: { from: '15550000000', id: post.wamid }, interactive: { type: 'button_reply', button_reply: { id: button.id, title: 'Something else' } } });
+    await send(gw, g, OTHER, 'wamid.press', {
+      type: 'interactive',
+      context: { from: '15550000000', id: post.wamid },
+      interactive: { type: 'button_reply', button_reply: { id: button.id, title: 'Something else' } },
+    });
     await eventually(async () => {
       const r = await gw.call('GET', '/api/v1/todos?limit=1000');
       return (r.json.items as any[]).find((t) => t.content === 'Pay rent' && t.status === 'completed');

@@ -56,12 +56,14 @@ function cliIO(gw: TestGateway, stop?: Promise<void>) {
       else waiters.push({ test: (l) => re.test(l), resolve });
     });
   return {
-    out, err, line,
+    out,
+    err,
+    line,
     io: {
       env: { CHITTY_URL: gw.url, CHITTY_API_TOKEN: TEST_TOKEN },
       out: (s: string) => {
         out.push(s);
-        for (const w of waiters.splice(0)) (w.test(s) ? w.resolve(s) : waiters.push(w));
+        for (const w of waiters.splice(0)) w.test(s) ? w.resolve(s) : waiters.push(w);
       },
       err: (s: string) => err.push(s),
       ...(stop ? { untilStopped: () => stop } : {}),
@@ -146,7 +148,14 @@ describe('chitty CLI', () => {
 
   it('runs Example 2 with `chitty sync todos --project P`; --dry-run changes nothing', async () => {
     const P = (await gw.call('POST', '/api/v1/projects', { name: 'CHITTY-PROJ-123 stand-in' })).json.chittyId;
-    const todos: [string, string, string][] = [['Todo 1', 'A', 'pending'], ['Todo 2', 'A', 'in_progress'], ['Todo 2', 'B', 'completed'], ['Todo 3', 'B', 'pending'], ['Todo 4', 'C', 'in_progress'], ['Todo 5', 'C', 'pending']];
+    const todos: [string, string, string][] = [
+      ['Todo 1', 'A', 'pending'],
+      ['Todo 2', 'A', 'in_progress'],
+      ['Todo 2', 'B', 'completed'],
+      ['Todo 3', 'B', 'pending'],
+      ['Todo 4', 'C', 'in_progress'],
+      ['Todo 5', 'C', 'pending'],
+    ];
     for (const [content, s, status] of todos) await gw.call('POST', '/api/v1/todos', { content, projectId: P, sessionId: `CHITTY-SESSION-${s}`, status });
     const before = await gw.counts();
     let c = cliIO(gw);
@@ -221,7 +230,10 @@ describe('chitty CLI', () => {
         const { stdout } = await promisify(execFile)(process.execPath, [bin, 'project', 'list', '--json'], {
           env: { ...process.env, CHITTY_URL: gw.url, CHITTY_API_TOKEN: TEST_TOKEN },
         });
-        expect(JSON.parse(stdout).map((p: any) => p.name), bin).toContain('CLI Project');
+        expect(
+          JSON.parse(stdout).map((p: any) => p.name),
+          bin,
+        ).toContain('CLI Project');
       }
     } finally {
       await rm(dir, { recursive: true, force: true });

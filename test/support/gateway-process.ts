@@ -48,7 +48,10 @@ export async function startGatewayProcess(env: Record<string, string>, mode: 'al
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode} before it was ready:\n${err}`);
-    const ok = await fetch(`${url}/health`).then((r) => r.status < 500, () => false);
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.status < 500,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -24,10 +24,7 @@ const CommandBody = z.strictObject({
   render: z.boolean().default(false).describe('Also return what every channel would receive'),
 });
 
-const PreviewBody = z.union([
-  z.strictObject({ text: z.string().min(1).max(20_000), as: z.string().min(3).max(300).optional() }),
-  z.strictObject({ syncMessage: SyncMessageSchema }),
-]);
+const PreviewBody = z.union([z.strictObject({ text: z.string().min(1).max(20_000), as: z.string().min(3).max(300).optional() }), z.strictObject({ syncMessage: SyncMessageSchema })]);
 
 const Renderings = z.object({
   slack: z.object({ text: z.string(), blocks: z.array(z.unknown()) }),
@@ -72,7 +69,9 @@ export function conversationRoutes(core: ConversationCore): RouteDef[] {
 
   return [
     route({
-      method: 'POST', url: '/commands', tag: 'conversation',
+      method: 'POST',
+      url: '/commands',
+      tag: 'conversation',
       summary: 'Run a command through the conversation core as if typed by an identity; returns the neutral reply',
       body: CommandBody,
       handler: async ({ body }) => {
@@ -82,9 +81,12 @@ export function conversationRoutes(core: ConversationCore): RouteDef[] {
       },
     }),
     route({
-      method: 'POST', url: '/preview', tag: 'conversation',
+      method: 'POST',
+      url: '/preview',
+      tag: 'conversation',
       summary: 'What every channel would receive for a read-only command or a SyncMessage (nothing is sent or changed)',
-      body: PreviewBody, response: z.object({ reply: z.unknown(), rendered: Renderings }),
+      body: PreviewBody,
+      response: z.object({ reply: z.unknown(), rendered: Renderings }),
       handler: async ({ body }) => {
         if ('syncMessage' in body) {
           const reply = describeChange(body.syncMessage);
@@ -92,18 +94,26 @@ export function conversationRoutes(core: ConversationCore): RouteDef[] {
         }
         const parsed = parseCommand(body.text);
         if (parsed.ok && !isReadOnly(parsed.command)) {
-          throw new InvalidChangeError(`Preview only runs commands that change nothing ("${parsed.command.name}" would). Use POST /api/v1/commands with "render": true to run it and see every channel's version.`);
+          throw new InvalidChangeError(
+            `Preview only runs commands that change nothing ("${parsed.command.name}" would). Use POST /api/v1/commands with "render": true to run it and see every channel's version.`,
+          );
         }
         const r = await run(body.text, body.as, 'preview', undefined, true);
         return { reply: r.reply, page: r.page, rendered: render(r, 'preview') };
       },
     }),
     route({
-      method: 'GET', url: '/pairing', tag: 'conversation', summary: 'Pairing requests waiting for approval',
+      method: 'GET',
+      url: '/pairing',
+      tag: 'conversation',
+      summary: 'Pairing requests waiting for approval',
       handler: async () => ({ items: await core.identities.pendingPairings() }),
     }),
     route({
-      method: 'POST', url: '/pairing/:code/approve', tag: 'conversation', summary: 'Approve a pairing code (as the API token owner)',
+      method: 'POST',
+      url: '/pairing/:code/approve',
+      tag: 'conversation',
+      summary: 'Approve a pairing code (as the API token owner)',
       params: z.object({ code: z.string().min(4).max(20) }),
       handler: async ({ params }) => {
         const owner = await core.identities.access(OWNER_IDENTITY);
@@ -112,18 +122,27 @@ export function conversationRoutes(core: ConversationCore): RouteDef[] {
       },
     }),
     route({
-      method: 'POST', url: '/subscriptions', tag: 'subscriptions', status: 201,
+      method: 'POST',
+      url: '/subscriptions',
+      tag: 'subscriptions',
+      status: 201,
       summary: 'Subscribe a destination (channel + address, optional thread) to a project, a topic or the whole hub',
       body: SubscriptionInputSchema,
       handler: ({ body }) => core.subscriptions.upsert(body, null),
     }),
     route({
-      method: 'GET', url: '/subscriptions', tag: 'subscriptions', summary: 'List subscriptions',
+      method: 'GET',
+      url: '/subscriptions',
+      tag: 'subscriptions',
+      summary: 'List subscriptions',
       query: z.strictObject({ channel: z.string().max(20).optional(), address: z.string().max(2000).optional() }),
       handler: async ({ query }) => ({ items: await core.subscriptions.list({ ...(query.channel ? { channel: query.channel } : {}), ...(query.address ? { address: query.address } : {}) }) }),
     }),
     route({
-      method: 'PATCH', url: '/subscriptions/:id', tag: 'subscriptions', summary: 'Pause ({"paused": true}: the fan-out skips it) or resume a subscription',
+      method: 'PATCH',
+      url: '/subscriptions/:id',
+      tag: 'subscriptions',
+      summary: 'Pause ({"paused": true}: the fan-out skips it) or resume a subscription',
       params: z.object({ id: z.string().min(1).max(200) }),
       body: z.strictObject({ paused: z.boolean() }),
       handler: async ({ params, body }) => {
@@ -133,10 +152,21 @@ export function conversationRoutes(core: ConversationCore): RouteDef[] {
       },
     }),
     route({
-      method: 'POST', url: '/subscriptions/:id/rotate-secret', tag: 'subscriptions',
+      method: 'POST',
+      url: '/subscriptions/:id/rotate-secret',
+      tag: 'subscriptions',
       summary: 'New signing secret for a webhook subscription (shown once); the old one keeps signing beside it for graceSeconds (default 86400)',
       params: z.object({ id: z.string().min(1).max(200) }),
-      body: z.strictObject({ graceSeconds: z.number().int().min(0).max(7 * 86_400).optional() }).optional(),
+      body: z
+        .strictObject({
+          graceSeconds: z
+            .number()
+            .int()
+            .min(0)
+            .max(7 * 86_400)
+            .optional(),
+        })
+        .optional(),
       handler: async ({ params, body }) => {
         const s = await core.subscriptions.rotateSecret(params.id, body?.graceSeconds === undefined ? undefined : body.graceSeconds * 1000);
         if (!s) throw new NotFoundError(`No webhook subscription ${params.id}.`);
@@ -144,7 +174,10 @@ export function conversationRoutes(core: ConversationCore): RouteDef[] {
       },
     }),
     route({
-      method: 'DELETE', url: '/subscriptions/:id', tag: 'subscriptions', summary: 'Remove a subscription',
+      method: 'DELETE',
+      url: '/subscriptions/:id',
+      tag: 'subscriptions',
+      summary: 'Remove a subscription',
       params: z.object({ id: z.string().min(1).max(200) }),
       handler: async ({ params }) => {
         const removed = await core.subscriptions.remove(params.id);

@@ -6,14 +6,27 @@ import type { DestinationChannel } from '../../core/subscription-store.ts';
 import { NotFoundError } from '../../hub/errors.ts';
 import { route, type RouteDef } from '../route-table.ts';
 
-
 /** A ledger row without the message body (ask /sync/… for that). */
 export function deliveryView(r: DeliveryRow) {
   return {
-    id: r.id, messageId: r.messageId, subscriptionId: r.subscriptionId, channel: r.channel, address: r.address, thread: r.thread,
-    domain: r.domain, entityId: r.entityId, status: r.status, attempts: r.attempts, lastError: r.lastError,
-    providerMessageId: r.providerMessageId, batchId: r.batchId, providerStatus: r.providerStatus, note: r.note,
-    createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), sentAt: r.sentAt?.toISOString() ?? null,
+    id: r.id,
+    messageId: r.messageId,
+    subscriptionId: r.subscriptionId,
+    channel: r.channel,
+    address: r.address,
+    thread: r.thread,
+    domain: r.domain,
+    entityId: r.entityId,
+    status: r.status,
+    attempts: r.attempts,
+    lastError: r.lastError,
+    providerMessageId: r.providerMessageId,
+    batchId: r.batchId,
+    providerStatus: r.providerStatus,
+    note: r.note,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+    sentAt: r.sentAt?.toISOString() ?? null,
   };
 }
 
@@ -28,7 +41,10 @@ export function deliveryRoutes(queues: DeliveryQueues): RouteDef[] {
   const { ledger } = queues;
   return [
     route({
-      method: 'GET', url: '/deliveries', tag: 'deliveries', summary: 'Delivery attempts: status, attempts, provider id, last error (newest first)',
+      method: 'GET',
+      url: '/deliveries',
+      tag: 'deliveries',
+      summary: 'Delivery attempts: status, attempts, provider id, last error (newest first)',
       query: z.strictObject({
         status: z.enum(DELIVERY_STATUSES).optional(),
         messageId: z.string().max(200).optional(),
@@ -37,11 +53,22 @@ export function deliveryRoutes(queues: DeliveryQueues): RouteDef[] {
         limit: z.coerce.number().int().min(1).max(1000).default(100),
       }),
       handler: async ({ query }) => ({
-        items: (await ledger.list({ ...(query.status ? { status: query.status } : {}), ...(query.messageId ? { messageId: query.messageId } : {}), ...(query.entityId ? { entityId: query.entityId } : {}), ...(query.channel ? { channel: query.channel } : {}), limit: query.limit })).map(deliveryView),
+        items: (
+          await ledger.list({
+            ...(query.status ? { status: query.status } : {}),
+            ...(query.messageId ? { messageId: query.messageId } : {}),
+            ...(query.entityId ? { entityId: query.entityId } : {}),
+            ...(query.channel ? { channel: query.channel } : {}),
+            limit: query.limit,
+          })
+        ).map(deliveryView),
       }),
     }),
     route({
-      method: 'POST', url: '/deliveries/:id/retry', tag: 'deliveries', summary: 'Send a dead (or failed) delivery again',
+      method: 'POST',
+      url: '/deliveries/:id/retry',
+      tag: 'deliveries',
+      summary: 'Send a dead (or failed) delivery again',
       params: z.object({ id: z.string().min(1).max(500) }),
       handler: async ({ params }) => {
         const rows = await ledger.requeue([params.id]);
@@ -54,7 +81,10 @@ export function deliveryRoutes(queues: DeliveryQueues): RouteDef[] {
       },
     }),
     route({
-      method: 'POST', url: '/deliveries/retry-dead', tag: 'deliveries', summary: 'Send every dead letter again',
+      method: 'POST',
+      url: '/deliveries/retry-dead',
+      tag: 'deliveries',
+      summary: 'Send every dead letter again',
       handler: async () => {
         const rows = await ledger.requeue('all-dead');
         await reschedule(queues, rows);
@@ -62,8 +92,17 @@ export function deliveryRoutes(queues: DeliveryQueues): RouteDef[] {
       },
     }),
     route({
-      method: 'DELETE', url: '/deliveries/dead', tag: 'deliveries', summary: 'Prune dead letters older than some hours (default 168 = 7 days)',
-      query: z.strictObject({ olderThanHours: z.coerce.number().min(0).max(24 * 365).default(168) }),
+      method: 'DELETE',
+      url: '/deliveries/dead',
+      tag: 'deliveries',
+      summary: 'Prune dead letters older than some hours (default 168 = 7 days)',
+      query: z.strictObject({
+        olderThanHours: z.coerce
+          .number()
+          .min(0)
+          .max(24 * 365)
+          .default(168),
+      }),
       handler: async ({ query }) => ({ pruned: await ledger.pruneDead(new Date(Date.now() - query.olderThanHours * 3_600_000)) }),
     }),
   ];

@@ -26,13 +26,22 @@ function crud(hub: Hub, domain: Domain): RouteDef[] {
   const name = spec.entityType;
   return [
     route({
-      method: 'POST', url: `/${domain}`, tag, status: 201, summary: `Create a ${name}`,
-      body: createSchema(domain), response: Entity,
+      method: 'POST',
+      url: `/${domain}`,
+      tag,
+      status: 201,
+      summary: `Create a ${name}`,
+      body: createSchema(domain),
+      response: Entity,
       handler: ({ body, req }) => hub.create(domain, body, actorOf(req)),
     }),
     route({
-      method: 'GET', url: `/${domain}`, tag, summary: `List ${domain} (filtered, cursor-paged by id)`,
-      query: ListQuery, response: EntityList,
+      method: 'GET',
+      url: `/${domain}`,
+      tag,
+      summary: `List ${domain} (filtered, cursor-paged by id)`,
+      query: ListQuery,
+      response: EntityList,
       handler: async ({ query }) => {
         const items = await hub.list(domain, {
           ...(query.projectId ? { projectId: query.projectId } : {}),
@@ -47,8 +56,13 @@ function crud(hub: Hub, domain: Domain): RouteDef[] {
       },
     }),
     route({
-      method: 'GET', url: `/${domain}/:id`, tag, summary: `Get a ${name}; with ?at=ISO, as it was then`,
-      params: Id, query: AtQuery, response: Entity,
+      method: 'GET',
+      url: `/${domain}/:id`,
+      tag,
+      summary: `Get a ${name}; with ?at=ISO, as it was then`,
+      params: Id,
+      query: AtQuery,
+      response: Entity,
       handler: async ({ params, query }) => {
         if (!query.at) return hub.mustGet(domain, params.id);
         const e = await hub.getAt(domain, params.id, new Date(query.at));
@@ -57,19 +71,29 @@ function crud(hub: Hub, domain: Domain): RouteDef[] {
       },
     }),
     route({
-      method: 'PUT', url: `/${domain}/:id`, tag, summary: `Update a ${name} (only the fields sent; set fields replace the set)`,
-      params: Id, body: updateSchema(domain), response: Entity,
+      method: 'PUT',
+      url: `/${domain}/:id`,
+      tag,
+      summary: `Update a ${name} (only the fields sent; set fields replace the set)`,
+      params: Id,
+      body: updateSchema(domain),
+      response: Entity,
       handler: ({ params, body, req }) => hub.update(domain, params.id, body, actorOf(req)),
     }),
     route({
-      method: 'DELETE', url: `/${domain}/:id`, tag,
+      method: 'DELETE',
+      url: `/${domain}/:id`,
+      tag,
       summary: domain === 'sessions' ? 'End a session (status ended; it stays readable)' : `Delete a ${name} (kept in the event log)`,
-      params: Id, response: Entity,
-      handler: ({ params, req }) =>
-        domain === 'sessions' ? hub.update('sessions', params.id, { status: 'ended' }, actorOf(req)) : hub.remove(domain, params.id, actorOf(req)),
+      params: Id,
+      response: Entity,
+      handler: ({ params, req }) => (domain === 'sessions' ? hub.update('sessions', params.id, { status: 'ended' }, actorOf(req)) : hub.remove(domain, params.id, actorOf(req))),
     }),
     route({
-      method: 'GET', url: `/${domain}/:id/history`, tag, summary: `Event log of a ${name} (each change with its vector clock and checksum)`,
+      method: 'GET',
+      url: `/${domain}/:id/history`,
+      tag,
+      summary: `Event log of a ${name} (each change with its vector clock and checksum)`,
       params: Id,
       handler: async ({ params }) => {
         const events = await hub.history(params.id);
@@ -100,27 +124,45 @@ const SyncRequest = z.strictObject({ dryRun: z.boolean().default(false) }).defau
 export function entityRoutes(hub: Hub): RouteDef[] {
   const special: RouteDef[] = [
     route({
-      method: 'GET', url: '/sessions/:id/context', tag: 'sessions', summary: 'Get session context', params: Id,
+      method: 'GET',
+      url: '/sessions/:id/context',
+      tag: 'sessions',
+      summary: 'Get session context',
+      params: Id,
       handler: async ({ params }) => (await hub.mustGet('sessions', params.id)).context,
     }),
     route({
-      method: 'POST', url: '/sessions/:id/sync', tag: 'sessions', summary: 'Broadcast this session\'s state to every subscriber',
-      params: Id, body: SyncRequest.optional(),
+      method: 'POST',
+      url: '/sessions/:id/sync',
+      tag: 'sessions',
+      summary: "Broadcast this session's state to every subscriber",
+      params: Id,
+      body: SyncRequest.optional(),
       handler: ({ params, body, req }) => hub.broadcast({ domain: 'sessions', entityId: params.id, dryRun: body?.dryRun ?? false }, actorOf(req)),
     }),
     route({
-      method: 'POST', url: '/todos/reconcile', tag: 'todos', summary: 'Reconcile parallel session todos of a project (spec Example 2)',
+      method: 'POST',
+      url: '/todos/reconcile',
+      tag: 'todos',
+      summary: 'Reconcile parallel session todos of a project (spec Example 2)',
       body: Reconcile,
       handler: ({ body, req }) => hub.reconcileTodos({ projectId: body.projectId, dryRun: body.dryRun }, actorOf(req)),
     }),
     route({
-      method: 'GET', url: '/todos/mesh', tag: 'todos', summary: 'Todo mesh: todos by session, dependencies and merges',
+      method: 'GET',
+      url: '/todos/mesh',
+      tag: 'todos',
+      summary: 'Todo mesh: todos by session, dependencies and merges',
       query: z.strictObject({ projectId: z.string().max(200).optional() }),
       handler: ({ query }) => hub.mesh(query.projectId),
     }),
     route({
-      method: 'POST', url: '/contexts/:id/enrich', tag: 'contexts', summary: 'Add an enrichment (and optionally key points / summary) to a context',
-      params: Id, body: Enrich,
+      method: 'POST',
+      url: '/contexts/:id/enrich',
+      tag: 'contexts',
+      summary: 'Add an enrichment (and optionally key points / summary) to a context',
+      params: Id,
+      body: Enrich,
       handler: async ({ params, body, req }) => {
         const ctx = await hub.mustGet('contexts', params.id);
         const enrichments = [...((ctx.enrichments as unknown[]) ?? []), { source: body.source, kind: body.kind, data: body.data, at: new Date().toISOString() }];
@@ -131,15 +173,23 @@ export function entityRoutes(hub: Hub): RouteDef[] {
       },
     }),
     route({
-      method: 'POST', url: '/contexts/propagate', tag: 'contexts', summary: 'Propagate a context to other platforms/models (queued as an event)',
+      method: 'POST',
+      url: '/contexts/propagate',
+      tag: 'contexts',
+      summary: 'Propagate a context to other platforms/models (queued as an event)',
       body: Propagate,
       handler: async ({ body, req }) => {
         const ctx = await hub.mustGet('contexts', body.contextId);
         const targets = [...(body.targets ?? []), ...(body.target ? [body.target] : [])];
-        return hub.publishEvent('contexts', ctx.chittyId, { kind: 'context_propagation', source: body.source ?? actorOf(req).platform, summary: body.summary ?? ctx.summary, context: ctx }, targets, actorOf(req));
+        return hub.publishEvent(
+          'contexts',
+          ctx.chittyId,
+          { kind: 'context_propagation', source: body.source ?? actorOf(req).platform, summary: body.summary ?? ctx.summary, context: ctx },
+          targets,
+          actorOf(req),
+        );
       },
     }),
   ];
   return [...special, ...DOMAINS.flatMap((d) => crud(hub, d))];
 }
-

@@ -7,10 +7,7 @@ import { route, type RouteDef } from '../route-table.ts';
 import { actorOf } from '../auth.ts';
 
 const MAX_BATCH = 500;
-const SyncBody = z.union([
-  z.strictObject({ messages: z.array(SyncMessageSchema).min(1).max(MAX_BATCH) }),
-  SyncMessageSchema,
-]);
+const SyncBody = z.union([z.strictObject({ messages: z.array(SyncMessageSchema).min(1).max(MAX_BATCH) }), SyncMessageSchema]);
 const SyncScope = z.strictObject({
   domain: z.union([DomainSchema, z.literal('all')]),
   projectId: z.string().max(200).optional(),
@@ -25,7 +22,10 @@ const SyncScope = z.strictObject({
     .describe('Narrow the broadcast to these destinations (chitty sync --platform/--channel/--model); default everyone'),
 });
 const scope = (b: z.infer<typeof SyncScope>) => ({
-  domain: b.domain, dryRun: b.dryRun, ...(b.projectId ? { projectId: b.projectId } : {}), ...(b.sessionId ? { sessionId: b.sessionId } : {}),
+  domain: b.domain,
+  dryRun: b.dryRun,
+  ...(b.projectId ? { projectId: b.projectId } : {}),
+  ...(b.sessionId ? { sessionId: b.sessionId } : {}),
   ...(b.target ? { target: { ...(b.target.platforms ? { platforms: b.target.platforms } : {}), ...(b.target.models ? { models: b.target.models } : {}) } } : {}),
 });
 
@@ -35,7 +35,10 @@ export type DeliveryCounts = (entityId: string) => Promise<Record<string, number
 export function syncRoutes(hub: Hub, deliveryCounts?: DeliveryCounts): RouteDef[] {
   return [
     route({
-      method: 'GET', url: '/sync/conflicts', tag: 'sync', summary: 'List conflicts (open by default), newest first, cursor-paged by id',
+      method: 'GET',
+      url: '/sync/conflicts',
+      tag: 'sync',
+      summary: 'List conflicts (open by default), newest first, cursor-paged by id',
       query: z.strictObject({
         status: z.enum(['open', 'resolved', 'all']).default('open'),
         after: z.string().max(200).optional().describe('Cursor: the last id of the previous page (newest first)'),
@@ -47,7 +50,9 @@ export function syncRoutes(hub: Hub, deliveryCounts?: DeliveryCounts): RouteDef[
       },
     }),
     route({
-      method: 'POST', url: '/sync/conflicts/:id/resolve', tag: 'sync',
+      method: 'POST',
+      url: '/sync/conflicts/:id/resolve',
+      tag: 'sync',
       summary: 'Resolve a conflict: choose a version (index, change id or node id) or give a value',
       params: z.object({ id: z.string().min(1).max(200) }),
       body: z
@@ -57,7 +62,10 @@ export function syncRoutes(hub: Hub, deliveryCounts?: DeliveryCounts): RouteDef[
         hub.resolveConflict(params.id, { ...(body.version !== undefined ? { version: body.version } : {}), ...(body.value !== undefined ? { value: body.value } : {}) }, actorOf(req)),
     }),
     route({
-      method: 'POST', url: '/sync/broadcast', tag: 'sync', summary: 'Broadcast a state snapshot of a domain (or all) to every subscriber',
+      method: 'POST',
+      url: '/sync/broadcast',
+      tag: 'sync',
+      summary: 'Broadcast a state snapshot of a domain (or all) to every subscriber',
       body: SyncScope,
       handler: async ({ body, req }) => {
         const r = await hub.sync({ ...scope(body), reconcile: false }, actorOf(req));
@@ -65,13 +73,18 @@ export function syncRoutes(hub: Hub, deliveryCounts?: DeliveryCounts): RouteDef[
       },
     }),
     route({
-      method: 'POST', url: '/sync/run', tag: 'sync',
+      method: 'POST',
+      url: '/sync/run',
+      tag: 'sync',
       summary: 'What `chitty sync <domain>` does: reconcile parallel-session todos (todos or all), then broadcast the state',
       body: SyncScope,
       handler: ({ body, req }) => hub.sync(scope(body), actorOf(req)),
     }),
     route({
-      method: 'GET', url: '/sync/:domain/:id/status', tag: 'sync', summary: 'Sync status of one entity: clock, events, outbox, open conflicts',
+      method: 'GET',
+      url: '/sync/:domain/:id/status',
+      tag: 'sync',
+      summary: 'Sync status of one entity: clock, events, outbox, open conflicts',
       params: z.object({ domain: DomainSchema, id: z.string().min(1).max(200) }),
       handler: async ({ params }) => {
         const status = await hub.syncStatus(params.domain, params.id);
@@ -79,15 +92,21 @@ export function syncRoutes(hub: Hub, deliveryCounts?: DeliveryCounts): RouteDef[
       },
     }),
     route({
-      method: 'POST', url: '/sync/:domain/:id', tag: 'sync', summary: 'Broadcast one entity\'s current state',
+      method: 'POST',
+      url: '/sync/:domain/:id',
+      tag: 'sync',
+      summary: "Broadcast one entity's current state",
       params: z.object({ domain: DomainSchema, id: z.string().min(1).max(200) }),
       body: z.strictObject({ dryRun: z.boolean().default(false) }).optional(),
       handler: ({ params, body, req }) => hub.broadcast({ domain: params.domain, entityId: params.id, dryRun: body?.dryRun ?? false }, actorOf(req)),
     }),
     route({
-      method: 'POST', url: '/sync/:domain', tag: 'sync',
+      method: 'POST',
+      url: '/sync/:domain',
+      tag: 'sync',
       summary: `Apply SyncMessages from another replica (one message, or {messages: [...]} up to ${MAX_BATCH}); duplicates are ignored`,
-      params: z.object({ domain: DomainSchema }), body: SyncBody,
+      params: z.object({ domain: DomainSchema }),
+      body: SyncBody,
       handler: async ({ params, body }) => {
         const messages = 'messages' in body ? body.messages : [body];
         const results = await hub.applyRemote(params.domain, messages);

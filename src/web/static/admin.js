@@ -12,7 +12,9 @@ export async function deliveriesPage(main) {
   const list = h('ul', { id: 'deliveries', class: 'items' });
   main.append(
     h('h1', {}, 'Deliveries'),
-    h('div', { class: 'row' },
+    h(
+      'div',
+      { class: 'row' },
       h('div', { class: 'field' }, h('label', { for: 'delivery-status' }, 'Status'), filter),
       h('button', { type: 'button', onclick: () => load() }, 'Refresh'),
       h('button', { type: 'button', id: 'retry-dead', onclick: () => act('/deliveries/retry-dead', (r) => `${r.requeued} dead letters sent again.`) }, 'Retry all dead'),
@@ -32,7 +34,9 @@ export async function deliveriesPage(main) {
     const { items } = await api('GET', `/deliveries?limit=200${filter.value ? `&status=${filter.value}` : ''}`);
     list.replaceChildren(
       ...items.map((d) =>
-        h('li', { 'data-id': d.id, 'data-status': d.status },
+        h(
+          'li',
+          { 'data-id': d.id, 'data-status': d.status },
           h('span', { class: `badge ${d.status}` }, d.status),
           h('span', {}, `${d.channel} → ${d.address}`),
           h('span', { class: 'meta' }, `${d.domain} ${d.entityId} · ${d.attempts} attempt${d.attempts === 1 ? '' : 's'} · ${when(d.updatedAt)}`),
@@ -57,7 +61,9 @@ export async function subscriptionsPage(main) {
   const address = h('input', { id: 'sub-address', name: 'address', required: true, placeholder: 'https://example.com/hook, +15551234567, C0123…' });
   const project = h('select', { id: 'sub-project' }, h('option', { value: '' }, 'The whole hub'), ...projects.map((p) => h('option', { value: p.chittyId }, p.name)));
   const domainBoxes = DOMAINS.map((d) => h('label', { class: 'check' }, h('input', { type: 'checkbox', value: d }), ` ${d}`));
-  const form = h('form', { id: 'add-subscription', class: 'card', onsubmit: add },
+  const form = h(
+    'form',
+    { id: 'add-subscription', class: 'card', onsubmit: add },
     h('h2', {}, 'Add a subscription'),
     h('div', { class: 'field' }, h('label', { for: 'sub-channel' }, 'Channel'), channel),
     h('div', { class: 'field' }, h('label', { for: 'sub-address' }, 'Address'), address),
@@ -69,8 +75,14 @@ export async function subscriptionsPage(main) {
 
   async function add(ev) {
     ev.preventDefault();
-    const domains = domainBoxes.map((l) => l.firstChild).filter((b) => b.checked).map((b) => b.value);
-    await act(() => api('POST', '/subscriptions', { channel: channel.value, address: address.value.trim(), ...(project.value ? { projectId: project.value } : {}), ...(domains.length ? { domains } : {}) }), 'Subscribed.');
+    const domains = domainBoxes
+      .map((l) => l.firstChild)
+      .filter((b) => b.checked)
+      .map((b) => b.value);
+    await act(
+      () => api('POST', '/subscriptions', { channel: channel.value, address: address.value.trim(), ...(project.value ? { projectId: project.value } : {}), ...(domains.length ? { domains } : {}) }),
+      'Subscribed.',
+    );
     address.value = '';
   }
   async function act(call, say) {
@@ -87,11 +99,23 @@ export async function subscriptionsPage(main) {
     const { items } = await api('GET', '/subscriptions');
     list.replaceChildren(
       ...items.map((s) =>
-        h('li', { 'data-id': s.id, 'data-paused': String(s.paused) },
+        h(
+          'li',
+          { 'data-id': s.id, 'data-paused': String(s.paused) },
           h('span', {}, `${s.channel} → ${s.address}${s.thread ? ` (thread ${s.thread})` : ''}`),
-          h('span', { class: 'meta' }, `${s.projectId ? `project ${names.get(s.projectId) ?? s.projectId}` : s.topicId ? `topic ${s.topicId}` : 'whole hub'} · ${s.domains.length ? s.domains.join(', ') : 'all domains'}${s.paused ? ' · paused' : ''}`),
-          h('span', { class: 'buttons' },
-            h('button', { type: 'button', class: 'small', onclick: () => act(() => api('PATCH', `/subscriptions/${encodeURIComponent(s.id)}`, { paused: !s.paused }), s.paused ? 'Resumed.' : 'Paused.') }, s.paused ? 'Resume' : 'Pause'),
+          h(
+            'span',
+            { class: 'meta' },
+            `${s.projectId ? `project ${names.get(s.projectId) ?? s.projectId}` : s.topicId ? `topic ${s.topicId}` : 'whole hub'} · ${s.domains.length ? s.domains.join(', ') : 'all domains'}${s.paused ? ' · paused' : ''}`,
+          ),
+          h(
+            'span',
+            { class: 'buttons' },
+            h(
+              'button',
+              { type: 'button', class: 'small', onclick: () => act(() => api('PATCH', `/subscriptions/${encodeURIComponent(s.id)}`, { paused: !s.paused }), s.paused ? 'Resumed.' : 'Paused.') },
+              s.paused ? 'Resume' : 'Pause',
+            ),
             h('button', { type: 'button', class: 'small danger', onclick: () => act(() => api('DELETE', `/subscriptions/${encodeURIComponent(s.id)}`), 'Removed.') }, 'Remove'),
           ),
         ),
@@ -111,7 +135,9 @@ export async function pairingPage(main) {
     const { items } = await api('GET', '/pairing');
     list.replaceChildren(
       ...items.map((p) =>
-        h('li', { 'data-code': p.code },
+        h(
+          'li',
+          { 'data-code': p.code },
           h('strong', {}, p.code),
           h('span', {}, p.identityKey),
           h('span', { class: 'meta' }, `expires ${when(p.expiresAt)}`),

@@ -7,7 +7,13 @@ const MARK = { completed: '[x]', in_progress: '[~]', blocked: '[!]', pending: '[
 export async function projectsPage(main) {
   const projects = new Map();
   const todos = new Map();
-  const select = h('select', { id: 'project-filter', onchange: () => { sessionStorage.setItem('project', select.value); draw(); } });
+  const select = h('select', {
+    id: 'project-filter',
+    onchange: () => {
+      sessionStorage.setItem('project', select.value);
+      draw();
+    },
+  });
   const list = h('ul', { id: 'todos', class: 'items', 'aria-live': 'polite' });
   const count = h('p', { class: 'hint', id: 'todo-count' });
   main.append(h('h1', {}, 'Projects and todos'), h('div', { class: 'field' }, h('label', { for: 'project-filter' }, 'Project'), select), count, list);
@@ -29,7 +35,9 @@ export async function projectsPage(main) {
     count.textContent = `${shown.length} todo${shown.length === 1 ? '' : 's'}`;
     list.replaceChildren(
       ...shown.map((x) =>
-        h('li', { 'data-id': x.chittyId, 'data-status': x.status },
+        h(
+          'li',
+          { 'data-id': x.chittyId, 'data-status': x.status },
           h('span', { class: 'mark', 'aria-hidden': 'true' }, MARK[x.status] ?? ''),
           h('a', { href: `#todo/${encodeURIComponent(x.chittyId)}` }, x.content),
           h('span', { class: 'meta' }, [x.status, projects.get(x.projectId)?.name, x.dueDate ? `due ${when(x.dueDate)}` : ''].filter(Boolean).join(' · ')),
@@ -58,7 +66,9 @@ export async function projectsPage(main) {
 }
 
 function fields(entity) {
-  return h('dl', { class: 'fields' },
+  return h(
+    'dl',
+    { class: 'fields' },
     ...Object.entries(entity)
       .filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0))
       .flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))]),
@@ -90,16 +100,28 @@ export async function todoPage(main, id) {
       result.replaceChildren(h('p', { class: 'notice error' }, err.message));
     }
   };
-  const form = h('form', { id: 'time-travel', onsubmit: travel },
-    h('div', { class: 'field' }, h('label', { for: 'at' }, 'State at'), at),
-    h('button', { type: 'submit' }, 'Show'),
-  );
-  const events = h('ol', { id: 'history', class: 'items' },
+  const form = h('form', { id: 'time-travel', onsubmit: travel }, h('div', { class: 'field' }, h('label', { for: 'at' }, 'State at'), at), h('button', { type: 'submit' }, 'Show'));
+  const events = h(
+    'ol',
+    { id: 'history', class: 'items' },
     ...history.items.map((e) =>
-      h('li', {},
+      h(
+        'li',
+        {},
         h('span', { class: 'meta' }, `${when(e.recordedAt)} · ${e.node}`),
         h('code', { class: 'change' }, JSON.stringify(e.change)),
-        h('button', { type: 'button', class: 'small', onclick: () => { at.value = localInput(e.recordedAt); travel(undefined, e.recordedAt); } }, 'State then'),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'small',
+            onclick: () => {
+              at.value = localInput(e.recordedAt);
+              travel(undefined, e.recordedAt);
+            },
+          },
+          'State then',
+        ),
       ),
     ),
   );
@@ -131,12 +153,18 @@ export async function conflictsPage(main) {
   }
   function card(c) {
     const headingId = `c-${c.id}`;
-    return h('section', { class: 'card conflict', 'data-id': c.id, 'aria-labelledby': headingId },
+    return h(
+      'section',
+      { class: 'card conflict', 'data-id': c.id, 'aria-labelledby': headingId },
       h('h2', { id: headingId }, `${c.domain} · ${c.field}`),
       h('p', { class: 'meta' }, c.domain === 'todos' ? h('a', { href: `#todo/${encodeURIComponent(c.entityId)}` }, c.entityId) : c.entityId, ` · since ${when(c.createdAt)}`),
-      h('div', { class: 'versions' },
+      h(
+        'div',
+        { class: 'versions' },
         ...c.versions.map((v, i) =>
-          h('div', { class: 'version' },
+          h(
+            'div',
+            { class: 'version' },
             h('pre', {}, typeof v.value === 'string' ? v.value : JSON.stringify(v.value, null, 2)),
             h('p', { class: 'meta' }, `from ${v.node}`),
             h('button', { type: 'button', 'data-version': i, onclick: () => choose(c, i) }, `Choose version ${i + 1}`),
