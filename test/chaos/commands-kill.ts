@@ -4,14 +4,10 @@
  * again with the same message id (as chat platforms do). Counts what the database holds after.
  * Same method as test/integration/crash.test.ts, bounded: each command gives up after 60 s.
  */
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { TEST_DATABASE_URL } from '../support/database.ts';
-import { dropRedisPrefix, TEST_REDIS_URL, TEST_TOKEN } from '../support/gateway.ts';
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
+import { dropRedisPrefix } from '../support/gateway.ts';
+import { freshProcessEnv, postNumberedCommand, startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
 
 export interface CommandsUnderKill {
   sent: number;
@@ -25,32 +21,11 @@ export interface CommandsUnderKill {
 }
 
 async function post(url: string, c: number, n: number): Promise<boolean> {
-  try {
-    const r = await fetch(`${url}/api/v1/commands`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ text: `add c${c} n${n}`, conversation: `conv-${c}`, messageId: `c${c}-n${n}` }),
-      signal: AbortSignal.timeout(30_000),
-    });
-    await r.text();
-    return r.status === 200;
-  } catch {
-    return false;
-  }
+  return (await postNumberedCommand(url, c, n, 30_000)).ok;
 }
 
 export async function commandsUnderKill(conversations = 40, perConversation = 15, killAt: number[] = [120, 360]): Promise<CommandsUnderKill> {
-  const schema = `t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  const prefix = `{t${randomUUID().slice(0, 8)}}`;
-  const env = {
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_SCHEMA: schema,
-    REDIS_URL: TEST_REDIS_URL,
-    CHITTY_QUEUE_PREFIX: prefix,
-    CHITTY_API_TOKEN: TEST_TOKEN,
-    CHITTY_WEBHOOK_SECRET: 'test-webhook-secret',
-    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'chitty-chaos-')),
-  };
+  const { env, schema, prefix } = freshProcessEnv('chaos');
   const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await db.connect();
   let gw: GatewayProcess = await startGatewayProcess(env);

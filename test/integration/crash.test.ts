@@ -3,15 +3,11 @@
  * processes on one Postgres schema and one Redis prefix, clients that re-send what got no answer
  * with the same message id (as every chat platform does).
  */
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL } from '../support/database.ts';
-import { dropRedisPrefix, TEST_REDIS_URL, TEST_TOKEN } from '../support/gateway.ts';
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
+import { dropRedisPrefix } from '../support/gateway.ts';
+import { freshProcessEnv, postNumberedCommand, startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
 
 const CONVERSATIONS = 40;
 const schemas: string[] = [];
@@ -19,19 +15,10 @@ const prefixes: string[] = [];
 const running = new Set<GatewayProcess>();
 
 function freshEnv(): Record<string, string> {
-  const schema = `t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  const prefix = `{t${randomUUID().slice(0, 8)}}`;
+  const { env, schema, prefix } = freshProcessEnv('crash');
   schemas.push(schema);
   prefixes.push(prefix);
-  return {
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_SCHEMA: schema,
-    REDIS_URL: TEST_REDIS_URL,
-    CHITTY_QUEUE_PREFIX: prefix,
-    CHITTY_API_TOKEN: TEST_TOKEN,
-    CHITTY_WEBHOOK_SECRET: 'test-webhook-secret',
-    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'chitty-crash-')),
-  };
+  return env;
 }
 
 async function start(env: Record<string, string>): Promise<GatewayProcess> {
@@ -62,20 +49,9 @@ const lastFailure = new Map<number, string>();
 
 /** POST one command; true when the gateway answered it. */
 async function post(url: string, conversation: number, n: number): Promise<boolean> {
-  try {
-    const r = await fetch(`${url}/api/v1/commands`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ text: `add c${conversation} n${n}`, conversation: `conv-${conversation}`, messageId: `c${conversation}-n${n}` }),
-      signal: AbortSignal.timeout(60_000),
-    });
-    const text = await r.text();
-    if (r.status !== 200) lastFailure.set(conversation, `n${n}: HTTP ${r.status} ${text.slice(0, 300)}`);
-    return r.status === 200;
-  } catch (err) {
-    lastFailure.set(conversation, `n${n}: ${(err as Error).message}`);
-    return false;
-  }
+  const r = await postNumberedCommand(url, conversation, n, 60_000);
+  if (!r.ok) lastFailure.set(conversation, `n${n}: ${r.why}`);
+  return r.ok;
 }
 
 /** Every conversation's todo contents, in creation order (ids sort by creation). */

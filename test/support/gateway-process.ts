@@ -3,9 +3,15 @@
  * kill it the hard way (SIGKILL) and start it again on the same database and Redis prefix.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { TEST_DATABASE_URL } from './database.ts';
+import { TEST_REDIS_URL, TEST_TOKEN } from './gateway.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -71,4 +77,40 @@ export async function startGatewayProcess(env: Record<string, string>, mode: 'al
     },
     stderr: () => err,
   };
+}
+
+/** The environment of a gateway process on a fresh Postgres schema and Redis prefix (drop both after). */
+export function freshProcessEnv(tag: string): { env: Record<string, string>; schema: string; prefix: string } {
+  const schema = `t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const prefix = `{t${randomUUID().slice(0, 8)}}`;
+  const env = {
+    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+    REDIS_URL: TEST_REDIS_URL,
+    CHITTY_QUEUE_PREFIX: prefix,
+    CHITTY_API_TOKEN: TEST_TOKEN,
+    CHITTY_WEBHOOK_SECRET: 'test-webhook-secret',
+    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), `chitty-${tag}-`)),
+  };
+  return { env, schema, prefix };
+}
+
+/**
+ * POST `add c<conversation> n<n>` as the token owner in conversation `conv-<conversation>` with a
+ * stable message id (as a client re-sending what got no answer would). Resolves to the HTTP status,
+ * or the error's message when no answer came.
+ */
+export async function postNumberedCommand(url: string, conversation: number, n: number, timeoutMs: number): Promise<{ ok: boolean; why: string }> {
+  try {
+    const r = await fetch(`${url}/api/v1/commands`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: `add c${conversation} n${n}`, conversation: `conv-${conversation}`, messageId: `c${conversation}-n${n}` }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await r.text();
+    return { ok: r.status === 200, why: `HTTP ${r.status} ${text.slice(0, 300)}` };
+  } catch (err) {
+    return { ok: false, why: (err as Error).message };
+  }
 }
