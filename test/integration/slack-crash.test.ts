@@ -3,16 +3,12 @@
  * and every acknowledged command ran exactly once. Real gateway processes on one Postgres schema,
  * slash commands signed as Slack signs them, the Web API and response_url on a loopback fake.
  */
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeSlackApi } from '../fakes/slack-api.ts';
 import { TEST_DATABASE_URL } from '../support/database.ts';
-import { dropRedisPrefix, TEST_REDIS_URL, TEST_TOKEN } from '../support/gateway.ts';
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
+import { dropRedisPrefix } from '../support/gateway.ts';
+import { freshProcessEnv, startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
 import { signedSlack, slashBody } from '../support/slack.ts';
 
 const SECRET = 'test-slack-signing-secret';
@@ -20,8 +16,7 @@ const TEAM = 'TFAKE0001';
 const MEMBER = 'UMEMBER01';
 const COMMANDS = 30;
 
-const schema = `t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-const prefix = `{t${randomUUID().slice(0, 8)}}`;
+const { env: processEnv, schema, prefix } = freshProcessEnv('slack-crash');
 const running = new Set<GatewayProcess>();
 let fake: FakeSlackApi | undefined;
 
@@ -50,13 +45,7 @@ describe('slack: a kill -9 right after the ack', () => {
   it('runs every acknowledged slash command exactly once after the restart', async () => {
     fake = await new FakeSlackApi().start();
     const env = {
-      DATABASE_URL: TEST_DATABASE_URL,
-      DATABASE_SCHEMA: schema,
-      REDIS_URL: TEST_REDIS_URL,
-      CHITTY_QUEUE_PREFIX: prefix,
-      CHITTY_API_TOKEN: TEST_TOKEN,
-      CHITTY_WEBHOOK_SECRET: 'test-webhook-secret',
-      DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'chitty-slack-crash-')),
+      ...processEnv,
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_BOT_TOKEN: 'xoxb-test-token',
       SLACK_API_URL: fake.apiUrl,
