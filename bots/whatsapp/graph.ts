@@ -92,9 +92,12 @@ export class GraphClient {
     this.url = `${cfg.apiUrl.replace(/\/+$/, '')}/${cfg.apiVersion}/${cfg.phoneNumberId}/messages`;
   }
 
-  /** Sends one message to an E.164 number; returns its wamid. */
-  async send(to: string, message: GraphMessage): Promise<string> {
-    const body = JSON.stringify({ messaging_product: 'whatsapp', recipient_type: 'individual', to: to.replace(/^\+/, ''), ...message });
+  /**
+   * Sends one message to an E.164 number; returns its wamid. `replyTo` quotes the person's message
+   * (the Cloud API's `context`), so an answer shows which question it answers.
+   */
+  async send(to: string, message: GraphMessage, replyTo?: string): Promise<string> {
+    const body = JSON.stringify({ messaging_product: 'whatsapp', recipient_type: 'individual', to: to.replace(/^\+/, ''), ...(replyTo ? { context: { message_id: replyTo } } : {}), ...message });
     let res: Response;
     try {
       res = await fetch(this.url, {

@@ -40,7 +40,8 @@ function signedRequest(graph: FakeWhatsAppGraph, payload: unknown): PlatformRequ
 }
 
 let graph: FakeWhatsAppGraph;
-const snapshots = new Map<string, number>();
+/** The sends that quote the person's message `wamid.<messageId>`. */
+const answersTo = (messageId: string) => graph.sendsTo(MEMBER).filter((s) => s.body.context?.message_id === `wamid.${messageId}`);
 
 const harness: ContractHarness = {
   channel: 'whatsapp',
@@ -54,7 +55,6 @@ const harness: ContractHarness = {
     await graph.stop();
   },
   command(text, messageId) {
-    if (!snapshots.has(messageId)) snapshots.set(messageId, graph.sendsTo(MEMBER).length);
     return signedRequest(graph, cloudMessage(PHONE_ID, MEMBER, `wamid.${messageId}`, { type: 'text', text: { body: text } }));
   },
   badSignature(req) {
@@ -96,13 +96,13 @@ const harness: ContractHarness = {
       return { name: p.id, request: signedRequest(graph, payload), expect: isMessage ? 'message' : 'ignore' };
     });
   },
+  // Answers quote the message they answer (Cloud API `context.message_id`).
   async answerOf(_ctx, _response, messageId) {
-    const before = snapshots.get(messageId) ?? 0;
-    const s = await eventually(async () => graph.sendsTo(MEMBER)[before], `the answer to ${messageId}`);
+    const s = await eventually(async () => answersTo(messageId)[0], `the answer to ${messageId}`);
     return FakeWhatsAppGraph.textOf(s);
   },
   async lateAnswers(_ctx, messageId) {
-    return graph.sendsTo(MEMBER).length - (snapshots.get(messageId) ?? 0);
+    return answersTo(messageId).length;
   },
   subscriber: MEMBER,
   async postsTo(_ctx, address) {
