@@ -110,6 +110,11 @@ export function describeChannelContract(h: ContractHarness): void {
         const recorded = (await inboundCount(ctx.gw)) - before;
         expect({ file: c.name, recorded }).toEqual({ file: c.name, recorded: c.expect === 'message' ? 1 : 0 });
       }
+      // Let every corpus message be answered before the next case counts its own answers.
+      await eventually(async () => {
+        const r = await ctx.gw.database.db.execute(sql`select count(*)::int as n from inbound_messages where status = 'received' or answer_claimed_at is null`);
+        return Number(rowsOf<{ n: number }>(r)[0]!.n) === 0 ? true : undefined;
+      }, 'every corpus message answered');
     });
 
     it('answers a command on the channel and changes the hub', async () => {
