@@ -43,7 +43,8 @@ function cloudAdapter(cfg: WhatsAppCloudConfig, deps: ChannelDeps): ChannelAdapt
   const graph = new GraphClient({ apiUrl: cfg.apiUrl, apiVersion: cfg.apiVersion, phoneNumberId: cfg.phoneNumberId, token: cfg.token });
   const contacts = new WhatsAppContacts(deps.database.db);
   const ledger = new DeliveryLedger(deps.database.db);
-  const answer = (to: string, result: { reply: Parameters<typeof renderWhatsAppMessage>[0]; page: number }, replyTo: string) => graph.send(to, renderWhatsAppMessage(result.reply, { page: result.page }), replyTo);
+  const answer = (to: string, result: { reply: Parameters<typeof renderWhatsAppMessage>[0]; page: number }, replyTo: string) =>
+    graph.send(to, renderWhatsAppMessage(result.reply, { page: result.page }), replyTo);
 
   const challenge: WebhookRoute<undefined> = {
     method: 'GET',
@@ -76,7 +77,9 @@ function cloudAdapter(cfg: WhatsAppCloudConfig, deps: ChannelDeps): ChannelAdapt
       // Meta sends one message per POST in practice; any others run here, answered the same way.
       for (const m of more) {
         const { answer: later } = await core.submit(m);
-        void later.then((r) => (r.duplicate ? undefined : answer(m.address, r, m.providerMessageId))).catch((err: unknown) => logger.error({ err, wamid: m.providerMessageId }, 'whatsapp: could not answer a message'));
+        void later
+          .then((r) => (r.duplicate ? undefined : answer(m.address, r, m.providerMessageId)))
+          .catch((err: unknown) => logger.error({ err, wamid: m.providerMessageId }, 'whatsapp: could not answer a message'));
       }
       if (first) return { kind: 'message', message: first, respond: { to: first.address, wamid: first.providerMessageId } };
       const reason = read.statuses.length > 0 ? 'status' : (read.ignored[0]?.reason ?? 'empty');
