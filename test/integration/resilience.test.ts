@@ -3,12 +3,11 @@
  * middle of 2,000 deliveries, Redis stopped (and its data lost) while changes are made, and live
  * updates across two web processes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Redis } from 'ioredis';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../support/gateway.ts';
+import { freePort } from '../support/gateway-process.ts';
+import { startRedisServer as startRedis, startWorkerProcess, stopProcess } from '../support/processes.ts';
 import { startWebhookReceiver, trustSecret, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 const SECRET = 'test-webhook-secret';
@@ -18,64 +17,7 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** A throw-away redis-server that keeps nothing on disk (a restart loses every key). */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  probe.on('error', () => undefined);
-  for (let i = 0; i < 100; i++) {
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      return child;
-    } catch {
-      await sleep(50);
-    }
-  }
-  throw new Error('redis-server did not start');
-}
-
-async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill(signal);
-  await exited;
-}
-
-/** A `worker` process of the gateway, as the Procfile runs it. */
-function startWorker(gw: TestGateway, extraEnv: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: gw.config.databaseUrl!,
-      DATABASE_SCHEMA: gw.config.databaseSchema!,
-      REDIS_URL: gw.redis.url,
-      CHITTY_QUEUE_PREFIX: gw.config.queuePrefix,
-      CHITTY_API_TOKEN: TEST_TOKEN,
-      CHITTY_WEBHOOK_SECRET: SECRET,
-      DATA_DIR: 'memory://',
-      CHITTY_DIGEST_WINDOW_MS: '20',
-      CHITTY_RATE_LIMITS: 'webhook=1000/1000',
-      CHITTY_JOB_LOCK_MS: '2000',
-      CHITTY_SWEEP_MS: '1000',
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  return child;
-}
+const startWorker = (gw: TestGateway, env: Record<string, string> = {}) => startWorkerProcess(gw, { webhookSecret: SECRET, env });
 
 describe('a worker killed mid-delivery', () => {
   it('loses none of 2,000 deliveries when the worker is SIGKILLed and another takes over', async () => {

@@ -7,9 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/gateway-process.ts';
+import { startRedisServer, stopProcess } from '../support/processes.ts';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../support/gateway.ts';
 import { TEST_DATABASE_URL } from '../support/database.ts';
 
@@ -19,30 +19,8 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 
-/** A throw-away redis-server (optionally with a password); resolves once it answers PING. */
-async function startRedis(port: number, password?: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(password ? ['--requirepass', password] : [])], { stdio: 'ignore' });
-  const probe = new Redis(`redis://${password ? `:${password}@` : ''}127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  probe.on('error', () => undefined);
-  for (let i = 0; i < 200; i++) {
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      return child;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error('redis-server did not start');
-}
-
-const stop = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
+const startRedis = (port: number, password?: string) => startRedisServer(port, { password });
+const stop = (child: ChildProcess) => stopProcess(child);
 
 describe('health', () => {
   it('/health/live stays 200, /health/ready and /health answer 503 while Redis is down; details only with the token', async () => {
