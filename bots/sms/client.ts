@@ -10,20 +10,7 @@ import twilio from 'twilio';
 /** What `RequestClient.request` takes and gives (the SDK's own types). */
 type RequestOptions<TData> = Parameters<InstanceType<typeof twilio.RequestClient>['request']>[0] & { data?: TData };
 type TwilioResponse<TData> = Awaited<ReturnType<InstanceType<typeof twilio.RequestClient>['request']>> & { body: TData };
-import {
-  AuthError,
-  type ChannelError,
-  classifyHttpFailure,
-  DestinationNotFoundError,
-  headerValue,
-  NetworkError,
-  parseRetryAfter,
-  RateLimitedError,
-  RETRY_AFTER_DEFAULT_MS,
-  redactUrl,
-  ServerError,
-  ValidationError,
-} from '../../src/core/channel-errors.ts';
+import { AuthError, type ChannelError, classifyHttpFailure, DestinationNotFoundError, NetworkError, RateLimitedError, redactUrl, ServerError, ValidationError } from '../../src/core/channel-errors.ts';
 
 const CHANNEL = 'sms';
 
@@ -82,8 +69,7 @@ export function twilioFailure(status: number, body: unknown, headers: unknown, m
   const what = `Twilio ${code ?? `HTTP ${status}`}: ${b.message ?? 'request failed'} (HTTP ${status} from ${method} ${redactUrl(url)})`;
   const opts = { status, method, url };
   if (status === 429 || code === TWILIO_ERRORS.TOO_MANY_REQUESTS) {
-    const retryAfterMs = parseRetryAfter(headerValue(headers as Record<string, string>, 'retry-after')) ?? RETRY_AFTER_DEFAULT_MS;
-    return new RateLimitedError(`${what}; retry after ${retryAfterMs} ms`, CHANNEL, retryAfterMs, { ...opts, scope: 'platform' });
+    return RateLimitedError.fromHeaders((ms) => `${what}; retry after ${ms} ms`, CHANNEL, headers as Record<string, string>, { ...opts, scope: 'platform' });
   }
   if (code === TWILIO_ERRORS.AUTH) return new AuthError(`${what}; check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN`, CHANNEL, opts);
   if (code === TWILIO_ERRORS.UNSUBSCRIBED) return new OptedOutError(to ?? '', `${what}; the number replied STOP, so it gets nothing until it texts START`, opts);

@@ -4,20 +4,7 @@
  * {@link https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages}
  * {@link https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes}
  */
-import {
-  AuthError,
-  type ChannelError,
-  classifyHttpFailure,
-  DestinationNotFoundError,
-  headerValue,
-  NetworkError,
-  parseRetryAfter,
-  RateLimitedError,
-  RETRY_AFTER_DEFAULT_MS,
-  redactUrl,
-  ServerError,
-  ValidationError,
-} from '../../src/core/channel-errors.ts';
+import { AuthError, type ChannelError, classifyHttpFailure, DestinationNotFoundError, NetworkError, RateLimitedError, redactUrl, ServerError, ValidationError } from '../../src/core/channel-errors.ts';
 import type { WhatsAppMessage } from '../../renderers/whatsapp.ts';
 
 const CHANNEL = 'whatsapp';
@@ -62,9 +49,8 @@ export function graphError(status: number, bodyText: string, headers: { get(name
       .trim();
   if (code === OUTSIDE_WINDOW_CODE) return new OutsideWindowError(what, CHANNEL, opts);
   if (status === 429 || (code !== undefined && RATE_LIMIT_CODES.has(code))) {
-    const retryAfterMs = parseRetryAfter(headerValue(headers, 'retry-after')) ?? RETRY_AFTER_DEFAULT_MS;
     // 131056: too many messages to this one number; the others limit the whole business number.
-    return new RateLimitedError(what, CHANNEL, retryAfterMs, { ...opts, scope: code === 131056 ? 'destination' : 'platform' });
+    return RateLimitedError.fromHeaders(() => what, CHANNEL, headers, { ...opts, scope: code === 131056 ? 'destination' : 'platform' });
   }
   if (code === 190 || code === 0 || code === 10 || (code !== undefined && code >= 200 && code < 300) || status === 401 || (e?.type === 'OAuthException' && status === 403)) {
     return new AuthError(what, CHANNEL, opts);

@@ -49,6 +49,21 @@ export class RateLimitedError extends ChannelError {
     this.retryAfterMs = retryAfterMs;
     this.scope = opts.scope ?? 'destination';
   }
+
+  /**
+   * From a provider's answer: waits what its `Retry-After` header says (seconds or an HTTP date),
+   * else RETRY_AFTER_DEFAULT_MS; `describe` gets the wait to say it in the message.
+   */
+  static fromHeaders(
+    describe: (retryAfterMs: number) => string,
+    channel: string,
+    headers: HeadersLike | undefined,
+    opts: ChannelErrorOptions & { scope?: RateLimitScope; nowMs?: number | undefined } = {},
+  ): RateLimitedError {
+    const { nowMs, ...rest } = opts;
+    const retryAfterMs = parseRetryAfter(headerValue(headers, 'retry-after'), nowMs) ?? RETRY_AFTER_DEFAULT_MS;
+    return new RateLimitedError(describe(retryAfterMs), channel, retryAfterMs, rest);
+  }
 }
 
 /** 401/403 or a rejected credential: retrying will not help until someone fixes the config. */
@@ -205,10 +220,10 @@ export function classifyHttpFailure(channel: string, failure: HttpFailure): Chan
   const describe = (what: string) => `${channel}: ${what} (HTTP ${status}${where === '' ? '' : ` from ${where}`})${excerpt === '' ? '' : `: ${excerpt}`}`;
 
   if (status === 429) {
-    const retryAfterMs = parseRetryAfter(headerValue(failure.headers, 'retry-after'), failure.nowMs) ?? RETRY_AFTER_DEFAULT_MS;
-    return new RateLimitedError(describe(`rate limited, retry after ${retryAfterMs} ms`), channel, retryAfterMs, {
+    return RateLimitedError.fromHeaders((ms) => describe(`rate limited, retry after ${ms} ms`), channel, failure.headers, {
       ...opts,
       scope: failure.rateLimitScope ?? 'destination',
+      nowMs: failure.nowMs,
     });
   }
   if (status === 401 || status === 403) return new AuthError(describe('authentication rejected'), channel, opts);
