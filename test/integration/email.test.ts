@@ -5,14 +5,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { simpleParser, type ParsedMail } from 'mailparser';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmailChannel } from '../../bots/email/index.ts';
 import { signReplyToken } from '../../bots/email/token.ts';
 import { eventually } from '../contract/channel-contract.ts';
+import { FakeSmtp, rawHeader as header } from '../fakes/smtp.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 const SECRET = 'test-email-token-secret-0123456789';
@@ -22,41 +20,6 @@ const STRANGER = 'mallory@example.com';
 const DOMAIN = 'reply.example.test';
 const BOT = 'chitty@example.test';
 const BOUNCE = path.resolve(import.meta.dirname, '../../../shared/corpus/email/eml/mailparser/delivery-status.eml');
-
-class FakeSmtp {
-  readonly mails: ParsedMail[] = [];
-  private server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData: (stream, _s, cb) => {
-      simpleParser(stream).then((m) => {
-        this.mails.push(m);
-        cb();
-      }, cb);
-    },
-  });
-  port = 0;
-  async start(): Promise<void> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
-    this.port = (this.server.server.address() as AddressInfo).port;
-  }
-  stop(): Promise<void> {
-    return new Promise((r) => this.server.close(() => r()));
-  }
-  to(address: string): ParsedMail[] {
-    return this.mails.filter((m) => (Array.isArray(m.to) ? m.to : [m.to]).some((t) => t?.value.some((v) => v.address === address)));
-  }
-}
-
-/** A header as sent (mailparser folds List-* headers into an object, so read the raw line). */
-const header = (m: ParsedMail, name: string): string => {
-  const line = m.headerLines.find((h) => h.key === name)?.line ?? '';
-  return line
-    .slice(line.indexOf(':') + 1)
-    .replace(/\r?\n\s+/g, ' ')
-    .trim();
-};
 
 describe("email: the issue's done-when", () => {
   const fake = new FakeSmtp();
