@@ -60,7 +60,9 @@ export async function todoCommand(cmd: TodoCommand, ctx: CommandContext): Promis
       const names = await assigneeNames(ctx, todos);
       const items: ReplyItem[] = remember(ctx, todos).map((t, i) => todoItem(t, i + 1, ctx, names));
       const narrow = total > todos.length ? ' Narrow the list with --project, --status or --mine.' : '';
-      return { kind: 'info', title, items, footer: `Reply "done 2" to complete #2, "start 2" to start it.${narrow}` };
+      // The example names a number on the list: #2 when there are two or more, else #1.
+      const n = Math.min(2, items.length);
+      return { kind: 'info', title, items, footer: `Reply "done ${n}" to complete #${n}, "start ${n}" to start it.${narrow}` };
     }
     case 'todo.done':
     case 'todo.start':

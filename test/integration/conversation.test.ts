@@ -95,8 +95,22 @@ describe('the command language, end to end through the core', () => {
     [PHONE, 'todo edit 1 Buy oat milk', async () => expect(await byContent('Buy oat milk')).toMatchObject({ priority: 'high' })],
     [PHONE, 'todo assign 3 discord:80351110224678912', async () => expect((await byContent('Fix bike'))?.assignees).toEqual(['discord:80351110224678912'])],
     [PHONE, 'todo list --mine --status completed', (r) => expect(r.reply.items?.map((i) => i.text)).toEqual(['Call the plumber'])],
-    [PHONE, 'todo list --status done', (r) => expect(r.reply.items?.map((i) => i.text)).toEqual(['Call the plumber'])],
-    [PHONE, 'list', (r) => expect(r.reply.items?.map((i) => i.text)).toEqual(['Buy oat milk', 'Fix bike'])],
+    [
+      PHONE,
+      'todo list --status done',
+      (r) => {
+        expect(r.reply.items?.map((i) => i.text)).toEqual(['Call the plumber']);
+        expect(r.reply.footer).toMatch(/^Reply "done 1" to complete #1/); // the example names an item that is listed
+      },
+    ],
+    [
+      PHONE,
+      'list',
+      (r) => {
+        expect(r.reply.items?.map((i) => i.text)).toEqual(['Buy oat milk', 'Fix bike']);
+        expect(r.reply.footer).toMatch(/^Reply "done 2" to complete #2/);
+      },
+    ],
     [PHONE, 'todo delete 2', async () => expect(await hub.get('todos', (await byContent('Fix bike'))!.chittyId)).toBeUndefined()],
     [PHONE, 'add buy OAT milk.', async () => expect((await todos(project.chittyId)).length).toBe(3)],
     [
