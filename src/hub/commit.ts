@@ -88,30 +88,50 @@ export async function commitLocal(
     ...(nonEmpty(ops.add) ? { add: nonEmpty(ops.add)! } : {}),
     ...(nonEmpty(ops.remove) ? { remove: nonEmpty(ops.remove)! } : {}),
   };
+  localChanges.add(change);
   const outcome = await commit(hub, tx, domain, change, actor, operation, isNew, resolution);
   return outcome.entity;
 }
 
-/** Merge one change into the entity under a row lock and write row, event, outbox, conflicts. */
+/**
+ * Merge one change into the entity under a row lock and write row, event, outbox, conflicts.
+ * Round trips: a new entity is one placeholder insert (which is its lock) and one statement
+ * writing the row, the event, the outbox rows and the NOTIFY; an existing one adds the locking
+ * read, the open-conflicts read and (for a replayed change) the duplicate check.
+ */
 export async function commit(hub: HubContext, tx: Tx, domain: Domain, change: Change, actor: Actor, operation: Operation, mayCreate: boolean, resolution?: unknown): Promise<Outcome> {
   const t = tableOf(domain);
   const spec = domainSpec(domain);
   const now = new Date();
+  // Inserted here, now: nobody else has this row, its change, or conflicts about it.
+  let fresh = false;
   if (mayCreate) {
     // Placeholder row so concurrent first writers serialize on the row lock below.
-    await tx.insert(t).values({ id: change.entityId, data: {}, crdt: emptyCrdt(), vclock: {}, hlc: '', deleted: true, createdAt: now, updatedAt: now }).onConflictDoNothing();
+    const inserted = await tx
+      .insert(t)
+      .values({ id: change.entityId, data: {}, crdt: emptyCrdt(), vclock: {}, hlc: '', deleted: true, createdAt: now, updatedAt: now })
+      .onConflictDoNothing()
+      .returning({ id: t.id });
+    fresh = inserted.length === 1;
   }
-  const [row] = await tx.select({ crdt: t.crdt, data: t.data }).from(t).where(eq(t.id, change.entityId)).for('update');
-  if (!row) throw new NotFoundError(`No ${spec.entityType} with id ${change.entityId}.`);
-  // Only now, holding the row lock: a racing transaction that applied this change has committed
-  // (read committed: this statement sees it), so a replay is a duplicate, never a unique violation.
-  const [seen] = await tx.select({ id: schema.events.id }).from(schema.events).where(eq(schema.events.changeId, change.id));
-  if (seen) return { entity: row.data as Entity, messages: [], duplicate: true };
+  let crdt = emptyCrdt();
+  if (!fresh) {
+    const [row] = await tx.select({ crdt: t.crdt, data: t.data }).from(t).where(eq(t.id, change.entityId)).for('update');
+    if (!row) throw new NotFoundError(`No ${spec.entityType} with id ${change.entityId}.`);
+    // Only now, holding the row lock: a racing transaction that applied this change has committed
+    // (read committed: this statement sees it), so a replay is a duplicate, never a unique violation.
+    // A change made on this node now (`local`) has a new id: it cannot have been applied before.
+    if (!isLocal(hub, change)) {
+      const [seen] = await tx.select({ id: schema.events.id }).from(schema.events).where(eq(schema.events.changeId, change.id));
+      if (seen) return { entity: row.data as Entity, messages: [], duplicate: true };
+    }
+    crdt = (row.crdt as EntityCrdt) ?? emptyCrdt();
+  }
 
-  const state = applyChange((row.crdt as EntityCrdt) ?? emptyCrdt(), change);
+  const state = applyChange(crdt, change);
   const entity = materialize(spec, change.entityId, state) as Entity;
   const deleted = entity.deleted === true;
-  await tx
+  const update = tx
     .update(t)
     .set({
       data: entity,
@@ -127,7 +147,7 @@ export async function commit(hub: HubContext, tx: Tx, domain: Domain, change: Ch
       updatedAt: now,
     })
     .where(eq(t.id, change.entityId));
-  await tx.insert(schema.events).values({
+  const event = tx.insert(schema.events).values({
     id: stateId(),
     changeId: change.id,
     domain,
@@ -141,21 +161,34 @@ export async function commit(hub: HubContext, tx: Tx, domain: Domain, change: Ch
   });
 
   const message = stateUpdateMessage(hub.nodeId, change, actor, operation, entity, state.vclock, now);
-  const messages = [message, ...(await syncConflicts(hub, tx, domain, change.entityId, state, entity, now, resolution))];
-  await tx.insert(schema.outbox).values(messages.map((m) => ({ id: m.id, domain, entityId: change.entityId, message: m })));
-  hub.announce(tx, messages);
+  const messages = [message, ...(await syncConflicts(hub, tx, domain, change.entityId, state, entity, now, resolution, fresh))];
+  const outbox = tx.insert(schema.outbox).values(messages.map((m) => ({ id: m.id, domain, entityId: change.entityId, message: m })));
+  // Row, event and outbox in one statement (one round trip); the NOTIFY that wakes relays in
+  // other processes rides along (Postgres sends it only if this transaction commits, and once
+  // per transaction however many changes it holds).
+  const notify = hub.outboxChannel ? sql`select pg_notify(${hub.outboxChannel}, '')` : sql`select 1`;
+  await tx.execute(sql`with u as ${update}, e as ${event}, o as ${outbox} ${notify}`); // drizzle puts each builder in parentheses
+  hub.announce(tx, messages, hub.outboxChannel !== undefined);
   return { entity, messages, duplicate: false };
 }
 
+/** A change this node made just now (a new id from `commitLocal`), not a replica's replay. */
+const localChanges = new WeakSet<Change>();
+const isLocal = (hub: HubContext, change: Change) => localChanges.has(change) && change.node === hub.nodeId;
+
 /** Keep the conflicts table in step with the entity's concurrent text versions. */
-async function syncConflicts(hub: HubContext, tx: Tx, domain: Domain, id: string, state: EntityCrdt, entity: Entity, now: Date, resolution: unknown): Promise<SyncMessage[]> {
+async function syncConflicts(hub: HubContext, tx: Tx, domain: Domain, id: string, state: EntityCrdt, entity: Entity, now: Date, resolution: unknown, fresh: boolean): Promise<SyncMessage[]> {
   const spec = domainSpec(domain);
   const c = schema.conflicts;
-  const open = await tx
-    .select()
-    .from(c)
-    .where(and(eq(c.entityId, id), eq(c.status, 'open')));
   const current = new Map(conflictsOf(spec, state).map((x) => [x.field, x]));
+  // A new entity has no conflict rows yet, and one change alone has no concurrent versions.
+  if (fresh && current.size === 0) return [];
+  const open = fresh
+    ? []
+    : await tx
+        .select()
+        .from(c)
+        .where(and(eq(c.entityId, id), eq(c.status, 'open')));
   const messages: SyncMessage[] = [];
   for (const row of open) {
     const still = current.get(row.field);

@@ -8,11 +8,13 @@ export interface HubContext {
   readonly db: Db;
   readonly nodeId: string;
   readonly clock: HybridClock;
+  /** Postgres NOTIFY channel that wakes outbox relays in other processes (none on PGlite). */
+  readonly outboxChannel?: string | undefined;
   /**
    * Run `fn` in a transaction (a savepoint inside an ambient one); the SyncMessages announced
    * in it are emitted once the outermost transaction has committed.
    */
   transact<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
-  /** Messages written to the outbox in `tx`, to emit once it commits. */
-  announce(tx: Tx, messages: SyncMessage[]): void;
+  /** Messages written to the outbox in `tx`, to emit once it commits; `notified`: the writer already sent the NOTIFY. */
+  announce(tx: Tx, messages: SyncMessage[], notified?: boolean): void;
 }

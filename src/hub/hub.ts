@@ -30,7 +30,7 @@ interface HubEvents {
 export class Hub extends EventEmitter<HubEvents> {
   readonly clock: HybridClock;
   private readonly ctx: HubContext;
-  private readonly pendingMessages = new WeakMap<Tx, SyncMessage[]>();
+  private readonly pendingMessages = new WeakMap<Tx, { messages: SyncMessage[]; notify: boolean }>();
 
   constructor(
     private readonly database: Database,
@@ -44,8 +44,14 @@ export class Hub extends EventEmitter<HubEvents> {
       db: database.db,
       nodeId,
       clock: this.clock,
+      outboxChannel: database.outboxChannel,
       transact: (fn) => this.transact(fn),
-      announce: (tx, messages) => void this.pendingMessages.get(tx)?.push(...messages),
+      announce: (tx, messages, notified = false) => {
+        const pending = this.pendingMessages.get(tx);
+        if (!pending) return;
+        pending.messages.push(...messages);
+        if (!notified && messages.length > 0) pending.notify = true;
+      },
     };
   }
 
@@ -166,7 +172,7 @@ export class Hub extends EventEmitter<HubEvents> {
 
   /** Run `fn` in a transaction, then announce its SyncMessages once it has committed. */
   private async transact<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const pending: SyncMessage[] = [];
+    const pending = { messages: [] as SyncMessage[], notify: false };
     const channel = this.database.outboxChannel;
     // Inside a caller's transaction (a command with its inbound record) this is a savepoint, and
     // the changes are announced when the caller's transaction commits.
@@ -174,15 +180,15 @@ export class Hub extends EventEmitter<HubEvents> {
       this.pendingMessages.set(tx, pending);
       try {
         const out = await fn(tx);
-        // Wakes outbox relays in other processes when (and only if) this commits.
-        if (channel && pending.length > 0) await tx.execute(sql`select pg_notify(${channel}, '')`);
+        // Wakes outbox relays in other processes when (and only if) this commits (unless the commit path sent it already).
+        if (channel && pending.notify) await tx.execute(sql`select pg_notify(${channel}, '')`);
         return out;
       } finally {
         this.pendingMessages.delete(tx);
       }
     });
     afterCommit(() => {
-      for (const m of pending) this.emit('change', m);
+      for (const m of pending.messages) this.emit('change', m);
     });
     return result;
   }
