@@ -14,6 +14,7 @@ import type { EmailConfig } from '../../src/channel-config.ts';
 import type { ChannelAdapter, InboundRequest, ProtocolAnswer, WebhookRoute } from '../../src/core/channel-adapter.ts';
 import type { ConversationCore } from '../../src/core/conversation-core.ts';
 import type { SubscriptionStore } from '../../src/core/subscription-store.ts';
+import { get as getEntity } from '../../src/hub/reads.ts';
 import type { Logger } from '../../src/log.ts';
 import type { ChannelDeps } from '../index.ts';
 import { decideInbound, type EmailRespond, type InboundContext, type InboundDecision } from './inbound.ts';
@@ -57,6 +58,10 @@ export class EmailChannel implements ChannelAdapter {
       tokenTtlMs: config.tokenTtlMs,
       publicUrl: opts.publicUrl,
       threads: deps.threads,
+      projectName: async (id) => {
+        const project = await getEntity(deps.database.db, 'projects', id, { includeDeleted: true });
+        return typeof project?.name === 'string' ? project.name : undefined;
+      },
     });
     this.ctx = { db: deps.database.db, identities: deps.core.identities, threads: deps.threads, tokenSecret: opts.tokenSecret, replyDomain: config.replyDomain, ownAddress: config.fromAddress };
     this.routes = [...(config.inboundSecret ? [inboundRoute(config.inboundSecret, this.ctx, this.sender, deps.logger)] : []), unsubscribeRoute(opts.tokenSecret, deps.core.subscriptions, deps.logger)];

@@ -27,6 +27,8 @@ export interface EmailSenderOptions {
   /** PUBLIC_URL: the one-click unsubscribe URL is built on it; without it a mailto: is offered. */
   publicUrl: string | undefined;
   threads: ThreadStore | undefined;
+  /** A project's name by id, for the subject tag when a change carries only `projectId`. */
+  projectName?: (projectId: string) => Promise<string | undefined>;
   /** Clock (tests). */
   now?: () => Date;
 }
@@ -102,11 +104,22 @@ export class EmailSender extends ChatSender {
   override async send(batch: DeliveryBatch): Promise<{ providerMessageId: string | null; note?: string }> {
     const messages = batch.messagesJson.map((j) => JSON.parse(j) as SyncMessage);
     const entityId = entityOf(messages);
-    this.about.set(batch.batchId, { subject: stableSubject(messages), entityId });
+    this.about.set(batch.batchId, { subject: stableSubject(messages, await this.projectNameOf(messages)), entityId });
     try {
       return await super.send(batch);
     } finally {
       this.about.delete(batch.batchId);
+    }
+  }
+
+  /** The name of the project a batch's entity is in, looked up when the change names only its id. */
+  private async projectNameOf(messages: SyncMessage[]): Promise<string | undefined> {
+    const data = (messages.at(-1)?.payload.entity.data ?? {}) as Record<string, unknown>;
+    if (typeof data.projectName === 'string' || typeof data.projectId !== 'string' || !this.opts.projectName) return undefined;
+    try {
+      return await this.opts.projectName(data.projectId);
+    } catch {
+      return undefined; // the subject falls back to the entity type; the notice still goes out
     }
   }
 
@@ -182,13 +195,20 @@ export class EmailSender extends ChatSender {
   }
 }
 
-/** `[Project] Title` of a single-entity batch: the same for every notice of the thread. */
-export function stableSubject(messages: SyncMessage[]): string {
+/**
+ * `[Project] Title` of a single-entity batch: the same for every notice of the thread. The tag is
+ * the project's name (from the change, else `projectName`, looked up by the sender), else the
+ * entity type (`[Todo]`); never a project id.
+ */
+export function stableSubject(messages: SyncMessage[], projectName?: string): string {
   const last = messages.at(-1);
   if (!last) return 'ChittyChat';
   const data = (last.payload.entity.data ?? {}) as Record<string, unknown>;
   const label = entityLabel(data, last.payload.entity.chittyId).replace(/[\r\n\p{Cc}]+/gu, ' ');
-  const project = [data.projectName, data.project, data.projectId].find((v): v is string => typeof v === 'string' && v.trim() !== '');
+  const project = [data.projectName, projectName, data.project].find((v): v is string => typeof v === 'string' && v.trim() !== '' && !/^CHITTY-PROJ-/.test(v));
   const tag = project ?? ({ todos: 'Todo', projects: 'Project', topics: 'Topic', sessions: 'Session' } as Record<string, string>)[last.payload.domain] ?? 'ChittyChat';
-  return `[${tag.replace(/[\r\n\]\p{Cc}]+/gu, ' ').slice(0, 60)}] ${label}`.slice(0, 200);
+  return `[${tag
+    .replace(/[\r\n\]\p{Cc}]+/gu, ' ')
+    .trim()
+    .slice(0, 60)}] ${label}`.slice(0, 200);
 }

@@ -17,6 +17,7 @@ const SECRET = 'test-email-token-secret-0123456789';
 const INBOUND = 'test-inbound-secret';
 const MEMBER = 'ann@example.com';
 const STRANGER = 'mallory@example.com';
+const CAROL = 'carol@example.com';
 const DOMAIN = 'reply.example.test';
 const BOT = 'chitty@example.test';
 const BOUNCE = path.resolve(import.meta.dirname, '../../../shared/corpus/email/eml/mailparser/delivery-status.eml');
@@ -139,6 +140,15 @@ describe("email: the issue's done-when", () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(await gw.counts()).toEqual(counts);
     await expect(send({ ...mail, from: STRANGER, messageId: '<again-2@example.com>' })).rejects.toThrow(/550/);
+  });
+
+  it('the subject tag is the project name, looked up when the change carries only the project id', async () => {
+    const project = await gw.call('POST', '/api/v1/projects', { name: 'Alpha' });
+    expect(project.status).toBe(201);
+    expect((await gw.call('POST', '/api/v1/subscriptions', { channel: 'email', address: CAROL, domains: ['todos'] })).status).toBe(201);
+    await gw.call('POST', '/api/v1/todos', { content: 'Write brief', projectId: project.json.chittyId });
+    const notice = await eventually(async () => fake.to(CAROL).find((m) => m.text?.includes('Write brief')), 'the notice in project Alpha');
+    expect(notice.subject).toBe('[Alpha] Write brief');
   });
 
   it('refuses a message over the size limit with 552', async () => {
