@@ -3,7 +3,7 @@
  * Redis pub/sub channel, and every web process re-emits what it hears to its WebSocket clients.
  */
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../src/redis/client.ts';
 import type { Hub } from '../src/hub/hub.ts';
 import { ThrottledErrorLog } from '../src/error-log.ts';
 import type { Logger } from '../src/log.ts';

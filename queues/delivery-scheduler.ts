@@ -4,9 +4,9 @@
  * bursts coalesce. Job ids are deterministic: first message id + destination (+ why, when forced).
  */
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../src/redis/client.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
-import { pendingKey } from './names.ts';
+import { deliveryTag, pendingKey } from './names.ts';
 
 export interface DeliveryJobData {
   channel: DestinationChannel;
@@ -32,15 +32,23 @@ export class DeliveryScheduler {
     const unique = [...new Map(items.map((i) => [i.destinationKey, i])).values()];
     let wanted = unique;
     const jobId = (i: (typeof unique)[number]) => `${i.messageId}__${i.destinationKey}${opts.force ? `__${opts.force}` : ''}`;
-    const pipe = this.redis.pipeline();
     // The flag names the waiting job, so the sweeper can tell a lost job from a waiting one.
-    for (const i of unique) {
-      const ttl = (opts.delayMs ?? this.windows[i.channel]) + 60_000;
-      if (opts.force) pipe.set(pendingKey(this.prefix, i.destinationKey), jobId(i), 'PX', ttl);
-      else pipe.set(pendingKey(this.prefix, i.destinationKey), jobId(i), 'PX', ttl, 'NX');
-    }
-    const res = (await pipe.exec()) ?? [];
-    if (!opts.force) wanted = unique.filter((_, n) => res[n]?.[1] === 'OK');
+    // One pipeline per channel: a channel's flags share its queue's hash tag (one cluster node).
+    const flagged = new Set<(typeof unique)[number]>();
+    await Promise.all(
+      [...new Set(unique.map((i) => i.channel))].map(async (ch) => {
+        const list = unique.filter((i) => i.channel === ch);
+        const pipe = this.redis.pipeline();
+        for (const i of list) {
+          const ttl = (opts.delayMs ?? this.windows[i.channel]) + 60_000;
+          if (opts.force) pipe.set(pendingKey(deliveryTag(this.prefix, ch), i.destinationKey), jobId(i), 'PX', ttl);
+          else pipe.set(pendingKey(deliveryTag(this.prefix, ch), i.destinationKey), jobId(i), 'PX', ttl, 'NX');
+        }
+        const res = (await pipe.exec()) ?? [];
+        for (const [n, i] of list.entries()) if (res[n]?.[1] === 'OK') flagged.add(i);
+      }),
+    );
+    if (!opts.force) wanted = unique.filter((i) => flagged.has(i));
     const byChannel = new Map<DestinationChannel, typeof wanted>();
     for (const i of wanted) byChannel.set(i.channel, [...(byChannel.get(i.channel) ?? []), i]);
     for (const [channel, list] of byChannel) {

@@ -11,6 +11,7 @@ import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts
 import { DeliveryProcessor } from './delivery-worker.ts';
 import { DEFAULT_PACE } from './names.ts';
 import { UnconfiguredSender, type DeliverySender } from './senders.ts';
+import { dropRedisPrefix } from '../test/support/gateway.ts';
 
 // The delivery worker's retry decision comes from classifyError: each thrown value → the row
 // status the ledger records ('failed' = BullMQ retries, 'dead' = dead letter) and what is rethrown.
@@ -23,8 +24,7 @@ beforeAll(() => {
   redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
 });
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
+  await dropRedisPrefix(prefix, redisUrl); // its keys are under tags derived from the prefix
   redis.disconnect();
 });
 

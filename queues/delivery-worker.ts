@@ -17,7 +17,7 @@
  * of per-channel slots, every send has a timeout, and a breaker parks destinations that keep failing.
  */
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../src/redis/client.ts';
 import { DestinationNotFoundError, NetworkError, RateLimitedError } from '../src/core/channel-errors.ts';
 import { classifyError } from '../src/core/chitty-error.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
@@ -25,7 +25,7 @@ import type { Logger } from '../src/log.ts';
 import { MAX_BATCH, type ClaimedDelivery, type DeliveryLedger } from './delivery-ledger.ts';
 import { DEFAULT_BREAKER, DestinationGuard, type CircuitBreakerOptions } from './destination-guard.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
-import { bucketKey, lockKey, pendingKey, type Pace } from './names.ts';
+import { bucketKey, deliveryTag, lockKey, pendingKey, type Pace } from './names.ts';
 import type { DeliverySender } from './senders.ts';
 import { acquireDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination, type DestinationKeys } from './token-bucket.ts';
 
@@ -93,7 +93,7 @@ export class DeliveryProcessor {
   }
 
   private keys(channel: DestinationChannel, destinationKey: string): DestinationKeys {
-    const p = this.prefix;
+    const p = deliveryTag(this.prefix, channel); // every key the acquire script reads shares the channel queue's slot
     // A sender that paces per sending number (SMS) shares one bucket across its destinations.
     const paceKey = this.senders[channel].paceKey;
     return {
@@ -205,7 +205,7 @@ export class DeliveryProcessor {
       // The platform limits the whole app, not one conversation: every destination of the channel
       // waits (checked by each job while this one still holds the destination), and its queue pauses.
       await this.ledger.markFailed(ids, message, 'queued');
-      await holdUntil(this.redis, platformHoldKey(this.prefix, job.data.channel), err.retryAfterMs);
+      await holdUntil(this.redis, platformHoldKey(deliveryTag(this.prefix, job.data.channel), job.data.channel), err.retryAfterMs);
       await this.holdDestination(job, err.retryAfterMs);
       this.logger.warn({ channel: job.data.channel, retryAfterMs: err.retryAfterMs }, 'platform rate limit; pausing the channel queue for Retry-After');
       throw await this.pausePlatform(job.data.channel, err.retryAfterMs);
@@ -213,7 +213,7 @@ export class DeliveryProcessor {
     if (err instanceof RateLimitedError) {
       // Held before the lock is released: no job sends to this destination before Retry-After ends.
       await this.ledger.markFailed(ids, message, 'queued');
-      await holdUntil(this.redis, holdKey(this.prefix, job.data.destinationKey), err.retryAfterMs);
+      await holdUntil(this.redis, holdKey(deliveryTag(this.prefix, job.data.channel), job.data.destinationKey), err.retryAfterMs);
       await this.holdDestination(job, err.retryAfterMs);
       this.logger.warn({ destination: job.data.destinationKey, retryAfterMs: err.retryAfterMs }, 'rate limited by the destination; waiting Retry-After');
       await job.moveToDelayed(Date.now() + err.retryAfterMs, token);
@@ -242,7 +242,7 @@ export class DeliveryProcessor {
     const delay = Math.max(retryDelayMs(this.retryBaseMs, attemptsMade), breaker.parkMs);
     if (breaker.parkMs > 0)
       this.logger.warn({ destination: job.data.destinationKey, failures: breaker.failures, parkMs: breaker.parkMs }, 'destination keeps failing; circuit open, parked until a probe');
-    await holdUntil(this.redis, holdKey(this.prefix, job.data.destinationKey), delay);
+    await holdUntil(this.redis, holdKey(deliveryTag(this.prefix, job.data.channel), job.data.destinationKey), delay);
     if (job.attemptsMade + 1 >= max) {
       // This job has no retries left but its rows do: a new job takes them when the hold ends.
       await this.scheduler.schedule([{ channel: job.data.channel, destinationKey: job.data.destinationKey, messageId: rows[0]!.messageId }], { delayMs: delay, force: `retry${attemptsMade}` });
@@ -256,6 +256,6 @@ export class DeliveryProcessor {
 
   /** This job will run again: new changes for the destination wait for it rather than start another. */
   private async holdDestination(job: Job<DeliveryJobData>, ms: number): Promise<void> {
-    await this.redis.set(pendingKey(this.prefix, job.data.destinationKey), job.id ?? 'retry', 'PX', ms + 60_000);
+    await this.redis.set(pendingKey(deliveryTag(this.prefix, job.data.channel), job.data.destinationKey), job.id ?? 'retry', 'PX', ms + 60_000);
   }
 }

@@ -7,14 +7,17 @@
  *   parked (held) for a growing time, and the next job after the hold is the probe.
  * State lives in Redis (every worker agrees; the semaphore's entries expire if a worker dies).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../src/redis/client.ts';
+import { queueTag } from './names.ts';
 
 /** A destination stays trusted this long after its last successful send. */
 export const TRUST_TTL_MS = 60 * 60_000;
 
-export const trustKey = (prefix: string, dest: string): string => `${prefix}:trusted:${dest}`;
-export const breakerKey = (prefix: string, dest: string): string => `${prefix}:breaker:${dest}`;
-export const untrustedSlotsKey = (prefix: string, channel: string): string => `${prefix}:untrusted-slots:${channel}`;
+// Keys under hash tags derived from the prefix (names.ts queueTag): a destination's trust and
+// breaker keys share one tag (one MULTI), and destinations spread over a cluster's slots.
+export const trustKey = (prefix: string, dest: string): string => `${queueTag(prefix, `dest-${dest}`)}:trusted`;
+export const breakerKey = (prefix: string, dest: string): string => `${queueTag(prefix, `dest-${dest}`)}:breaker`;
+export const untrustedSlotsKey = (prefix: string, channel: string): string => `${queueTag(prefix, `deliver-${channel}`)}:untrusted-slots`;
 
 const ACQUIRE = `
 local t = redis.call('TIME')

@@ -1,7 +1,9 @@
 /**
- * Queue names, Redis key names and the per-channel delivery policy. Every key carries the
- * configured prefix, which is a Redis Cluster hash tag (`{chitty}`), so all of a gateway's keys
- * live in one slot and BullMQ's multi-key scripts work on a cluster.
+ * Queue names, Redis key names and the per-channel delivery policy. The configured prefix is a
+ * Redis Cluster hash tag (`{chitty}`); each queue gets a tag of its own derived from it
+ * (`{chitty:fanout}`, `{chitty:deliver-webhook}`, see {@link queueTag}). A queue's BullMQ keys and
+ * every key a script checks together with them share that tag, so each queue sits in one slot
+ * (BullMQ's multi-key scripts work) and different queues spread over a cluster's nodes.
  */
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../src/core/chitty-error.ts';
@@ -9,6 +11,23 @@ import type { DestinationChannel } from '../src/core/subscription-store.ts';
 
 export const FANOUT_QUEUE = 'fanout';
 export const deliveryQueueName = (channel: DestinationChannel): string => `deliver-${channel}`;
+
+/**
+ * The hash tag of one queue, derived from the configured prefix: `{chitty}` + `fanout` →
+ * `{chitty:fanout}`. It is the queue's BullMQ `prefix`, so its keys are `{chitty:fanout}:fanout:…`.
+ * A prefix that is not a tag (tests) becomes one: `bench` + `fanout` → `{bench:fanout}`.
+ */
+export function queueTag(prefix: string, queue: string): string {
+  const inner = /^\{(.+)\}$/.exec(prefix)?.[1] ?? prefix;
+  return `{${inner}:${queue}}`;
+}
+
+/**
+ * The tag of a channel's delivery queue. The per-destination keys below (pending, lock, bucket,
+ * and the token bucket's "not before" holds) take it as their first argument: one Lua script
+ * checks a destination's keys together with its channel's platform-wide hold.
+ */
+export const deliveryTag = (prefix: string, channel: DestinationChannel): string => queueTag(prefix, deliveryQueueName(channel));
 
 /** A destination (channel + address + thread) as a short, colon-free key. */
 export function destinationKey(channel: string, address: string, thread?: string | null): string {
@@ -18,13 +37,13 @@ export function destinationKey(channel: string, address: string, thread?: string
     .slice(0, 24);
 }
 
-/** Redis key: "a delivery job for this destination is already waiting". */
-export const pendingKey = (prefix: string, dest: string): string => `${prefix}:pending:${dest}`;
-/** Redis key: the job working on this destination right now. */
-export const lockKey = (prefix: string, dest: string): string => `${prefix}:lock:${dest}`;
-/** Redis key: the destination's token bucket. */
-export const bucketKey = (prefix: string, dest: string): string => `${prefix}:bucket:${dest}`;
-/** Redis pub/sub channel carrying every committed SyncMessage to every web process. */
+/** Redis key: "a delivery job for this destination is already waiting" (`tag`: {@link deliveryTag}). */
+export const pendingKey = (tag: string, dest: string): string => `${tag}:pending:${dest}`;
+/** Redis key: the job working on this destination right now (`tag`: {@link deliveryTag}). */
+export const lockKey = (tag: string, dest: string): string => `${tag}:lock:${dest}`;
+/** Redis key: the destination's token bucket (`tag`: {@link deliveryTag}). */
+export const bucketKey = (tag: string, dest: string): string => `${tag}:bucket:${dest}`;
+/** Redis pub/sub channel carrying every committed SyncMessage to every web process (the configured prefix). */
 export const changesChannel = (prefix: string): string => `${prefix}:changes`;
 
 /** Per-destination pace: `max` messages per `perMs`, bursts up to `max`. */

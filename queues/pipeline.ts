@@ -4,7 +4,7 @@
  * processes run — outbox relay, fan-out, one delivery worker per channel, and the sweeper.
  */
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import { createRedis, isCluster, primaries, type RedisClient } from '../src/redis/client.ts';
 import type { Database } from '../src/db.ts';
 import type { Hub } from '../src/hub/hub.ts';
 import type { Logger } from '../src/log.ts';
@@ -16,14 +16,15 @@ import type { EgressPolicy } from '../src/core/egress-policy.ts';
 import { DeliveryProcessor, DESTINATION_BACKOFF, type IsolationOptions } from './delivery-worker.ts';
 import { DeliveryScheduler, type DeliveryJobData } from './delivery-scheduler.ts';
 import { FanoutProcessor } from './fanout-worker.ts';
-import { deliveryQueueName, FANOUT_QUEUE, PLATFORM_LIMIT, type Pace } from './names.ts';
+import { deliveryQueueName, FANOUT_QUEUE, PLATFORM_LIMIT, queueTag, type Pace } from './names.ts';
 import { OutboxRelay, type FanoutJobData } from './outbox-relay.ts';
 import { UnconfiguredSender, WebhookDeliverySender, type DeliverySender } from './senders.ts';
 import { DEFAULT_SWEEPER, Sweeper, type SweeperOptions } from './sweeper.ts';
 
 export interface PipelineConfig {
+  /** `redis://…`, or `redis+cluster://host:port,…` for a Redis Cluster (src/redis/client.ts). */
   redisUrl: string;
-  /** Key prefix, a Redis Cluster hash tag like `{chitty}`. */
+  /** Key prefix, a Redis Cluster hash tag like `{chitty}`; each queue's own tag derives from it (names.ts queueTag). */
   prefix: string;
   /** Coalescing window per channel (ms). */
   windows: Record<DestinationChannel, number>;
@@ -49,17 +50,17 @@ export interface PipelineConfig {
 }
 
 /** Producer connection: fails fast when Redis is down (callers keep the work and retry). */
-function producerConnection(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false, retryStrategy: (n) => Math.min(n * 200, 2000), connectionName: 'chitty-producer' });
+function producerConnection(url: string): RedisClient {
+  return createRedis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false, retryStrategy: (n) => Math.min(n * 200, 2000), connectionName: 'chitty-producer' });
 }
 
 /** Worker connection: BullMQ needs maxRetriesPerRequest null for blocking commands. */
-function workerConnection(url: string, name: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: (n) => Math.min(n * 200, 2000), connectionName: name });
+function workerConnection(url: string, name: string): RedisClient {
+  return createRedis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: (n) => Math.min(n * 200, 2000), connectionName: name });
 }
 
 export class DeliveryQueues {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly fanout: Queue<FanoutJobData>;
   readonly deliver: Record<DestinationChannel, Queue<DeliveryJobData>>;
   readonly scheduler: DeliveryScheduler;
@@ -80,16 +81,18 @@ export class DeliveryQueues {
     );
     watchConnection(this.redis, redisErrors);
     const connection = this.redis as unknown as ConnectionOptions;
-    const base = { connection, prefix: config.prefix };
+    // Each queue under its own hash tag: on a cluster, queues spread over the nodes.
     this.fanout = new Queue<FanoutJobData>(FANOUT_QUEUE, {
-      ...base,
+      connection,
+      prefix: queueTag(config.prefix, FANOUT_QUEUE),
       defaultJobOptions: { attempts: 20, backoff: { type: 'exponential', delay: 500, jitter: 0.5 }, removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86_400 } },
     });
     this.deliver = Object.fromEntries(
       DESTINATION_CHANNELS.map((ch) => [
         ch,
         new Queue<DeliveryJobData>(deliveryQueueName(ch), {
-          ...base,
+          connection,
+          prefix: queueTag(config.prefix, deliveryQueueName(ch)),
           defaultJobOptions: {
             attempts: config.attempts,
             // Decided by the delivery worker: a failed job retries when its destination's hold ends.
@@ -109,11 +112,14 @@ export class DeliveryQueues {
     return [this.fanout, ...Object.values(this.deliver)] as Queue[];
   }
 
-  async ping(): Promise<{ ok: boolean; latencyMs?: number; error?: string }> {
+  /** PING the Redis, or every master of a cluster (each holds some of the queues). */
+  async ping(): Promise<{ ok: boolean; latencyMs?: number; nodes?: number; error?: string }> {
     const t0 = performance.now();
     try {
-      await this.redis.ping();
-      return { ok: true, latencyMs: Math.round((performance.now() - t0) * 10) / 10 };
+      const nodes = isCluster(this.redis) ? primaries(this.redis) : [];
+      if (isCluster(this.redis) && nodes.length === 0) throw new Error('no Redis Cluster master connected');
+      await Promise.all(nodes.length ? nodes.map((n) => n.ping()) : [this.redis.ping()]);
+      return { ok: true, latencyMs: Math.round((performance.now() - t0) * 10) / 10, ...(nodes.length ? { nodes: nodes.length } : {}) };
     } catch (err) {
       return { ok: false, error: (err as Error).message };
     }
@@ -201,7 +207,7 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
       ...config.isolation,
     },
   );
-  const connections: Redis[] = [];
+  const connections: RedisClient[] = [];
   const workerErrors = new ThrottledErrorLog(
     logger,
     'Redis (worker connection)',
@@ -216,13 +222,18 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
   // A job whose worker died is taken up again after the lock expires (a few times, not once).
   const lock = { lockDuration: config.lockDurationMs ?? 30_000, stalledInterval: config.lockDurationMs ?? 30_000, maxStalledCount: 10 };
   const workers: Worker[] = [
-    new Worker<FanoutJobData>(FANOUT_QUEUE, (job) => fanoutProcessor.process(job), { connection: conn('chitty-fanout'), prefix, concurrency: config.fanoutConcurrency ?? 4, ...lock }),
+    new Worker<FanoutJobData>(FANOUT_QUEUE, (job) => fanoutProcessor.process(job), {
+      connection: conn('chitty-fanout'),
+      prefix: queueTag(prefix, FANOUT_QUEUE),
+      concurrency: config.fanoutConcurrency ?? 4,
+      ...lock,
+    }),
     ...DESTINATION_CHANNELS.map((ch) => {
       const limiter = { max: PLATFORM_LIMIT[ch].max, duration: PLATFORM_LIMIT[ch].perMs };
       const settings = { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => deliveryProcessor.backoff(attemptsMade, err) };
       const w = new Worker<DeliveryJobData>(deliveryQueueName(ch), (job, token) => deliveryProcessor.process(job, token), {
         connection: conn(`chitty-deliver-${ch}`),
-        prefix,
+        prefix: queueTag(prefix, deliveryQueueName(ch)),
         concurrency: config.deliveryConcurrency ?? 32,
         limiter,
         settings,

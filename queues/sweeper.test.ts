@@ -15,7 +15,7 @@ import { openTestDatabase } from '../test/support/database.ts';
 import { dropRedisPrefix, TEST_REDIS_URL } from '../test/support/gateway.ts';
 import { DeliveryLedger } from './delivery-ledger.ts';
 import { DeliveryScheduler, type DeliveryJobData } from './delivery-scheduler.ts';
-import { deliveryQueueName, pendingKey } from './names.ts';
+import { deliveryQueueName, deliveryTag, pendingKey, queueTag } from './names.ts';
 import { DEFAULT_SWEEPER, Sweeper } from './sweeper.ts';
 
 const HOUR = 3_600_000;
@@ -32,10 +32,9 @@ const prefix = `{t${randomUUID().slice(0, 8)}}`;
 beforeAll(async () => {
   database = await openTestDatabase('postgres');
   redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-  queues = Object.fromEntries(DESTINATION_CHANNELS.map((ch) => [ch, new Queue<DeliveryJobData>(deliveryQueueName(ch), { connection: redis, prefix })])) as Record<
-    DestinationChannel,
-    Queue<DeliveryJobData>
-  >;
+  queues = Object.fromEntries(
+    DESTINATION_CHANNELS.map((ch) => [ch, new Queue<DeliveryJobData>(deliveryQueueName(ch), { connection: redis, prefix: queueTag(prefix, deliveryQueueName(ch)) })]),
+  ) as Record<DestinationChannel, Queue<DeliveryJobData>>;
   ledger = new DeliveryLedger(database.db);
   scheduler = new DeliveryScheduler(redis, prefix, queues, Object.fromEntries(DESTINATION_CHANNELS.map((ch) => [ch, 0])) as Record<DestinationChannel, number>);
 });
@@ -151,7 +150,9 @@ describe('sweeper', () => {
         updatedAt: old,
       });
     }
-    const q = (d: string) => queues[dests.indexOf(d) % 2 ? 'webhook' : 'email'];
+    const channelOf = (d: string): DestinationChannel => (dests.indexOf(d) % 2 ? 'webhook' : 'email');
+    const flag = (d: string) => pendingKey(deliveryTag(prefix, channelOf(d)), d); // under its channel queue's tag
+    const q = (d: string) => queues[channelOf(d)];
     await q('live-delayed').add('deliver', { channel: 'email', destinationKey: 'live-delayed' }, { jobId: 'j-delayed', delay: 600_000 });
     await q('live-waiting').pause(); // nothing takes it: stays waiting
     await q('live-waiting').add('deliver', { channel: 'webhook', destinationKey: 'live-waiting' }, { jobId: 'j-waiting' });
@@ -163,7 +164,7 @@ describe('sweeper', () => {
       ['gone', 'j-never-added'],
       ['finished', 'j-finished'],
     ])
-      await redis.set(pendingKey(prefix, d!), job!);
+      await redis.set(flag(d!), job!);
 
     const countsOf = (ch: DestinationChannel) => queues[ch].getJobCounts('waiting', 'delayed');
     const counts = { email: await countsOf('email'), webhook: await countsOf('webhook') };
@@ -173,8 +174,8 @@ describe('sweeper', () => {
     const added = (ch: 'email' | 'webhook') => Object.values(after[ch]).reduce((a, b) => a + b, 0) - Object.values(counts[ch]).reduce((a, b) => a + b, 0);
     expect(added('email')).toBe(2); // gone, no-flag
     expect(added('webhook')).toBe(1); // finished
-    for (const d of ['gone', 'finished', 'no-flag']) expect(await redis.get(pendingKey(prefix, d))).toMatch(/^m-stuck__/);
-    expect(await redis.get(pendingKey(prefix, 'live-delayed'))).toBe('j-delayed');
-    expect(await redis.get(pendingKey(prefix, 'live-waiting'))).toBe('j-waiting');
+    for (const d of ['gone', 'finished', 'no-flag']) expect(await redis.get(flag(d))).toMatch(/^m-stuck__/);
+    expect(await redis.get(flag('live-delayed'))).toBe('j-delayed');
+    expect(await redis.get(flag('live-waiting'))).toBe('j-waiting');
   });
 });

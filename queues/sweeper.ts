@@ -9,7 +9,7 @@
  *   deleted in batches (dead letters stay until `DELETE /deliveries/dead`).
  */
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../src/redis/client.ts';
 import { and, isNotNull, isNull, lt } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
 import type { Db } from '../src/db.ts';
@@ -18,7 +18,7 @@ import { ThrottledErrorLog } from '../src/error-log.ts';
 import type { Logger } from '../src/log.ts';
 import { PRUNE_BATCH, type DeliveryLedger } from './delivery-ledger.ts';
 import type { DeliveryScheduler } from './delivery-scheduler.ts';
-import { pendingKey } from './names.ts';
+import { deliveryTag, pendingKey } from './names.ts';
 
 export interface SweeperOptions {
   /** How often to look (ms). */
@@ -112,10 +112,7 @@ export class Sweeper {
     const stuck = await this.ledger.stuckDestinations(new Date(now - this.opts.deliveryTimeoutMs));
     let rescheduled = 0;
     if (stuck.length > 0) {
-      const pipe = this.redis.pipeline();
-      for (const s of stuck) pipe.get(pendingKey(this.prefix, s.destinationKey));
-      const flags = (await pipe.exec()) ?? [];
-      const jobIds = stuck.map((_, i) => (flags[i]?.[1] as string | null | undefined) ?? undefined);
+      const jobIds = await this.pendingFlags(stuck.map((s) => ({ channel: s.channel as DestinationChannel, destinationKey: s.destinationKey })));
       const live = await this.liveJobs(stuck.map((s, i) => ({ channel: s.channel as DestinationChannel, jobId: jobIds[i] })));
       // Waiting, delayed (paced, backing off) or running: leave it. Gone or finished: lost.
       const lost = stuck.filter((_, i) => !live[i]);
@@ -147,6 +144,20 @@ export class Sweeper {
       if (n < this.opts.pruneBatch) break;
     }
     return total;
+  }
+
+  /** The job each destination's "waiting" flag names; one pipeline per channel (its queue's slot). */
+  private async pendingFlags(dests: { channel: DestinationChannel; destinationKey: string }[]): Promise<(string | undefined)[]> {
+    const out: (string | undefined)[] = dests.map(() => undefined);
+    const byChannel = new Map<DestinationChannel, number[]>();
+    for (const [i, d] of dests.entries()) byChannel.set(d.channel, [...(byChannel.get(d.channel) ?? []), i]);
+    for (const [channel, idx] of byChannel) {
+      const pipe = this.redis.pipeline();
+      for (const i of idx) pipe.get(pendingKey(deliveryTag(this.prefix, channel), dests[i]!.destinationKey));
+      const flags = (await pipe.exec()) ?? [];
+      for (const [n, i] of idx.entries()) out[i] = (flags[n]?.[1] as string | null | undefined) ?? undefined;
+    }
+    return out;
   }
 
   /** For each job (by channel), whether BullMQ holds it in a live state; one script call per channel. */

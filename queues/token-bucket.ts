@@ -4,7 +4,7 @@
  * Retry-After or a retry backoff; discord.js keeps per-bucket reset state the same way). Atomic in
  * one Lua script, timed by the Redis server's clock so every worker agrees; tests may pass a clock.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../src/redis/client.ts';
 import type { Pace } from './names.ts';
 
 const NOW = `
@@ -65,10 +65,13 @@ return 0
 /** The destination is being worked on by another job. */
 export const LOCKED = -1;
 
-/** Redis key: the destination may not be sent to before this time (epoch ms, Redis clock). */
-export const holdKey = (prefix: string, dest: string): string => `${prefix}:hold:${dest}`;
-/** Redis key: nothing on this channel may be sent before this time (a platform-wide 429). */
-export const platformHoldKey = (prefix: string, channel: string): string => `${prefix}:platform-hold:${channel}`;
+/**
+ * Redis key: the destination may not be sent to before this time (epoch ms, Redis clock). `tag` is
+ * the channel queue's hash tag (names.ts `deliveryTag`), like every key the acquire script reads.
+ */
+export const holdKey = (tag: string, dest: string): string => `${tag}:hold:${dest}`;
+/** Redis key: nothing on this channel may be sent before this time (a platform-wide 429); `tag` as {@link holdKey}. */
+export const platformHoldKey = (tag: string, channel: string): string => `${tag}:platform-hold:${channel}`;
 
 /** The Redis keys one destination's delivery job checks. */
 export interface DestinationKeys {

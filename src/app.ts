@@ -3,7 +3,6 @@
  * and, per process mode, the HTTP/WS server (`web`), the pipeline workers (`worker`) or both
  * (`all`, for development). Used by src/main.ts and by integration tests, so both run the same.
  */
-import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db.ts';
@@ -18,6 +17,7 @@ import { deliveryRoutes } from './api/routes/deliveries.ts';
 import { webRoutes } from './web/routes.ts';
 import { ConversationCore } from './core/conversation-core.ts';
 import { ensureRedis, type RedisHandle } from './redis/connect.ts';
+import { createRedis } from './redis/client.ts';
 import { DeliveryQueues, startPipelineWorkers, type PipelineConfig, type PipelineWorkers } from '../queues/pipeline.ts';
 import { RedisChangeBus } from '../queues/change-bus.ts';
 import { changesChannel, parsePaces, windowsFor } from '../queues/names.ts';
@@ -115,7 +115,7 @@ async function startWith(config: Config, opts: GatewayOptions, mode: GatewayMode
   let bus: RedisChangeBus | undefined;
   let url = '';
   if (mode !== 'worker') {
-    const subscriber = new Redis(redis.url, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 200, 2000), connectionName: 'chitty-live' });
+    const subscriber = createRedis(redis.url, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 200, 2000), connectionName: 'chitty-live' });
     watchConnection(
       subscriber,
       new ThrottledErrorLog(logger, 'Redis (live-change subscriber connection)', 'ioredis reconnects and resubscribes; until then WebSocket clients here miss changes committed by other processes'),

@@ -8,6 +8,7 @@ import { parseIdentityKey } from './core/inbound.ts';
 import { readChannelsConfig, type ChannelsConfig } from './channel-config.ts';
 import { ConfigError } from './core/chitty-error.ts';
 import type { EgressPolicy } from './core/egress-policy.ts';
+import { parseClusterUrl } from './redis/client.ts';
 
 export interface Config {
   nodeEnv: string;
@@ -24,9 +25,12 @@ export interface Config {
   /** This hub's node id in vector clocks and HLC timestamps. */
   nodeId: string;
   logLevel: string;
-  /** REDIS_URL as given; undefined = use 127.0.0.1:6379 or start a private redis-server. */
+  /**
+   * REDIS_URL as given; undefined = use 127.0.0.1:6379 or start a private redis-server.
+   * `redis+cluster://host:port,host:port` is a Redis Cluster (src/redis/client.ts).
+   */
   redisUrl: string | undefined;
-  /** BullMQ/Redis key prefix: a Redis Cluster hash tag. */
+  /** BullMQ/Redis key prefix: a Redis Cluster hash tag; each queue's own tag derives from it (queues/names.ts queueTag). */
   queuePrefix: string;
   /** Changes to one destination within this window go out as one digest (undefined: per-channel default). */
   digestWindowMs: number | undefined;
@@ -103,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const queuePrefix = env.CHITTY_QUEUE_PREFIX || '{chitty}';
   if (!/^\{[A-Za-z0-9_.-]{1,40}\}$/.test(queuePrefix)) throw new ConfigError(`CHITTY_QUEUE_PREFIX must be a Redis Cluster hash tag like {chitty}, got ${JSON.stringify(queuePrefix)}.`);
   if (nodeEnv === 'production') productionSecret(env, 'CHITTY_WEBHOOK_SECRET', 'the secret webhook receivers verify X-Chitty-Signature with');
+  if (env.REDIS_URL) parseClusterUrl(env.REDIS_URL); // a malformed cluster URL fails here, with the expected form
   const dataDir = env.DATA_DIR || './data';
   return {
     nodeEnv,

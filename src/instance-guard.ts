@@ -9,11 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
-import { Redis } from 'ioredis';
 import * as schema from '../drizzle/schema.ts';
 import { ConfigError } from './core/chitty-error.ts';
 import type { Database } from './db.ts';
 import type { Logger } from './log.ts';
+import { createRedis } from './redis/client.ts';
 
 export const LOCK_FILE = 'gateway.lock';
 
@@ -71,7 +71,10 @@ export async function hubId(database: Database): Promise<string> {
   return row.value;
 }
 
-/** The Redis key that names the hub a queue prefix belongs to. */
+/**
+ * The Redis key that names the hub a queue prefix belongs to. It stays under the configured prefix
+ * itself (not a queue's tag, see queues/names.ts): one key, and existing bindings keep their name.
+ */
 export const prefixOwnerKey = (prefix: string): string => `${prefix}:hub`;
 
 /**
@@ -79,7 +82,7 @@ export const prefixOwnerKey = (prefix: string): string => `${prefix}:hub`;
  * database) already uses it. Logged loudly either way: which prefix, which hub.
  */
 export async function claimQueuePrefix(redisUrl: string, prefix: string, hub: string, logger: Logger): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, connectionName: 'chitty-prefix-claim' });
+  const redis = createRedis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, connectionName: 'chitty-prefix-claim' });
   try {
     await redis.connect();
     const key = prefixOwnerKey(prefix);

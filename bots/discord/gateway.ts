@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, GatewayIntentBits } from 'discord.js';
-import { Redis } from 'ioredis';
+import { createRedis, type RedisClient } from '../../src/redis/client.ts';
 import type { ConversationCore } from '../../src/core/conversation-core.ts';
 import type { Logger } from '../../src/log.ts';
 import type { DiscordInteractionResponder } from './send.ts';
@@ -65,7 +65,7 @@ export function commandOfMessage(m: GatewayMessage, botUserId: string, prefix: s
 export class DiscordGateway {
   /** Who this process is in the lock. */
   readonly instanceId = randomUUID();
-  private redis: Redis | undefined;
+  private redis: RedisClient | undefined;
   private client: Client | undefined;
   private timer: NodeJS.Timeout | undefined;
   private holding = false;
@@ -80,7 +80,7 @@ export class DiscordGateway {
   /** Starts contending for the lock; resolves after the first attempt (connected or passive). */
   async start(): Promise<void> {
     if (this.redis) return;
-    this.redis = new Redis(this.o.redisUrl, { maxRetriesPerRequest: 1 });
+    this.redis = createRedis(this.o.redisUrl, { maxRetriesPerRequest: 1 });
     this.redis.on('error', (err: Error) => this.o.logger.warn({ err: err.message }, 'discord gateway lock: Redis error; the gateway is dropped until the lock can be renewed'));
     await this.tick();
     this.timer = setInterval(() => void this.tick(), Math.max(100, Math.floor(this.ttl / 3)));

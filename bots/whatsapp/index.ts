@@ -3,7 +3,7 @@
  * whatsapp-web.js (`WHATSAPP_MODE=web`, a personal number; one process owns the session).
  * Identity `whatsapp:<E.164>`; the conversation address is the number (a group's id in web mode).
  */
-import { Redis } from 'ioredis';
+import { createRedis, type RedisClient } from '../../src/redis/client.ts';
 import type { WhatsAppCloudConfig, WhatsAppWebConfig } from '../../src/channel-config.ts';
 import type { ChannelAdapter, Parsed, ProtocolAnswer, TokenRoute, WebhookRoute } from '../../src/core/channel-adapter.ts';
 import { DeliveryLedger } from '../../queues/delivery-ledger.ts';
@@ -126,7 +126,7 @@ class WebSender extends ChatSender {
 
 function webAdapter(cfg: WhatsAppWebConfig, deps: ChannelDeps): ChannelAdapter {
   let session: WebSession | undefined;
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   const qr: TokenRoute = {
     method: 'GET',
     url: QR_PATH,
@@ -159,7 +159,7 @@ function webAdapter(cfg: WhatsAppWebConfig, deps: ChannelDeps): ChannelAdapter {
     tokenRoutes: [qr],
     sender: new WebSender(() => session),
     async start() {
-      redis = new Redis(deps.redisUrl, { maxRetriesPerRequest: 2, connectionName: 'chitty-whatsapp-lock' });
+      redis = createRedis(deps.redisUrl, { maxRetriesPerRequest: 2, connectionName: 'chitty-whatsapp-lock' });
       session = new WebSession({ config: cfg, core: deps.core, logger: deps.logger, redis, lockKey: sessionLockKey(deps.queuePrefix) });
       await session.start();
     },

@@ -4,7 +4,7 @@
  * dies. The client is made by a factory, so tests drive a fake that emits the library's events
  * (`qr`, `ready`, `message`, `message_create`, `disconnected`) with its real message shapes.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../../src/redis/client.ts';
 import qrcode from 'qrcode-terminal';
 import type { WhatsAppWebConfig } from '../../src/channel-config.ts';
 import { ConfigError } from '../../src/core/chitty-error.ts';

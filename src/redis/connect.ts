@@ -13,6 +13,8 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
 import { ChittyError } from '../core/chitty-error.ts';
+import { redactSecrets } from '../redact.ts';
+import { createRedis, type RedisClient } from './client.ts';
 
 /** Where Redis is looked for when `REDIS_URL` is unset. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -113,11 +115,11 @@ export async function findExecutable(name: string, pathEnv: string | undefined):
 }
 
 /**
- * Resolves when the Redis at `url` answers PING within `timeoutMs`; rejects with the reason
- * otherwise. Uses a throwaway client that never retries.
+ * Resolves when the Redis at `url` (or a cluster, `redis+cluster://…`) answers PING within
+ * `timeoutMs`; rejects with the reason otherwise. Uses a throwaway client that never retries.
  */
 export async function pingRedis(url: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<void> {
-  const client = new Redis(url, {
+  const client = createRedis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
@@ -320,8 +322,8 @@ async function shutDownOrphan(dir: string, logger: Logger): Promise<void> {
  * for workers' blocking commands), ready check on, and reconnects forever with a backoff capped at
  * 2 s. See https://docs.bullmq.io/guide/connections.
  */
-export function redisConnection(url: string, opts: { lazy?: boolean; connectionName?: string } = {}): Redis {
-  return new Redis(url, {
+export function redisConnection(url: string, opts: { lazy?: boolean; connectionName?: string } = {}): RedisClient {
+  return createRedis(url, {
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     lazyConnect: opts.lazy ?? false,
@@ -337,7 +339,7 @@ function redactUrl(url: string): string {
     if (u.password) u.password = '***';
     return u.toString();
   } catch {
-    return url;
+    return redactSecrets(url); // a cluster URL (host:port,host:port) is no WHATWG URL
   }
 }
 

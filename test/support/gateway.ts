@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../../src/config.ts';
-import { Redis } from 'ioredis';
+import { createRedis, isCluster, primaries } from '../../src/redis/client.ts';
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/app.ts';
 import { rowsOf } from '../../src/db.ts';
 import { TEST_DATABASE_URL, type DbKind } from './database.ts';
@@ -19,16 +19,31 @@ export interface TestGateway extends Gateway {
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** Delete every Redis key under a prefix (a test's queues, flags and buckets). */
+/**
+ * Delete every Redis key of a prefix (a test's queues, flags and buckets): `{p}:…` and the keys
+ * under the tags derived from it, `{p:fanout}:…` (queues/names.ts queueTag). On a cluster
+ * (`redis+cluster://`), on every master.
+ */
 export async function dropRedisPrefix(prefix: string, url = TEST_REDIS_URL): Promise<void> {
-  const r = new Redis(url);
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await r.del(...keys);
-  } while (cursor !== '0');
-  r.disconnect();
+  const r = createRedis(url);
+  try {
+    if (isCluster(r) && r.status !== 'ready') await new Promise((resolve) => r.once('ready', resolve)); // its masters are known then
+    const inner = /^\{(.+)\}$/.exec(prefix)?.[1];
+    const patterns = inner === undefined ? [`${prefix}:*`, `{${prefix}:*`] : [`${prefix}:*`, `{${inner}:*`];
+    for (const node of primaries(r)) {
+      for (const match of patterns) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+          cursor = next;
+          // One DEL per key: keys of different tags may sit in different slots.
+          if (keys.length) await Promise.all(keys.map((k) => node.del(k)));
+        } while (cursor !== '0');
+      }
+    }
+  } finally {
+    r.disconnect();
+  }
 }
 
 export async function startTestGateway(kind: DbKind = 'pglite', env: Record<string, string> = {}, opts: GatewayOptions = {}): Promise<TestGateway> {
@@ -51,10 +66,10 @@ export async function startTestGateway(kind: DbKind = 'pglite', env: Record<stri
     ...gw,
     async close() {
       await close();
-      await dropRedisPrefix(prefix);
+      await dropRedisPrefix(prefix, config.redisUrl);
       // BullMQ may still write a queue's meta key as its connection settles: sweep once more.
       await new Promise((r) => setTimeout(r, 200));
-      await dropRedisPrefix(prefix);
+      await dropRedisPrefix(prefix, config.redisUrl);
       if (schema) {
         const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
         await client.connect();
