@@ -10,6 +10,7 @@ import type { Db } from '../src/db.ts';
 import type { SyncMessage } from '../src/sync/sync-message.ts';
 import type { SubscriptionStore, DestinationChannel } from '../src/core/subscription-store.ts';
 import { planFanout, scopesOf } from '../src/sync/fanout-plan.ts';
+import { observeFanout } from '../src/telemetry/pipeline.ts';
 import type { DeliveryLedger, NewDelivery } from './delivery-ledger.ts';
 import type { DeliveryScheduler } from './delivery-scheduler.ts';
 import { destinationKey } from './names.ts';
@@ -59,6 +60,7 @@ export class FanoutProcessor {
     // Ledger rows and the outbox's "fanned out" mark in one statement (one round trip).
     await this.ledger.enqueue(rows, job.data.messageIds);
     await this.scheduler.schedule(rows.map((r) => ({ channel: r.channel as DestinationChannel, destinationKey: r.destinationKey, messageId: r.messageId })));
+    observeFanout(job, messages, rows.length);
     return rows.length;
   }
 }

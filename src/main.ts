@@ -7,6 +7,7 @@ import { createLogger } from './log.ts';
 import { startGateway } from './app.ts';
 import { channelStatuses } from '../bots/index.ts';
 import { redactSecrets } from './redact.ts';
+import { startTracing } from './telemetry/tracing.ts';
 
 type Mode = 'all' | 'web' | 'worker';
 
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger(config.logLevel);
+  const tracing = config.tracing ? await startTracing(config.tracing) : undefined; // before anything makes a span
   const gateway = await startGateway(config, { logger, mode });
   const { token } = gateway;
   if (mode !== 'worker') {
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
     }, 10_000);
     force.unref();
     await gateway.close();
+    await tracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'could not flush the last traces'));
     logger.info('stopped');
     process.exit(0);
   };

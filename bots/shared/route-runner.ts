@@ -10,6 +10,7 @@ import type { InboundRequest, ProtocolAnswer, TokenRoute, WebhookRoute } from '.
 import type { ConversationCore, CoreResult } from '../../src/core/conversation-core.ts';
 import { ChittyError } from '../../src/core/chitty-error.ts';
 import type { Logger } from '../../src/log.ts';
+import { observeInbound } from '../../src/telemetry/pipeline.ts';
 
 /** Largest webhook body accepted (413 above). Platforms send a few KB; email is not a webhook here. */
 export const CHANNEL_BODY_LIMIT = 1024 * 1024;
@@ -141,7 +142,7 @@ export async function mountWebhookRoutes(app: FastifyInstance, routes: WebhookRo
         url: route.url,
         bodyLimit: CHANNEL_BODY_LIMIT,
         config: { public: true },
-        handler: async (req, reply) => send(reply, await runWebhook(route, toInbound(req, opts.publicUrl), opts)),
+        handler: async (req, reply) => send(reply, await observeInbound(route.url, () => runWebhook(route, toInbound(req, opts.publicUrl), opts), reply)),
       });
     }
   });

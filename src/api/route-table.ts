@@ -4,8 +4,9 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { InvalidChangeError } from '../hub/errors.ts';
+import { HubError, InvalidChangeError } from '../hub/errors.ts';
 import { formatIssues } from '../hub/hub.ts';
+import { inSpan } from '../telemetry/tracing.ts';
 import { findUnsafeInput } from './input-guard.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -33,6 +34,11 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
   status?: number;
   /** No bearer token needed. */
   public?: boolean;
+  /**
+   * The route checks the bearer token itself (GET /metrics also takes METRICS_TOKEN): the
+   * server's API-token hook lets it through, and a false answer here is a 401.
+   */
+  auth?: (req: FastifyRequest) => boolean;
   handler(ctx: RouteContext<P, Q, B>): Promise<unknown>;
 }
 
@@ -53,8 +59,12 @@ export function registerRoutes(app: FastifyInstance, prefix: string, routes: Rou
     app.route({
       method: def.method,
       url: prefix + def.url,
-      config: { public: def.public === true },
+      config: { public: def.public === true || def.auth !== undefined },
       handler: async (req, reply) => {
+        if (def.auth && !def.auth(req)) {
+          reply.header('WWW-Authenticate', 'Bearer realm="chittychat"');
+          throw new HubError('Send a token as "Authorization: Bearer <token>".', 'unauthorized', 401);
+        }
         for (const [value, where] of [
           [req.params, 'path'],
           [req.query, 'query'],
@@ -66,7 +76,9 @@ export function registerRoutes(app: FastifyInstance, prefix: string, routes: Rou
         const params = validate(def.params, req.params, 'path');
         const query = validate(def.query, req.query, 'query');
         const body = validate(def.body, req.body, 'body');
-        const result = await def.handler({ params, query, body, req, reply });
+        // A write (a command, a change) runs in an inbound span: what it commits carries its trace.
+        const run = () => def.handler({ params, query, body, req, reply });
+        const result = def.method === 'GET' ? await run() : await inSpan(`${def.method} ${prefix}${def.url}`, { 'http.request.method': def.method, 'http.route': prefix + def.url }, run);
         if (reply.statusCode === 200) reply.status(def.status ?? 200); // a handler may have set its own (health: 503)
         return result;
       },

@@ -14,6 +14,7 @@ import { redactSecrets } from '../redact.ts';
 import { DASHBOARD_BASE_PATH, tokenFromCookie } from './queue-dashboard.ts';
 import { openApiDocument, registerRoutes, route, type RouteDef } from './route-table.ts';
 import { entityRoutes } from './routes/entities.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { syncRoutes, type DeliveryCounts } from './routes/sync.ts';
 import { registerWebSocket, WS_MAX_PAYLOAD, type ChangeSource } from './ws.ts';
 import { registerMcpHttp } from '../mcp/http.ts';
@@ -46,6 +47,8 @@ export interface ServerDeps {
   publicUrl?: string;
   /** Time for a whole request to arrive before 408 and the connection closes (default REQUEST_TIMEOUT_MS). */
   requestTimeoutMs?: number;
+  /** METRICS_TOKEN: a second bearer token GET /metrics accepts. */
+  metricsToken?: string | undefined;
   /** Extra health checks (e.g. Redis), each returning ok and a detail. */
   health?: Record<string, () => Promise<{ ok: boolean; [k: string]: unknown }>>;
 }
@@ -106,7 +109,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
-  const health = healthRoutes({ database, apiToken, nodeId: hub.nodeId, version: VERSION, ...(deps.health ? { checks: deps.health } : {}) });
+  const health = [
+    ...healthRoutes({ database, apiToken, nodeId: hub.nodeId, version: VERSION, ...(deps.health ? { checks: deps.health } : {}) }),
+    ...metricsRoutes({ apiToken, metricsToken: deps.metricsToken }),
+  ];
   registerRoutes(app, '', health);
 
   if (deps.plugins) await deps.plugins(app, (t) => tokenMatches(t, apiToken));

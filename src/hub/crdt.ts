@@ -13,6 +13,7 @@
 import { compareClocks, dominatedBy, mergeClocks, type VectorClock } from './vector-clock.ts';
 import { compareHlc, parseHlc } from './hlc.ts';
 import type { Domain, DomainSpec } from './domains.ts';
+import { commentsOf } from './comment-codec.ts';
 
 /** One change to one entity, as made by one node. */
 export interface Change {
@@ -157,6 +158,10 @@ export function materialize(spec: DomainSpec, id: string, state: EntityCrdt): Re
     out[field] = Object.keys(entries)
       .filter((elem) => (entries[elem]?.adds.length ?? 0) > 0)
       .sort();
+  }
+  for (const field of spec.logFields ?? []) {
+    const comments = commentsOf(state.sets[field]);
+    if (comments.length > 0) out[field] = comments;
   }
   out.createdAt = hlcToIso(state.created);
   out.updatedAt = hlcToIso(state.updated);

@@ -33,6 +33,11 @@ export interface DomainSpec {
   textFields: readonly string[];
   /** Add-wins set fields (arrays of strings on the wire). */
   setFields: readonly string[];
+  /**
+   * Append-only comment lists (comment-codec.ts): add-wins sets of encoded comments, changed only
+   * by `Hub.comment`, never by a create or update body; read as `{id, at, by, name, text}[]`.
+   */
+  logFields?: readonly string[];
   required: readonly string[];
   defaults: Record<string, unknown>;
   /** Rank of each `status` value: concurrent status writes merge to the highest rank. */
@@ -133,6 +138,7 @@ const specs: Record<Domain, DomainSpec> = {
     }),
     textFields: ['content', 'activeForm'],
     setFields: ['assignees', 'dependencies', 'tags', 'sessions', 'mergedFrom'],
+    logFields: ['comments'],
     required: ['content'],
     defaults: {
       activeForm: '',

@@ -13,6 +13,8 @@ import type { HubContext } from './context.ts';
 import * as reads from './reads.ts';
 import { createEntity, removeEntity, updateEntity } from './local-changes.ts';
 import { applyRemote } from './replica.ts';
+import { addComment } from './comments.ts';
+import type { EntityComment } from './comment-codec.ts';
 import { listConflicts, resolveConflict } from './conflicts.ts';
 import { reconcileProject, todoMesh, type ReconcileResult } from './reconcile-todos.ts';
 import { broadcastState, publishEvent, runSync, type BroadcastTarget } from './broadcast.ts';
@@ -116,6 +118,11 @@ export class Hub extends EventEmitter<HubEvents> {
 
   remove(domain: Domain, id: string, actor: Actor = API_ACTOR): Promise<Entity> {
     return removeEntity(this.ctx, domain, id, actor);
+  }
+
+  /** Add a comment to an entity (an append-only list; concurrent comments from replicas all survive). */
+  comment(domain: Domain, id: string, input: { text: string; by?: string | null; name?: string | null }, actor: Actor = API_ACTOR): Promise<{ entity: Entity; comment: EntityComment }> {
+    return addComment(this.ctx, domain, id, input, actor);
   }
 
   /**

@@ -5,6 +5,7 @@ import { domainOfId, domainSpec, updateSchema, type Domain } from './domains.ts'
 import { InvalidChangeError } from './errors.ts';
 import { formatHlc } from './hlc.ts';
 import { commit, lockEntities } from './commit.ts';
+import { remoteComments } from './comment-codec.ts';
 import { formatIssues } from './local-changes.ts';
 import type { RemoteResult } from './types.ts';
 import { mergeClocks } from './vector-clock.ts';
@@ -62,14 +63,24 @@ function toChange(domain: Domain, m: SyncMessage, index: number): Change {
     if (Array.isArray(data[f])) adds[f] = [...(adds[f] ?? []), ...(data[f] as string[])];
     delete data[f];
   }
+  for (const f of spec.logFields ?? []) {
+    // Comments travel as encoded elements in delta.add; the decoded list in the data is the same ones.
+    const values = [...(Array.isArray(adds[f]) ? adds[f] : []), ...(Array.isArray(data[f]) ? (data[f] as unknown[]) : [])];
+    if (values.length) adds[f] = [...new Set(remoteComments(values, where))];
+    else delete adds[f];
+    delete data[f];
+  }
   let set: Record<string, unknown> = {};
   if (Object.keys(data).length) {
     const r = updateSchema(domain).safeParse(data);
     if (!r.success) throw new InvalidChangeError(`${where}: ${formatIssues(r.error.issues)}`, r.error.issues);
     set = r.data;
   }
+  for (const field of Object.keys(m.payload.delta?.remove ?? {})) {
+    if (spec.logFields?.includes(field)) throw new InvalidChangeError(`${where}: ${field} is append-only: nothing can be removed from it.`);
+  }
   for (const field of [...Object.keys(adds), ...Object.keys(m.payload.delta?.remove ?? {})]) {
-    if (!spec.setFields.includes(field)) throw new InvalidChangeError(`${where}: ${field} is not a set field of ${domain} (sets: ${spec.setFields.join(', ')}).`);
+    if (!spec.setFields.includes(field) && !spec.logFields?.includes(field)) throw new InvalidChangeError(`${where}: ${field} is not a set field of ${domain} (sets: ${spec.setFields.join(', ')}).`);
   }
   if (m.payload.operation === 'delete') set.deleted = true;
   if (m.payload.operation === 'create') {

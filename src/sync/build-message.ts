@@ -5,6 +5,7 @@ import { messageId } from '../hub/ids.ts';
 import type { Actor, Entity } from '../hub/types.ts';
 import type { VectorClock } from '../hub/vector-clock.ts';
 import type { SyncMessage } from './sync-message.ts';
+import { traceMetadata } from '../telemetry/tracing.ts';
 
 const DAY_S = 86_400;
 
@@ -32,6 +33,7 @@ export function stateUpdateMessage(nodeId: string, change: Change, actor: Actor,
       causality: local ? [] : [change.id],
       ttl: DAY_S,
       ...(actor.origin ? { origin: actor.origin } : {}),
+      ...traceMetadata(),
     },
   };
   if (change.set) (message.payload.delta as Record<string, unknown>).set = change.set;
@@ -46,7 +48,7 @@ export function conflictMessage(nodeId: string, domain: Domain, entityId: string
     source: { nodeId, platform: 'hub' },
     target: { broadcast: true },
     payload: { domain, operation: 'update', entity: { chittyId: entityId, type: domainSpec(domain).entityType, data: { conflictId, field: conflict.field, versions: conflict.versions } } },
-    metadata: { timestamp: now.toISOString(), vectorClock: vclock, hlc, causality: conflict.versions.map((v) => v.change), ttl: DAY_S },
+    metadata: { timestamp: now.toISOString(), vectorClock: vclock, hlc, causality: conflict.versions.map((v) => v.change), ttl: DAY_S, ...traceMetadata() },
   };
 }
 
@@ -58,6 +60,6 @@ export function hubMessage(nodeId: string, hlc: string, type: SyncMessage['type'
     source: { nodeId, platform: actor.platform, ...(actor.chittyId ? { chittyId: actor.chittyId } : {}) },
     target: { broadcast: true },
     payload: { domain, operation: 'query', entity },
-    metadata: { timestamp: new Date().toISOString(), vectorClock: {}, hlc, causality: [], ttl },
+    metadata: { timestamp: new Date().toISOString(), vectorClock: {}, hlc, causality: [], ttl, ...traceMetadata() },
   };
 }

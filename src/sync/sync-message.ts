@@ -55,6 +55,11 @@ export const SyncMessageSchema = z
       hlc: z.string().regex(HLC_REGEX, 'hlc must look like 0001700000000000:000000:node').optional(),
       causality: z.array(z.string().max(200)).max(100).optional(),
       ttl: z.number().int().nonnegative().optional(),
+      /** W3C trace context of the request that made the change (only while tracing is on; src/telemetry/tracing.ts). */
+      traceparent: z
+        .string()
+        .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, 'traceparent must be a W3C traceparent')
+        .optional(),
       /** The conversation a change was made from: the fan-out does not echo it back there. */
       origin: z.object({ channel: z.string().max(20), address: z.string().max(2000), thread: z.string().max(300).optional() }).optional(),
     }),

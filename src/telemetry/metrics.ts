@@ -1,0 +1,160 @@
+/**
+ * Prometheus metrics for `GET /metrics` (prom-client): one registry, the metric definitions, and
+ * one function per observation, called from one-line hooks in the pipeline (queues/) and the
+ * route runner. Labels are bounded: channel, status, queue, job state, stage; never an address,
+ * a destination or an id. Counters live in the process that does the work: in the Procfile
+ * layout the worker process counts deliveries, the web process acknowledgements.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The registry `GET /metrics` serves. */
+export const registry = new Registry();
+
+/** The pipeline stages `npm run bench` prints, plus the webhook acknowledgement. */
+export type Stage = 'relay' | 'fanout' | 'deliver' | 'ack';
+
+/** What happened to a delivery row at one send (or instead of one). */
+export type DeliveryStatus = 'sent' | 'failed' | 'dead' | 'rate_limited' | 'dropped';
+
+/** Seconds: 1 ms to 2 minutes (a delivery's coalescing window and retries land in the upper buckets). */
+const STAGE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const ATTEMPT_BUCKETS = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20];
+
+const stageSeconds = new Histogram({
+  name: 'chitty_stage_duration_seconds',
+  help: 'Pipeline stage latency: relay = outbox commit to fan-out job added; fanout = fan-out job added to delivery rows and jobs written; deliver = delivery row written to the provider answering; ack = webhook request received to its acknowledgement.',
+  labelNames: ['stage'] as const,
+  buckets: STAGE_BUCKETS,
+  registers: [registry],
+});
+
+const deliveries = new Counter({
+  name: 'chitty_deliveries_total',
+  help: 'Delivery rows by channel and outcome of a send: sent, failed (retried), dead (dead letter), rate_limited (waits for Retry-After), dropped (subscription gone or paused; no send).',
+  labelNames: ['channel', 'status'] as const,
+  registers: [registry],
+});
+
+const attempts = new Histogram({
+  name: 'chitty_delivery_attempts',
+  help: 'Send attempts a delivery row took until it was sent or dead-lettered (1 = the first send).',
+  labelNames: ['channel', 'status'] as const,
+  buckets: ATTEMPT_BUCKETS,
+  registers: [registry],
+});
+
+const fanoutMessages = new Counter({
+  name: 'chitty_fanout_messages_total',
+  help: 'SyncMessages the fan-out expanded into delivery rows.',
+  registers: [registry],
+});
+
+/** Observe one stage duration, in milliseconds (negative clock skew counts as 0). */
+export function observeStage(stage: Stage, ms: number): void {
+  if (!Number.isFinite(ms)) return;
+  stageSeconds.observe({ stage }, Math.max(0, ms) / 1000);
+}
+
+/** A fan-out job's messages: relay (commit → job added, first attempt only) and fan-out (job added → now). */
+export function observeFanoutMetrics(job: { timestamp: number; attemptsMade: number }, messages: { metadata: { timestamp: string } }[], now = Date.now()): void {
+  for (const m of messages) {
+    if (job.attemptsMade === 0) observeStage('relay', job.timestamp - Date.parse(m.metadata.timestamp));
+    observeStage('fanout', now - job.timestamp);
+  }
+  fanoutMessages.inc(messages.length);
+}
+
+/** Rows that reached `status` at one send; `attempt` is the send's number for each row (1-based), when it counts. */
+export function countDeliveries(channel: string, status: DeliveryStatus, n: number, attempt?: number): void {
+  if (n <= 0) return;
+  deliveries.inc({ channel, status }, n);
+  if (attempt !== undefined && (status === 'sent' || status === 'dead')) attempts.observe({ channel, status }, attempt);
+}
+
+// ------------------------------------------------------------------- queue depths
+
+/** What the depth gauge reads (a BullMQ `Queue`). */
+export interface DepthSource {
+  readonly name: string;
+  /** Set by BullMQ once `close()` was called: the queue is dropped from the gauge. */
+  readonly closing: Promise<void> | undefined;
+  getJobCounts(...types: ('waiting' | 'active' | 'delayed' | 'failed')[]): Promise<Record<string, number>>;
+}
+
+/** Job states the gauge reports. */
+export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+/** Queue depths are read from Redis at most this often; scrapes in between get the last answer. */
+export const DEPTH_CACHE_MS = 2000;
+/** A depth read that takes longer is abandoned (the scrape still answers). */
+const DEPTH_TIMEOUT_MS = 1000;
+
+const sources = new Set<DepthSource>();
+let cached: { at: number; counts: Promise<Map<string, Record<string, number>>> } | undefined;
+
+const depthReadErrors = new Counter({
+  name: 'chitty_queue_depth_read_errors_total',
+  help: 'Scrapes whose queue depths could not be read from Redis (the depth gauge is empty then).',
+  registers: [registry],
+});
+
+async function readDepths(): Promise<Map<string, Record<string, number>>> {
+  const byQueue = new Map<string, Record<string, number>>();
+  for (const q of sources) if (q.closing) sources.delete(q);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('queue depth read timed out')), DEPTH_TIMEOUT_MS);
+  });
+  try {
+    const all = await Promise.race([Promise.all([...sources].map(async (q) => [q.name, await q.getJobCounts(...QUEUE_STATES)] as const)), timeout]);
+    // Two gateways in one process (tests) with the same queue names add up.
+    for (const [name, counts] of all) {
+      const sum = byQueue.get(name) ?? {};
+      for (const s of QUEUE_STATES) sum[s] = (sum[s] ?? 0) + (counts[s] ?? 0);
+      byQueue.set(name, sum);
+    }
+    return byQueue;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+new Gauge({
+  name: 'chitty_queue_jobs',
+  help: `Jobs per BullMQ queue and state (waiting, active, delayed, failed), read from Redis at scrape time (cached ${DEPTH_CACHE_MS} ms).`,
+  labelNames: ['queue', 'state'] as const,
+  registers: [registry],
+  async collect() {
+    const now = Date.now();
+    if (!cached || now - cached.at >= DEPTH_CACHE_MS) cached = { at: now, counts: readDepths() };
+    const mine = cached;
+    this.reset();
+    try {
+      for (const [queue, counts] of await mine.counts) for (const state of QUEUE_STATES) this.set({ queue, state }, counts[state] ?? 0);
+    } catch {
+      if (cached === mine) cached = undefined; // the next scrape tries again
+      depthReadErrors.inc();
+    }
+  },
+});
+
+/** Report these queues' depths on `/metrics` (until each is closed). */
+export function watchQueueDepths(queues: DepthSource[]): void {
+  for (const q of queues) sources.add(q);
+  cached = undefined;
+}
+
+// ------------------------------------------------------------------- exposition
+
+let processMetrics = false;
+
+/** prom-client's default process metrics (CPU, memory, event loop lag, GC, handles), once per process. */
+export function enableProcessMetrics(): void {
+  if (processMetrics) return;
+  processMetrics = true;
+  collectDefaultMetrics({ register: registry });
+}
+
+/** The exposition text and its content type. */
+export async function scrape(): Promise<{ contentType: string; body: string }> {
+  return { contentType: registry.contentType, body: await registry.metrics() };
+}
