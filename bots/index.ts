@@ -9,11 +9,6 @@ import { DESTINATION_CHANNELS, type DestinationChannel } from '../src/core/subsc
 import type { ThreadStore } from '../src/core/thread-store.ts';
 import type { Database } from '../src/db.ts';
 import type { Logger } from '../src/log.ts';
-import { createSlackChannel } from './slack/index.ts';
-import { createDiscordChannel } from './discord/index.ts';
-import { createSmsChannel } from './sms/index.ts';
-import { createWhatsApp } from './whatsapp/index.ts';
-import { createEmailChannel } from './email/index.ts';
 
 /** What a channel factory gets: its config and the gateway's shared services. */
 export interface ChannelDeps {
@@ -30,13 +25,30 @@ export interface ChannelDeps {
 /** Builds a channel when configured, else returns undefined. */
 export type ChannelFactory = (deps: ChannelDeps) => Promise<ChannelAdapter | undefined> | ChannelAdapter | undefined;
 
-/** Every chat channel the gateway knows, in the order they are listed. */
-const FACTORIES: ChannelFactory[] = [createSlackChannel, createDiscordChannel, createSmsChannel, createWhatsApp, createEmailChannel];
+/** A channel's config section and how to load its factory (with its SDK) when that section is set. */
+interface ChannelEntry {
+  section: Exclude<keyof ChannelsConfig, 'publicUrl'>;
+  load: () => Promise<ChannelFactory>;
+}
+
+/**
+ * Every chat channel the gateway knows, in the order they are listed. Each is imported only when
+ * its variables are set: a channel that is off loads neither its code nor its SDK (discord.js,
+ * twilio, @slack/*, whatsapp-web.js, smtp-server, mailparser… cost memory and start time).
+ */
+const FACTORIES: ChannelEntry[] = [
+  { section: 'slack', load: async () => (await import('./slack/index.ts')).createSlackChannel },
+  { section: 'discord', load: async () => (await import('./discord/index.ts')).createDiscordChannel },
+  { section: 'sms', load: async () => (await import('./sms/index.ts')).createSmsChannel },
+  { section: 'whatsapp', load: async () => (await import('./whatsapp/index.ts')).createWhatsApp },
+  { section: 'email', load: async () => (await import('./email/index.ts')).createEmailChannel },
+];
 
 export async function createChannels(deps: ChannelDeps): Promise<ChannelAdapter[]> {
   const out: ChannelAdapter[] = [];
-  for (const make of FACTORIES) {
-    const adapter = await make(deps);
+  for (const { section, load } of FACTORIES) {
+    if (deps.config[section] === undefined) continue;
+    const adapter = await (await load())(deps);
     if (adapter) out.push(adapter);
   }
   return out;

@@ -1,9 +1,8 @@
 /**
- * Opens the database: embedded PGlite under DATA_DIR when DATABASE_URL is unset, real Postgres
- * when it is set. Same schema, same migrations (applied here, at start).
+ * Opens the database: embedded PGlite under DATA_DIR when DATABASE_URL is unset (src/db-pglite.ts,
+ * loaded only then), real Postgres when it is set. Same schema, same migrations (applied at start).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
@@ -50,7 +49,7 @@ const ambient = new AsyncLocalStorage<Ambient>();
  * {@link inTransaction} when there is one, else on the pool. So a command's hub changes, its
  * conversation state and its inbound record commit together without every store passing `tx` on.
  */
-function ambientAware(root: Db): Db {
+export function ambientAware(root: Db): Db {
   return new Proxy(root, {
     get(target, prop) {
       const current = ambient.getStore()?.tx ?? target;
@@ -81,7 +80,8 @@ export function afterCommit(f: () => void): void {
   else f();
 }
 
-const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../drizzle/migrations');
+/** The drizzle migrations, applied at every start (append-only). */
+export const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../drizzle/migrations');
 
 export interface DatabaseOptions {
   databaseUrl: string | undefined;
@@ -90,29 +90,7 @@ export interface DatabaseOptions {
 }
 
 export async function openDatabase(opts: DatabaseOptions, logger?: Logger): Promise<Database> {
-  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.databaseSchema, logger) : openPglite(opts.dataDir);
-}
-
-async function openPglite(dataDir: string): Promise<Database> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { drizzle } = await import('drizzle-orm/pglite');
-  const { migrate } = await import('drizzle-orm/pglite/migrator');
-  let client: InstanceType<typeof PGlite>;
-  if (dataDir === 'memory://') client = new PGlite();
-  else {
-    const dir = path.join(dataDir, 'pglite');
-    fs.mkdirSync(dir, { recursive: true });
-    client = new PGlite(dir);
-  }
-  const db = drizzle(client, { schema });
-  await migrate(db, { migrationsFolder: MIGRATIONS });
-  return {
-    db: ambientAware(db as unknown as Db),
-    root: db as unknown as Db,
-    kind: 'pglite',
-    close: () => client.close(),
-    ping: async () => void (await client.query('select 1')),
-  };
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.databaseSchema, logger) : (await import('./db-pglite.ts')).openPglite(opts.dataDir);
 }
 
 async function openPostgres(url: string, pgSchema: string | undefined, logger: Logger | undefined): Promise<Database> {

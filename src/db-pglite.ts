@@ -1,0 +1,129 @@
+/**
+ * The embedded database: PGlite in DATA_DIR/pglite (or in memory for `memory://`), sized for one
+ * gateway process, and started from the build's migrated template when the directory is new.
+ *
+ * A new data directory costs PGlite an initdb (a second wasm instance, 5–9 s and ~850 MB RSS on a
+ * 2-core machine) plus every migration. `npm run build` does that once into
+ * dist/pglite-template (see {@link ensurePgliteTemplate}); a fresh DATA_DIR is then a file copy of
+ * it, made only when the template was built from exactly the migrations (and PGlite version) here.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
+import * as schema from '../drizzle/schema.ts';
+import { ambientAware, MIGRATIONS, type Database, type Db } from './db.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** Where `npm run build` leaves the migrated template database. */
+export const PGLITE_TEMPLATE = path.join(ROOT, 'dist', 'pglite-template');
+/** Next to the template: what it was made from (see {@link pgliteStamp}). */
+const STAMP_FILE = 'chitty-template.json';
+
+/**
+ * Postgres settings for the embedded server, on top of PGlite's own start parameters. Its
+ * postgresql.conf asks for 128 MB of shared buffers, all of it inside the wasm heap and touched
+ * soon enough; one gateway's hub fits in far less (the files stay in the OS page cache anyway).
+ */
+export const PGLITE_SETTINGS: Record<string, string> = {
+  shared_buffers: '16MB',
+  wal_buffers: '1MB',
+  temp_buffers: '2MB',
+  max_connections: '4', // single-user mode: one backend
+};
+
+async function pgliteOptions(): Promise<PGliteOptions> {
+  const { PGlite: P } = await import('@electric-sql/pglite');
+  const defaults = (P as unknown as { defaultStartParams: string[] }).defaultStartParams;
+  return { startParams: [...defaults, ...Object.entries(PGLITE_SETTINGS).flatMap(([k, v]) => ['-c', `${k}=${v}`])] };
+}
+
+/** sha256 of the migrations folder and the PGlite version: the template fits only these. */
+export function pgliteStamp(): string {
+  const h = createHash('sha256');
+  const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite'))), '..', 'package.json');
+  h.update(JSON.parse(fs.readFileSync(pkg, 'utf8')).version as string).update('\0');
+  for (const f of fs.readdirSync(MIGRATIONS, { recursive: true }).map(String).sort()) {
+    const p = path.join(MIGRATIONS, f);
+    if (fs.statSync(p).isFile()) h.update(`${f}\0`).update(fs.readFileSync(p)).update('\0');
+  }
+  return h.digest('hex');
+}
+
+function templateStamp(): string | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(PGLITE_TEMPLATE, STAMP_FILE), 'utf8')) as { stamp?: string }).stamp;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Copy the template into `dir` when `dir` holds no database yet and the template fits. */
+function seedFromTemplate(dir: string): boolean {
+  if (fs.existsSync(path.join(dir, 'PG_VERSION'))) return false;
+  const stamp = templateStamp();
+  if (!stamp || stamp !== pgliteStamp()) return false;
+  fs.cpSync(PGLITE_TEMPLATE, dir, { recursive: true, filter: (src) => path.basename(src) !== STAMP_FILE });
+  return true;
+}
+
+async function openClient(dir: string | undefined): Promise<PGlite> {
+  const { PGlite: P } = await import('@electric-sql/pglite');
+  return P.create({ ...(dir ? { dataDir: dir } : {}), ...(await pgliteOptions()) });
+}
+
+async function migrated(client: PGlite) {
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const { migrate } = await import('drizzle-orm/pglite/migrator');
+  const db = drizzle(client, { schema });
+  await migrate(db, { migrationsFolder: MIGRATIONS });
+  return db;
+}
+
+/** Open (creating and migrating as needed) the embedded database of DATA_DIR. */
+export async function openPglite(dataDir: string): Promise<Database> {
+  let dir: string | undefined;
+  if (dataDir !== 'memory://') {
+    dir = path.join(dataDir, 'pglite');
+    fs.mkdirSync(dir, { recursive: true });
+    seedFromTemplate(dir);
+  }
+  const client = await openClient(dir);
+  const db = await migrated(client);
+  return {
+    db: ambientAware(db as unknown as Db),
+    root: db as unknown as Db,
+    kind: 'pglite',
+    close: () => client.close(),
+    ping: async () => void (await client.query('select 1')),
+  };
+}
+
+/**
+ * Make dist/pglite-template unless it already fits the migrations here: initdb and migrate in a
+ * temporary directory, then rename it into place. Resolves to true when it made one.
+ */
+export async function ensurePgliteTemplate(): Promise<boolean> {
+  const stamp = pgliteStamp();
+  if (templateStamp() === stamp) return false;
+  const tmp = `${PGLITE_TEMPLATE}.${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  const client = await openClient(tmp);
+  try {
+    await migrated(client);
+  } finally {
+    await client.close();
+  }
+  fs.writeFileSync(path.join(tmp, STAMP_FILE), JSON.stringify({ stamp }));
+  const old = `${PGLITE_TEMPLATE}.old.${process.pid}`;
+  if (fs.existsSync(PGLITE_TEMPLATE)) fs.renameSync(PGLITE_TEMPLATE, old);
+  try {
+    fs.renameSync(tmp, PGLITE_TEMPLATE);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(old, { recursive: true, force: true });
+  }
+  return true;
+}
