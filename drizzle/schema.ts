@@ -246,6 +246,12 @@ export const deliveries = pgTable(
     entityId: text('entity_id'),
     status: text('status').$type<'queued' | 'sent' | 'failed' | 'dead'>().notNull(),
     attempts: integer('attempts').notNull().default(0),
+    /**
+     * Requests that carried it, counted just before each is sent (claimed with its `batch_id`):
+     * more sends than attempts means a worker died between a send and its outcome, and the row was
+     * sent again under the same `batch_id` (the X-Chitty-Delivery id).
+     */
+    sends: integer('sends').notNull().default(0),
     lastError: text('last_error'),
     providerMessageId: text('provider_message_id'),
     /** Id of the request that carried it (several rows share one when coalesced into a digest). */

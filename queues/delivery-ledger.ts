@@ -285,6 +285,7 @@ function toRow(r: Record<string, unknown>): DeliveryRow {
     entityId: (r.entity_id as string | null) ?? null,
     status: r.status as DeliveryStatus,
     attempts: Number(r.attempts),
+    sends: Number(r.sends ?? 0),
     lastError: (r.last_error as string | null) ?? null,
     providerMessageId: (r.provider_message_id as string | null) ?? null,
     batchId: (r.batch_id as string | null) ?? null,

@@ -1,0 +1,1 @@
+ALTER TABLE "deliveries" ADD COLUMN "sends" integer DEFAULT 0 NOT NULL;
