@@ -8,6 +8,7 @@ import { parseIdentityKey } from './core/inbound.ts';
 import { readChannelsConfig, type ChannelsConfig } from './channel-config.ts';
 import { ConfigError } from './core/chitty-error.ts';
 import type { EgressPolicy } from './core/egress-policy.ts';
+import type { TraceExporterKind } from './telemetry/tracing.ts';
 import { parseClusterUrl } from './redis/client.ts';
 
 export interface Config {
@@ -56,6 +57,10 @@ export interface Config {
   channels: ChannelsConfig;
   /** Channel identities (`sms:+1555…`, `slack:T1:U1`…) that are members without pairing. */
   allowlist: string[];
+  /** METRICS_TOKEN: a bearer token for GET /metrics only (the API token works there too). */
+  metricsToken: string | undefined;
+  /** Traces: off (undefined) unless OTEL_TRACES_EXPORTER or an OTLP endpoint is set (see {@link tracingConfig}). */
+  tracing: { exporter: TraceExporterKind; serviceName: string } | undefined;
 }
 
 /** A setting is missing or wrong (defined beside the error root so bots/ and queues/ can throw it too). */
@@ -134,7 +139,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: Math.max(100, int(env, 'CHITTY_REQUEST_TIMEOUT_MS', 30_000)),
     channels: readChannelsConfig(env),
     allowlist,
+    metricsToken: metricsToken(env, nodeEnv),
+    tracing: tracingConfig(env),
   };
+}
+
+function metricsToken(env: NodeJS.ProcessEnv, nodeEnv: string): string | undefined {
+  if (!env.METRICS_TOKEN) return undefined;
+  if (nodeEnv === 'production') productionSecret(env, 'METRICS_TOKEN', 'the token Prometheus scrapes /metrics with');
+  return env.METRICS_TOKEN;
+}
+
+/**
+ * OpenTelemetry's own switches: OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none is off;
+ * OTEL_TRACES_EXPORTER=otlp or console is on; unset, an OTLP endpoint
+ * (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT) turns OTLP on.
+ */
+export function tracingConfig(env: NodeJS.ProcessEnv): Config['tracing'] {
+  if ((env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true') return undefined;
+  const exporter = (env.OTEL_TRACES_EXPORTER ?? '').trim().toLowerCase();
+  const serviceName = env.OTEL_SERVICE_NAME || 'chittychat-gateway';
+  if (exporter === 'none') return undefined;
+  if (exporter === '') return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT ? { exporter: 'otlp', serviceName } : undefined;
+  if (exporter === 'otlp' || exporter === 'console') return { exporter, serviceName };
+  throw new ConfigError(`OTEL_TRACES_EXPORTER must be otlp, console or none, got ${JSON.stringify(env.OTEL_TRACES_EXPORTER)}.`);
 }
 
 /** Private, loopback and link-local webhook targets: allowed by default outside production only. */

@@ -3,13 +3,12 @@
  * `InstallProvider` (@slack/oauth) behind `GET /slack/install` and `GET /slack/oauth_redirect`,
  * installations kept in the hub database.
  *
- * The channel contract's routes answer with a status, a body and a content type — no headers — so
- * the install page links to Slack (an "Add to Slack" button plus a meta refresh) instead of a 302,
- * and the state is checked by the state store alone (`legacyStateVerification`: a signed state
- * that expires in 10 minutes) instead of Bolt's browser cookie, which would need Set-Cookie. The
- * callback's work (state check, `oauth.v2.access`, storing) is async, and the contract's only async
- * step before the answer is `verify`, so that is where it runs; `parse` turns its outcome into
- * the page.
+ * The state is checked the way Bolt checks it: `/slack/install` signs a state (SLACK_STATE_SECRET,
+ * 10 minutes) and sets it in a cookie of the browser that starts the install; the callback takes
+ * the code only with the same state in the URL and in that browser's cookie, and deletes the
+ * cookie, so a state is good for one install in one browser (OAuth CSRF protection). The callback's
+ * work (state check, `oauth.v2.access`, storing) is async, and the contract's only async step
+ * before the answer is `verify`, so that is where it runs; `parse` turns its outcome into the page.
  * {@link https://api.slack.com/authentication/oauth-v2}
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -61,6 +60,42 @@ class CapturedResponse {
 const html = (status: number, body: string): ProtocolAnswer => ({ status, contentType: 'text/html; charset=utf-8', body });
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** What InstallProvider wrote, as the route's answer (its Set-Cookie included). */
+function capturedAnswer(res: CapturedResponse): ProtocolAnswer {
+  // InstallProvider sets one cookie: the state (install page) or its deletion (callback).
+  const cookie = res.getHeader('set-cookie');
+  const setCookie = Array.isArray(cookie) ? cookie.map(String)[0] : typeof cookie === 'string' ? cookie : undefined;
+  return { ...html(res.statusCode, res.body || '<!doctype html><p>Done.</p>'), ...(setCookie ? { headers: { 'set-cookie': setCookie } } : {}) };
+}
+
+type SlackLogger = NonNullable<ConstructorParameters<typeof InstallProvider>[0]['logger']>;
+
+/**
+ * InstallProvider's log lines into ours. Its errors are a refused install (bad or foreign state,
+ * denied access), which the failure page already reports at warn: they are warnings here too.
+ */
+function installerLogger(logger: Logger): SlackLogger {
+  const text = (msg: unknown[]) => msg.map((m) => (m instanceof Error ? m.message : String(m))).join(' ');
+  let level = 'info';
+  return {
+    debug: (...msg: unknown[]) => logger.debug({ component: 'slack-oauth' }, text(msg)),
+    info: (...msg: unknown[]) => logger.info({ component: 'slack-oauth' }, text(msg)),
+    warn: (...msg: unknown[]) => logger.warn({ component: 'slack-oauth' }, text(msg)),
+    error: (...msg: unknown[]) => logger.warn({ component: 'slack-oauth' }, text(msg)),
+    setLevel: (l) => {
+      level = l;
+    },
+    getLevel: () => level as ReturnType<SlackLogger['getLevel']>,
+    setName: () => {},
+  };
+}
+
+/** The install page: an "Add to Slack" link and a meta refresh to it. */
+function installPageHtml(url: string): string {
+  const u = esc(url);
+  return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=${u}"><title>Add ChittyChat to Slack</title></head><body><p><a href="${u}">Add ChittyChat to Slack</a></p></body></html>`;
+}
+
 type Noop = Record<string, never>;
 
 export class SlackOAuth {
@@ -79,26 +114,25 @@ export class SlackOAuth {
       clientSecret: opts.clientSecret,
       stateSecret: opts.stateSecret,
       installationStore: opts.store,
-      legacyStateVerification: true,
       installUrlOptions: this.installOptions,
+      renderHtmlForInstallPath: installPageHtml,
+      logger: installerLogger(opts.logger),
       clientOptions,
     });
   }
 
-  /** `GET /slack/install`: a page with the "Add to Slack" link (state signed with SLACK_STATE_SECRET). */
+  /** `GET /slack/install`: a page with the "Add to Slack" link, and the state cookie for this browser. */
   async installPage(): Promise<ProtocolAnswer> {
-    const url = await this.installer.generateInstallUrl(this.installOptions, true);
-    const u = esc(url);
-    return html(
-      200,
-      `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=${u}"><title>Add ChittyChat to Slack</title></head><body><p><a href="${u}">Add ChittyChat to Slack</a></p></body></html>`,
-    );
+    const res = new CapturedResponse();
+    const req = { url: '/slack/install', headers: {} } as unknown as IncomingMessage;
+    await this.installer.handleInstallPath(req, res as unknown as ServerResponse, undefined, this.installOptions);
+    return capturedAnswer(res);
   }
 
   /** `GET /slack/oauth_redirect`: state check, `oauth.v2.access`, store; the page to show. */
-  async callback(url: string): Promise<ProtocolAnswer> {
+  async callback(url: string, cookie: string | undefined): Promise<ProtocolAnswer> {
     const res = new CapturedResponse();
-    const req = { url, headers: {} } as unknown as IncomingMessage;
+    const req = { url, headers: cookie ? { cookie } : {} } as unknown as IncomingMessage;
     let stored: Installation | undefined;
     await this.installer.handleCallback(req, res as unknown as ServerResponse, {
       success: (installation, _o, _req, r) => {
@@ -115,7 +149,7 @@ export class SlackOAuth {
       },
     });
     if (stored) this.opts.onInstalled(stored);
-    return html(res.statusCode, res.body || '<!doctype html><p>Done.</p>');
+    return capturedAnswer(res);
   }
 
   /** The two GET routes, in the shape of the channel contract (see the file header). */
@@ -138,6 +172,6 @@ export class SlackOAuth {
       deferred: () => html(500, ''),
       late: async () => {},
     });
-    return [route('/slack/install', () => this.installPage()), route('/slack/oauth_redirect', (req) => this.callback(req.url))];
+    return [route('/slack/install', () => this.installPage()), route('/slack/oauth_redirect', (req) => this.callback(req.url, req.headers.cookie))];
   }
 }

@@ -12,7 +12,12 @@ export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
 export interface TestGateway extends Gateway {
   /** fetch against the gateway with the token (unless `token: null`). */
-  call(method: string, path: string, body?: unknown, opts?: { token?: string | null; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; json: any; text: string }>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts?: { token?: string | null; raw?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; json: any; text: string; headers: Headers }>;
   /** Row counts of every table that a write touches, to prove a request changed nothing. */
   counts(): Promise<Record<string, number>>;
 }
@@ -95,7 +100,7 @@ export async function startTestGateway(kind: DbKind = 'pglite', env: Record<stri
       } catch {
         json = undefined;
       }
-      return { status: res.status, json, text };
+      return { status: res.status, json, text, headers: res.headers };
     },
     async counts() {
       const r = await gw.database.db.execute(sql`select
