@@ -26,6 +26,7 @@ import { MAX_BATCH, type ClaimedDelivery, type DeliveryLedger } from './delivery
 import { DEFAULT_BREAKER, DestinationGuard, type CircuitBreakerOptions } from './destination-guard.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
 import { bucketKey, deliveryTag, lockKey, pendingKey, type Pace } from './names.ts';
+import { observeDropped, observeSendFailed, observeSent } from '../src/telemetry/pipeline.ts';
 import type { DeliverySender } from './senders.ts';
 import { acquireDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination, type DestinationKeys } from './token-bucket.ts';
 
@@ -147,8 +148,10 @@ export class DeliveryProcessor {
           channel,
         );
         await this.ledger.markSent(ids, r.providerMessageId, batchId, r.note);
+        observeSent(channel, rows);
         await this.guard.succeeded(destinationKey);
       } catch (err) {
+        observeSendFailed(channel, rows, err, job.opts.attempts ?? 1);
         await this.fail(job, token, rows, err);
       }
       return { sent: rows.length, batchId };
@@ -181,6 +184,7 @@ export class DeliveryProcessor {
       else byReason.set(reason, [...(byReason.get(reason) ?? []), r.id]);
     }
     for (const [reason, ids] of byReason) await this.ledger.markDropped(ids, reason);
+    observeDropped(job.data.channel, rows.length - keep.length);
     return keep;
   }
 

@@ -20,6 +20,7 @@ import { deliveryQueueName, FANOUT_QUEUE, PLATFORM_LIMIT, queueTag, type Pace } 
 import { OutboxRelay, type FanoutJobData } from './outbox-relay.ts';
 import { UnconfiguredSender, WebhookDeliverySender, type DeliverySender } from './senders.ts';
 import { DEFAULT_SWEEPER, Sweeper, type SweeperOptions } from './sweeper.ts';
+import { watchQueueDepths } from '../src/telemetry/metrics.ts';
 
 export interface PipelineConfig {
   /** `redis://…`, or `redis+cluster://host:port,…` for a Redis Cluster (src/redis/client.ts). */
@@ -104,6 +105,7 @@ export class DeliveryQueues {
       ]),
     ) as Record<DestinationChannel, Queue<DeliveryJobData>>;
     for (const q of this.all()) q.on('error', (err) => redisErrors.report(err));
+    watchQueueDepths(this.all()); // GET /metrics reads their depths at scrape time
     this.scheduler = new DeliveryScheduler(this.redis, config.prefix, this.deliver, config.windows);
     this.ledger = new DeliveryLedger(database.db);
   }
