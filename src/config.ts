@@ -9,7 +9,6 @@ import { readChannelsConfig, type ChannelsConfig } from './channel-config.ts';
 import { ConfigError } from './core/chitty-error.ts';
 import type { EgressPolicy } from './core/egress-policy.ts';
 import type { TraceExporterKind } from './telemetry/tracing.ts';
-import type { TraceExporterKind } from './telemetry/tracing.ts';
 import { parseClusterUrl } from './redis/client.ts';
 
 export interface Config {
