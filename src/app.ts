@@ -130,7 +130,6 @@ async function startWith(config: Config, opts: GatewayOptions, mode: GatewayMode
       apiToken: token.token,
       requestTimeoutMs: config.requestTimeoutMs,
       metricsToken: config.metricsToken,
-      metricsToken: config.metricsToken,
       changes: live,
       routes: [...conversationRoutes(core), ...deliveryRoutes(queues), ...webRoutes(core)],
       deliveryCounts: (id) => queues.ledger.countsForEntity(id),
