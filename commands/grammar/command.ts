@@ -20,6 +20,7 @@ export type Command =
   | { name: 'todo.reopen'; ref: Ref }
   | { name: 'todo.edit'; ref: Ref; text: string }
   | { name: 'todo.assign'; ref: Ref; assignee: string }
+  | { name: 'todo.comment'; ref: Ref; text: string }
   | { name: 'todo.delete'; ref: Ref }
   | { name: 'todo.reconcile'; project?: string }
   | { name: 'sync'; domain: SyncDomain | 'all'; project?: string; session?: string; dryRun: boolean }

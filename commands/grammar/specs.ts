@@ -156,6 +156,12 @@ export const SPECS = {
     flags: {},
     build: (a) => ({ name: 'todo.assign', ref: firstRef(a, 'todo'), assignee: rest(a, 1, 'who to assign') }),
   },
+  'todo.comment': {
+    label: 'todo comment',
+    usage: 'todo.comment',
+    flags: {},
+    build: (a) => ({ name: 'todo.comment', ref: firstRef(a, 'todo'), text: rest(a, 1, 'comment text') }),
+  },
   'todo.reconcile': {
     label: 'todo reconcile',
     usage: 'todo.reconcile',
@@ -348,6 +354,7 @@ export const SUBCOMMANDS: Readonly<Record<'todo' | 'project' | 'topic' | 'sessio
     reopen: 'todo.reopen',
     edit: 'todo.edit',
     assign: 'todo.assign',
+    comment: 'todo.comment',
     delete: 'todo.delete',
     rm: 'todo.delete',
     remove: 'todo.delete',

@@ -62,6 +62,8 @@ describe('helpText', () => {
     ['/TODO Add', USAGE['todo.add']],
     ['sync resolve', USAGE['sync.resolve']],
     ['done', USAGE['todo.done']],
+    ['comment', USAGE['todo.comment']],
+    ['todo comment', USAGE['todo.comment']],
     ['add', USAGE['todo.add']],
     ['list', USAGE['todo.list']],
     ['subscribe', USAGE.subscribe],

@@ -14,6 +14,7 @@ export const USAGE = {
   'todo.reopen': 'todo reopen <ref>  (ref: 2, #2 or CHITTY-TODO-…; short: reopen 2)',
   'todo.edit': 'todo edit <ref> <text>',
   'todo.assign': 'todo assign <ref> <who>',
+  'todo.comment': 'todo comment <ref> <text>  (short: comment 2 <text>; in a reply mail: comment <text>)',
   'todo.delete': 'todo delete <ref>',
   'todo.reconcile': 'todo reconcile [--project P]',
   sync: `sync <${SYNC_DOMAINS.join('|')}|all> [--project P] [--session S] [--dry-run]`,
@@ -47,7 +48,7 @@ export type UsageKey = keyof typeof USAGE;
 
 /** The command families: the word a person types first, and the usage keys under it. */
 export const FAMILIES = {
-  todo: ['todo.add', 'todo.list', 'todo.done', 'todo.start', 'todo.block', 'todo.reopen', 'todo.edit', 'todo.assign', 'todo.delete', 'todo.reconcile'],
+  todo: ['todo.add', 'todo.list', 'todo.done', 'todo.start', 'todo.block', 'todo.reopen', 'todo.edit', 'todo.assign', 'todo.comment', 'todo.delete', 'todo.reconcile'],
   sync: ['sync', 'sync.status', 'sync.conflicts', 'sync.resolve'],
   project: ['project.create', 'project.list', 'project.show', 'project.use'],
   topic: ['topic.create', 'topic.list', 'topic.show', 'topic.archive'],
@@ -65,7 +66,7 @@ export type Family = keyof typeof FAMILIES;
 
 /** One line for a whole family (what to show when the subcommand is missing or unknown). */
 export const FAMILY_USAGE: Readonly<Record<Family, string>> = {
-  todo: 'todo add|list|done|start|block|reopen|edit|assign|delete|reconcile …  (help todo for details)',
+  todo: 'todo add|list|done|start|block|reopen|edit|assign|comment|delete|reconcile …  (help todo for details)',
   sync: 'sync <domain|all>|status|conflicts|resolve …  (help sync for details)',
   project: 'project create|list|show|use …  (help project for details)',
   topic: 'topic create|list|show|archive …  (help topic for details)',
@@ -87,9 +88,10 @@ export const SHORT_FORMS = {
   start: 'todo.start',
   block: 'todo.block',
   reopen: 'todo.reopen',
+  comment: 'todo.comment',
 } as const satisfies Record<string, UsageKey>;
 
-const SHORT_FORMS_LINE = 'Short forms: add <text>, list, done 2, start 2, block 2, reopen 2.';
+const SHORT_FORMS_LINE = 'Short forms: add <text>, list, done 2, start 2, block 2, reopen 2, comment 2 <text>.';
 
 /** The one-line list of everything, for an unknown or empty command. */
 export const GENERAL_USAGE = `Commands: todo, sync, project, topic, session, subscribe, unsubscribe, subscriptions, link, help, more, stop. ${SHORT_FORMS_LINE}`;

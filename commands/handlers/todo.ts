@@ -1,10 +1,10 @@
-/** todo add|list|done|start|block|reopen|edit|assign|delete|reconcile */
+/** todo add|list|done|start|block|reopen|edit|assign|comment|delete|reconcile */
 import type { Reply, ReplyItem } from '../../src/core/reply.ts';
 import type { Entity } from '../../src/hub/hub.ts';
 import type { Command } from '../grammar/index.ts';
 import type { CommandContext } from '../context.ts';
 import { projectFor, resolveRef, resolveWho } from './resolve.ts';
-import { assigneeNames, remember, rememberOne, todoItem } from './views.ts';
+import { assigneeNames, commentLines, remember, rememberOne, todoItem } from './views.ts';
 
 type TodoCommand = Extract<Command, { name: `todo.${string}` }>;
 
@@ -83,6 +83,12 @@ export async function todoCommand(cmd: TodoCommand, ctx: CommandContext): Promis
       const who = await resolveWho(cmd.assignee, ctx);
       const name = who === ctx.person.id ? 'you' : ((await assigneeNames(ctx, [{ chittyId: '', assignees: [who] }])).get(who) ?? who);
       return one(ctx, 'ok', `Assigned to ${name}`, await ctx.hub.update('todos', t.chittyId, { assignees: [who] }, ctx.actor));
+    }
+    case 'todo.comment': {
+      const t = await resolveRef(cmd.ref, ctx);
+      const { entity } = await ctx.hub.comment('todos', t.chittyId, { text: cmd.text, by: ctx.person.id, name: ctx.person.name }, ctx.actor);
+      const reply = await one(ctx, 'ok', 'Comment added', entity);
+      return { ...reply, text: commentLines(entity).join('\n') };
     }
     case 'todo.delete': {
       const t = await resolveRef(cmd.ref, ctx);

@@ -1,5 +1,6 @@
 /** Neutral views of hub entities shared by the handlers. */
 import { TODO_STATUSES } from '../../src/hub/domains.ts';
+import type { EntityComment } from '../../src/hub/comment-codec.ts';
 import type { Entity } from '../../src/hub/hub.ts';
 import type { ItemStatus, ReplyItem } from '../../src/core/reply.ts';
 import type { CommandContext } from '../context.ts';
@@ -28,9 +29,23 @@ export function todoItem(t: Entity, ref: number, ctx?: CommandContext, names?: R
     t.priority && t.priority !== 'medium' ? `${String(t.priority)}` : '',
     t.deadline ? `due ${shortDate(t.deadline)}` : '',
     who.length ? `→ ${who.map((w) => (ctx && w === ctx.person.id ? 'you' : (names?.get(w) ?? w))).join(', ')}` : '',
+    commentCount(t) ? `${commentCount(t)} comment${commentCount(t) === 1 ? '' : 's'}` : '',
   ].filter(Boolean);
   const status = (TODO_STATUSES as readonly string[]).includes(String(t.status)) ? (t.status as ItemStatus) : undefined;
   return { ref: String(ref), id: t.chittyId, text: String(t.content ?? ''), ...(status ? { status } : {}), ...(detail.length ? { detail: detail.join(' · ') } : {}) };
+}
+
+const commentsOf = (t: Entity): EntityComment[] => (Array.isArray(t.comments) ? (t.comments as EntityComment[]) : []);
+const commentCount = (t: Entity): number => commentsOf(t).length;
+
+/** Most comments shown under an entity (the newest ones); the rest are counted. */
+export const COMMENTS_SHOWN = 3;
+
+/** An entity's latest comments as lines, `Ann: Looks good`, oldest of them first. */
+export function commentLines(t: Entity, max = COMMENTS_SHOWN): string[] {
+  const all = commentsOf(t);
+  const shown = all.slice(-max).map((c) => `${c.name?.trim() || 'Someone'}: ${c.text.replace(/\s+/g, ' ').trim()}`);
+  return all.length > shown.length ? [`(${all.length - shown.length} earlier comment${all.length - shown.length === 1 ? '' : 's'})`, ...shown] : shown;
 }
 
 /** A project/topic/session as a list item. */
