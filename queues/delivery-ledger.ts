@@ -111,6 +111,21 @@ export class DeliveryLedger {
     return rows.map((x) => x.id);
   }
 
+  /**
+   * Just before a send: the rows carry this request's id and one more send. The columns written
+   * are in no index, so Postgres updates the rows in place (HOT). Should the worker die before
+   * the outcome is written, the next job finds them claimed and sends them again as the same
+   * batch, under the same id (see {@link nextBatch}).
+   */
+  async claim(ids: string[], batchId: string): Promise<void> {
+    if (ids.length === 0) return;
+    const d = schema.deliveries;
+    await this.db
+      .update(d)
+      .set({ sends: sql`${d.sends} + 1`, batchId })
+      .where(inArray(d.id, ids));
+  }
+
   /** `note` says how it went out when not as asked (a WhatsApp template outside the 24-hour window). */
   async markSent(ids: string[], providerMessageId: string | null, batchId: string, note?: string): Promise<void> {
     if (ids.length === 0) return;
@@ -261,6 +276,26 @@ export class DeliveryLedger {
     for (const r of rows) out[r.status] = Number(r.n);
     return out;
   }
+}
+
+/**
+ * Which of a destination's waiting rows (oldest first) the next request carries, and its id. Rows
+ * already claimed by an earlier request that has no outcome (its worker died, or it failed and is
+ * retried) go again as that same batch under the same id, so a receiver that dedupes on
+ * X-Chitty-Delivery takes it once; otherwise the unclaimed rows up to the next claimed one form a
+ * new batch, `<first row id>` or `<first row id>+<others>`. `resend`: some row was sent before
+ * without an outcome (sends > attempts).
+ */
+export function nextBatch<T extends Pick<DeliveryRow, 'id' | 'batchId' | 'sends' | 'attempts'>>(rows: T[]): { rows: T[]; batchId: string; resend: boolean } {
+  const first = rows[0];
+  if (!first) return { rows: [], batchId: '', resend: false };
+  if (first.batchId) {
+    const same = rows.filter((r) => r.batchId === first.batchId);
+    return { rows: same, batchId: first.batchId, resend: same.some((r) => r.sends > r.attempts) };
+  }
+  const end = rows.findIndex((r) => r.batchId);
+  const fresh = end < 0 ? rows : rows.slice(0, end);
+  return { rows: fresh, batchId: fresh.length === 1 ? first.id : `${first.id}+${fresh.length - 1}`, resend: false };
 }
 
 function subOf(x: Record<string, unknown>): RowSubscription {

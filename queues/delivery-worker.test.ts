@@ -32,6 +32,7 @@ async function deliverThrowing(err: unknown, channel: DestinationChannel = 'webh
   const marked: Array<{ ids: string[]; error: string; status: string }> = [];
   const ledger = {
     waiting: async () => [{ id: 'd1', messageId: 'm1', address: 'https://example.test/hook', thread: null, messageJson: '{}' }],
+    claim: async () => undefined,
     markSent: async () => undefined,
     markFailed: async (ids: string[], error: string, status: string) => void marked.push({ ids, error, status }),
   } as unknown as DeliveryLedger;

@@ -22,7 +22,7 @@ import { DestinationNotFoundError, NetworkError, RateLimitedError } from '../src
 import { classifyError } from '../src/core/chitty-error.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
 import type { Logger } from '../src/log.ts';
-import { MAX_BATCH, type ClaimedDelivery, type DeliveryLedger } from './delivery-ledger.ts';
+import { MAX_BATCH, nextBatch, type ClaimedDelivery, type DeliveryLedger } from './delivery-ledger.ts';
 import { DEFAULT_BREAKER, DestinationGuard, type CircuitBreakerOptions } from './destination-guard.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
 import { bucketKey, deliveryTag, lockKey, pendingKey, type Pace } from './names.ts';
@@ -121,6 +121,7 @@ export class DeliveryProcessor {
     }
     let rows: ClaimedDelivery[] = [];
     let slot = false;
+    let more = false;
     try {
       const trusted = await this.guard.trusted(destinationKey);
       if (!trusted) {
@@ -135,10 +136,15 @@ export class DeliveryProcessor {
         }
       }
       const all = await this.ledger.waiting(destinationKey);
-      rows = await this.dropUnsendable(job, all);
+      const sendable = await this.dropUnsendable(job, all);
+      // A batch a dead worker sent without an outcome goes again as it was, under the same id.
+      const next = nextBatch(sendable);
+      rows = next.rows;
+      more = sendable.length > rows.length;
       if (rows.length === 0) return { sent: 0 };
       const ids = rows.map((r) => r.id);
-      const batchId = rows.length === 1 ? rows[0]!.id : `${rows[0]!.id}+${rows.length - 1}`;
+      const batchId = next.batchId;
+      await this.ledger.claim(ids, batchId);
       const first = rows[0]!;
       const secrets = [...new Set(rows.flatMap((r) => r.sub?.secrets ?? []))];
       const legacy = rows.some((r) => (r.sub?.secrets.length ?? 0) === 0);
@@ -158,7 +164,7 @@ export class DeliveryProcessor {
     } finally {
       if (slot) await this.guard.release(channel, owner);
       await releaseDestination(this.redis, keys.lock, owner);
-      if (rows.length === MAX_BATCH) {
+      if (rows.length === MAX_BATCH || more) {
         // More may be waiting: keep going without waiting for the next change.
         await this.scheduler.schedule([{ channel, destinationKey, messageId: rows[rows.length - 1]!.messageId }], { delayMs: 0, force: 'more' });
       }
