@@ -129,6 +129,15 @@ describe('Discord interactions of our own commands', () => {
     expect(press('done:CHITTY-TODO-01ABC')).toBe('todo done CHITTY-TODO-01ABC');
   });
 
+  it("a slash command, and a button on its ephemeral answer, are the person's own conversation; a button on a channel post is the channel's", () => {
+    const slash = message(parse(JSON.stringify({ ...base, type: 2, data: { name: 'todo', type: 1, options: [{ name: 'list', type: 1 }] } })));
+    expect(slash.message.privateAnswer).toBe(true);
+    const onEphemeral = message(parse(JSON.stringify({ ...base, type: 3, message: { id: '1', flags: 64 }, data: { custom_id: 'more', component_type: 2 } })));
+    expect(onEphemeral.message.privateAnswer).toBe(true);
+    const onPost = message(parse(JSON.stringify({ ...base, type: 3, message: { id: '1', flags: 0 }, data: { custom_id: 'more', component_type: 2 } })));
+    expect(onPost.message.privateAnswer).toBeUndefined();
+  });
+
   it("autocomplete of a choice option offers the grammar's choices", () => {
     const a = answer(
       parse(JSON.stringify({ ...base, type: 4, data: { name: 'todo', type: 1, options: [{ name: 'list', type: 1, options: [{ name: 'status', type: 3, value: 'p', focused: true }] }] } })),

@@ -36,7 +36,7 @@ export interface DiscordInteraction {
   user?: DiscordUser;
   member?: { user?: DiscordUser; nick?: string | null };
   data?: { name?: string; type?: number; options?: InteractionOption[]; custom_id?: string; component_type?: number };
-  message?: { id?: string };
+  message?: { id?: string; flags?: number };
 }
 
 /** What answering an interaction later needs. */
@@ -111,6 +111,8 @@ export function parseInteraction(req: Pick<InboundRequest, 'rawBody' | 'received
     ...(senderName ? { senderName: senderName.slice(0, 200) } : {}),
     text,
     ...(actionId ? { actionId: actionId.slice(0, 255) } : {}),
+    // Slash commands are answered ephemerally, and so is a button on such an answer: that person's own conversation.
+    ...(i.type === INTERACTION.APPLICATION_COMMAND || ((i.message?.flags ?? 0) & EPHEMERAL) !== 0 ? { privateAnswer: true } : {}),
     providerMessageId: i.id,
     receivedAt: req.receivedAt,
   };

@@ -133,6 +133,8 @@ function parseSlashCommand(form: URLSearchParams, req: InboundRequest, opts: Sla
     address: address(teamId, channel, opts),
     sender: `slack:${teamId}:${userId}`,
     text: line,
+    // Answered ephemerally: the list it shows is this person's, not the channel's.
+    privateAnswer: true,
     providerMessageId: `command:${triggerId}`,
     receivedAt: req.receivedAt,
     ...(str(form.get('user_name')) ? { senderName: form.get('user_name')! } : {}),
@@ -204,6 +206,8 @@ function parseInteraction(p: Json, req: InboundRequest, opts: SlackParseOptions)
     sender: `slack:${teamId}:${userId}`,
     text: command,
     ...(str(action.action_id) ? { actionId: String(action.action_id).slice(0, 255) } : {}),
+    // A button on an ephemeral answer (e.g. More under a slash command's list) continues that person's conversation.
+    ...(container.is_ephemeral === true || !message ? { privateAnswer: true } : {}),
     providerMessageId: `action:${id}`,
     receivedAt: req.receivedAt,
   };

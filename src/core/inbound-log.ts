@@ -7,7 +7,7 @@
 import { and, asc, eq, isNull, lte, ne, sql } from 'drizzle-orm';
 import * as schema from '../../drizzle/schema.ts';
 import { rowsOf, type Db } from '../db.ts';
-import { conversationKey, type Channel, type InboundMessage } from './inbound.ts';
+import { conversationKey, PRIVATE_MARK, type Channel, type InboundMessage } from './inbound.ts';
 
 export type InboundStatus = 'received' | 'done' | 'failed';
 
@@ -117,11 +117,14 @@ export class InboundLog<R = unknown> {
 
 /** The message as it was recorded, to run it again after a crash. */
 export function recordedMessage(row: Row): InboundMessage {
-  const [, address = row.conversationKey, thread] = row.conversationKey.split('|');
+  const privateAnswer = row.conversationKey.endsWith(`${PRIVATE_MARK}${row.identityKey}`);
+  const [, address = row.conversationKey, thread] = row.conversationKey.slice(0, privateAnswer ? -(PRIVATE_MARK.length + row.identityKey.length) : undefined).split('|');
+  const threadOf = row.address !== null ? row.thread : (row.thread ?? thread);
   return {
     channel: row.channel as Channel,
     address: row.address ?? address,
-    ...((row.thread ?? thread) ? { thread: (row.thread ?? thread)! } : {}),
+    ...(threadOf ? { thread: threadOf } : {}),
+    ...(privateAnswer ? { privateAnswer } : {}),
     sender: row.identityKey,
     ...(row.senderName ? { senderName: row.senderName } : {}),
     text: row.text,

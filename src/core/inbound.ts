@@ -66,6 +66,13 @@ export const InboundMessageSchema = z.object({
   sender: text(3, 300),
   senderName: text(0, 200).optional(),
   text: text(0, 20_000),
+  /**
+   * The answer is seen by the sender alone (a Slack slash command's or Discord interaction's
+   * ephemeral reply): the conversation — its last list for `done 2`, `more`, `project use`, its
+   * order — is the sender's own within the address, so two people in one channel never act on
+   * each other's lists. Subscriptions still follow the address and thread.
+   */
+  privateAnswer: z.boolean().optional(),
   /** Set when a button was pressed; the action's command is in `text`. */
   actionId: text(0, 255).optional(),
   /** The provider's own id of this message (Slack event id / ts, MessageSid, Message-ID…). */
@@ -76,7 +83,10 @@ export const InboundMessageSchema = z.object({
 /** One message from a person, whatever channel it came through. */
 export type InboundMessage = z.infer<typeof InboundMessageSchema>;
 
+/** What ends the key of a conversation whose answers are private to one sender. */
+export const PRIVATE_MARK = '|@';
+
 /** The key one conversation's state and ordering hang on. */
-export function conversationKey(m: Pick<InboundMessage, 'channel' | 'address' | 'thread'>): string {
-  return `${m.channel}|${m.address}${m.thread ? `|${m.thread}` : ''}`;
+export function conversationKey(m: Pick<InboundMessage, 'channel' | 'address' | 'thread' | 'sender' | 'privateAnswer'>): string {
+  return `${m.channel}|${m.address}${m.thread ? `|${m.thread}` : ''}${m.privateAnswer ? `${PRIVATE_MARK}${m.sender}` : ''}`;
 }

@@ -15,15 +15,16 @@ import { contentTypeOf, readSlackCorpus, signedSlack, SLACK_CORPUS_ABSENT, slack
 const SECRET = 'test-slack-signing-secret';
 const TEAM = 'TFAKE0001';
 const MEMBER = 'UMEMBER01';
+const MEMBER2 = 'UMEMBER02';
 const CHANNEL = 'CCHAT0001';
 const BOT_TOKEN = 'xoxb-test-token';
 
 function slackEnv(fake: FakeSlackApi): Record<string, string> {
-  return { SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl, CHITTY_ALLOWLIST: `slack:${TEAM}:${MEMBER}` };
+  return { SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl, CHITTY_ALLOWLIST: `slack:${TEAM}:${MEMBER},slack:${TEAM}:${MEMBER2}` };
 }
 
-function slash(fake: FakeSlackApi, command: string, text: string, id: string, channel = CHANNEL): PlatformRequest {
-  const body = slashBody({ command, text, teamId: TEAM, userId: MEMBER, channelId: channel, responseUrl: fake.responseUrl(id), triggerId: id });
+function slash(fake: FakeSlackApi, command: string, text: string, id: string, channel = CHANNEL, userId = MEMBER): PlatformRequest {
+  const body = slashBody({ command, text, teamId: TEAM, userId, channelId: channel, responseUrl: fake.responseUrl(id), triggerId: id });
   return { path: '/slack/events', headers: signedSlack(SECRET, body, 'application/x-www-form-urlencoded'), body };
 }
 
@@ -276,6 +277,23 @@ describe('slack: the done-when of issue 10', () => {
     expect(r.status).toBe(200);
     const post = await api.until(() => api.callsOf('chat.postMessage').find((c) => c.args.channel === 'DDIRECT01'), 'the DM answer');
     expect(blockText(post.args)).toMatch(/From a DM/);
+  });
+
+  it('two people in one channel each act on their own list: slash answers are private, so is `done 2`', async () => {
+    const CH = 'CSHARED01';
+    for (const [project, items] of [
+      ['Ann Plans', ['Ann first', 'Ann second']],
+      ['Bob Plans', ['Bob first', 'Bob second']],
+    ] as const) {
+      expect((await gw.call('POST', '/api/v1/projects', { name: project })).status).toBe(201);
+      for (const item of items) expect((await send(slash(api, '/todo', `add ${item} --project "${project}"`, `trig-${item}`, CH))).status).toBe(200);
+    }
+    expect((await send(slash(api, '/todo', 'list --project "Ann Plans"', 'trig-ann-list', CH, MEMBER))).text).toContain('Ann second');
+    expect((await send(slash(api, '/todo', 'list --project "Bob Plans"', 'trig-bob-list', CH, MEMBER2))).text).toContain('Bob second');
+    // Ann's "done 2" is about the list Ann saw, though Bob listed his in the same channel since.
+    expect((await send(slash(api, '/todo', 'done 2', 'trig-ann-done', CH, MEMBER))).status).toBe(200);
+    expect((await todoNamed('Ann second')).status).toBe('completed');
+    expect((await todoNamed('Bob second')).status).toBe('pending');
   });
 
   it('pages a long list with a More button that replaces the message it is on', async () => {
