@@ -84,19 +84,27 @@ function answeredIds(mail: ParsedMail): string[] {
 const ENTITY_VERBS = new Set(['done', 'start', 'block', 'reopen', 'delete']);
 const ENTITY_VERBS_WITH_TEXT = new Set(['edit', 'assign']);
 
-/** The command a reply's text means for the entity: `done` → `todo done <id>`, else as written. */
+/**
+ * The command a reply's text means for the entity: `done` → `todo done <id>`, `comment Looks
+ * good` → `todo comment <id> Looks good` (a comment takes every line of the new text), else the
+ * first line as written.
+ */
 export function commandFor(text: string, entityId: string): string {
-  const line =
-    text
-      .split('\n')
-      .map((l) => l.trim())
-      .find((l) => l !== '') ?? '';
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const line = lines[0] ?? '';
   const stripped = line.replace(/^\/+/, '').replace(/[.!]+$/, '');
   if (!entityId.startsWith('CHITTY-TODO-')) return stripped;
   const [first = '', ...rest] = stripped.split(/\s+/);
   const verb = first.toLowerCase();
   if (ENTITY_VERBS.has(verb) && rest.length === 0) return `todo ${verb} ${entityId}`;
   if (ENTITY_VERBS_WITH_TEXT.has(verb) && rest.length > 0) return `todo ${verb} ${entityId} ${rest.join(' ')}`;
+  if (verb === 'comment') {
+    const said = [line.replace(/^\/*\S+\s*/, ''), ...lines.slice(1)].join(' ').trim();
+    if (said !== '') return `todo comment ${entityId} ${said}`;
+  }
   return stripped;
 }
 

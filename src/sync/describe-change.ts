@@ -2,7 +2,8 @@
  * A SyncMessage told as a neutral Reply, for people: "Todo completed: Buy milk". The fan-out and
  * /api/v1/preview use it, so every channel words a change the same way before rendering it.
  */
-import { todoItem } from '../../commands/handlers/views.ts';
+import { commentLines, todoItem } from '../../commands/handlers/views.ts';
+import { decodeComment, type EntityComment } from '../hub/comment-codec.ts';
 import type { Reply, ReplyItem } from '../core/reply.ts';
 import type { Entity } from '../hub/hub.ts';
 import type { SyncMessage } from './sync-message.ts';
@@ -39,6 +40,19 @@ function verb(m: SyncMessage, data: Record<string, unknown>): string {
   }
   if ('assignees' in set) return 'reassigned';
   return 'updated';
+}
+
+/** The comment a change added (the last, if several), when it added one. */
+function commentAdded(m: SyncMessage): EntityComment | undefined {
+  const added = (m.payload as { delta?: { add?: Record<string, unknown> } }).delta?.add?.comments;
+  const last = Array.isArray(added) ? added.at(-1) : undefined;
+  return typeof last === 'string' ? decodeComment(last) : undefined;
+}
+
+/** `Ann commented: Looks good` (one line, cut to fit a title). */
+function commentTitle(c: EntityComment): string {
+  const text = c.text.replace(/\s+/g, ' ').trim();
+  return `${c.name?.trim() || 'Someone'} commented: ${text.length > 120 ? `${text.slice(0, 119)}…` : text}`;
 }
 
 /** An entity as a list item: todos as the todo commands show them, others by name. */
@@ -81,6 +95,8 @@ export function describeChange(m: SyncMessage): Reply {
   }
   const label = entityLabel(data, entity.chittyId);
   const v = verb(m, data);
+  const comment = domain === 'todos' ? commentAdded(m) : undefined;
+  const comments = domain === 'todos' && !comment ? commentLines({ ...data, chittyId: entity.chittyId } as Entity) : [];
   const actions =
     domain === 'todos' && m.payload.operation !== 'delete'
       ? data.status === 'completed'
@@ -89,7 +105,8 @@ export function describeChange(m: SyncMessage): Reply {
       : [];
   return {
     kind: 'update',
-    title: `${kind} ${v}: ${label}`,
+    title: comment ? commentTitle(comment) : `${kind} ${v}: ${label}`,
+    ...(comments.length ? { text: comments.join('\n') } : {}),
     items: [itemOf(domain, entity.chittyId, data, 1)],
     ...(actions.length ? { actions } : {}),
     footer: `${entity.chittyId} · by ${m.source.platform}${m.source.chittyId ? ` (${m.source.chittyId})` : ''}`,

@@ -151,6 +151,29 @@ describe("email: the issue's done-when", () => {
     expect(notice.subject).toBe('[Alpha] Write brief');
   });
 
+  it('a reply "comment Looks good" adds a comment, and a subscriber is told "Ann commented: Looks good"', async () => {
+    const token = signReplyToken(SECRET, todoId, MEMBER, new Date(Date.now() + 3_600_000));
+    const seen = fake.to(CAROL).length;
+    await send({
+      from: `Ann <${MEMBER}>`,
+      to: `todo+${token}@${DOMAIN}`,
+      subject: 'Re: [Todo] Write brief',
+      text: `comment Looks good,\nship it.\n\nOn Tue, Jan 2, 2024 at 10:00 AM ChittyChat <${BOT}> wrote:\n> Write brief\n`,
+    });
+    const todo = (await gw.call('GET', `/api/v1/todos/${todoId}`)).json;
+    expect(todo.comments).toEqual([expect.objectContaining({ name: 'Ann', text: 'Looks good, ship it.' })]);
+    const notice = await eventually(
+      async () =>
+        fake
+          .to(CAROL)
+          .slice(seen)
+          .find((m) => m.text?.includes('commented')),
+      'the comment notice',
+    );
+    expect(notice.text).toContain('Ann commented: Looks good, ship it.');
+    expect(notice.html).toContain('Ann commented: Looks good, ship it.');
+  });
+
   it('refuses a message over the size limit with 552', async () => {
     const token = signReplyToken(SECRET, todoId, MEMBER, new Date(Date.now() + 3_600_000));
     await expect(send({ from: MEMBER, to: `todo+${token}@${DOMAIN}`, subject: 'big', text: 'x'.repeat(300_000) })).rejects.toThrow(/552/);
