@@ -28,7 +28,7 @@ import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts
 import { bucketKey, deliveryTag, lockKey, pendingKey, type Pace } from './names.ts';
 import { observeDropped, observeSendFailed, observeSent } from '../src/telemetry/pipeline.ts';
 import type { DeliverySender } from './senders.ts';
-import { acquireDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination, type DestinationKeys } from './token-bucket.ts';
+import { acquireDestination, extendDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination, type DestinationKeys } from './token-bucket.ts';
 
 /** How soon a job retries a destination another job is working on (ms); doubles per wait, up to {@link LOCK_RETRY_MAX_MS}. */
 export const LOCK_RETRY_MS = 25;
@@ -122,6 +122,8 @@ export class DeliveryProcessor {
     let rows: ClaimedDelivery[] = [];
     let slot = false;
     let more = false;
+    // Renewed while the job runs (as BullMQ renews the job's own lock); it lapses only if this process dies.
+    const renew = setInterval(() => void extendDestination(this.redis, keys.lock, owner, this.lockMs).catch(() => undefined), Math.max(100, this.lockMs / 3));
     try {
       const trusted = await this.guard.trusted(destinationKey);
       if (!trusted) {
@@ -162,6 +164,7 @@ export class DeliveryProcessor {
       }
       return { sent: rows.length, batchId };
     } finally {
+      clearInterval(renew);
       if (slot) await this.guard.release(channel, owner);
       await releaseDestination(this.redis, keys.lock, owner);
       if (rows.length === MAX_BATCH || more) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination } from './token-bucket.ts';
+import { acquireDestination, extendDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination } from './token-bucket.ts';
 
 const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
 const prefix = `{t${randomUUID().slice(0, 8)}}`;
@@ -95,5 +95,14 @@ describe('destination token bucket and lock', () => {
     expect(end).toBeGreaterThan(now);
     expect(end).toBeLessThanOrEqual(now + 60_000);
     expect(await acquireDestination(redis, k, { max: 1, perMs: 1000 }, 'jobA', 5000)).toBeGreaterThan(0);
+  });
+
+  it('the lock holder keeps its lock alive; another job cannot extend it', async () => {
+    const k = keys('renewed');
+    expect(await acquireDestination(redis, k, { max: 10, perMs: 1000 }, 'holder', 5000, T0)).toBe(0);
+    expect(await extendDestination(redis, k.lock, 'other', 60_000)).toBe(0);
+    expect(await redis.pttl(k.lock)).toBeLessThanOrEqual(5000);
+    expect(await extendDestination(redis, k.lock, 'holder', 60_000)).toBe(1);
+    expect(await redis.pttl(k.lock)).toBeGreaterThan(5000);
   });
 });

@@ -62,6 +62,11 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+const EXTEND = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
 /** The destination is being worked on by another job. */
 export const LOCKED = -1;
 
@@ -120,4 +125,12 @@ export async function holdUntil(redis: Redis, key: string, ms: number, nowMs?: n
 /** Release the destination's lock if this job still holds it. */
 export async function releaseDestination(redis: Redis, lock: string, owner: string): Promise<void> {
   await redis.eval(RELEASE, 1, lock, owner);
+}
+
+/**
+ * Keep the destination's lock while this job works on it (a slow database or a busy event loop
+ * must not let a second job take the same rows); 0 when another job holds it now.
+ */
+export async function extendDestination(redis: Redis, lock: string, owner: string, lockMs: number): Promise<number> {
+  return Number(await redis.eval(EXTEND, 1, lock, owner, String(lockMs)));
 }
