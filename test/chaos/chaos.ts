@@ -4,16 +4,20 @@
  * - isolation: a healthy webhook's delivery delay (p50/p99) alone, then with 40 receivers that
  *   never answer subscribed beside it (target: p99 within 2× of alone);
  * - fuzz: fuzzRequests (test/chaos/fuzz.ts) against an in-process gateway (target: 0 5xx, 0 table changes);
- * - workerKill: deliveries while the worker process is SIGKILLed and restarted (lost, duplicated);
+ * - workerKill: deliveries while the worker process is SIGKILLed and restarted: lost, duplicated
+ *   (a change a receiver accepted twice), duplicates a receiver deduping on X-Chitty-Delivery would
+ *   still see (a re-send under a new delivery id), and the ledger's re-sent rows (sends > 1; target ≤ 0.1 %);
  * - redisRestart: deliveries across a Redis restart that loses every key (lost, duplicated);
  * - commandsUnderKill9: 600 commands while the gateway process is SIGKILLed twice (commands-kill.ts).
  * Options: --samples N (isolation), --fuzz N (requests), --hang-ms N (0: healthy neighbours, to
- * compare), --only <section name prefix>.
+ * compare), --deliveries N (worker kill: N/5 changes × 5 receivers, default 1,500), --only <section name prefix>.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
+import { rowsOf } from '../../src/db.ts';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../support/gateway.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 import { commandsUnderKill } from './commands-kill.ts';
@@ -28,6 +32,8 @@ const SAMPLES = arg('samples', 60);
 const FUZZ_RUNS = arg('fuzz', 2000);
 /** How long the 40 neighbours take to answer (ms); 0 makes them healthy, to compare. */
 const HANG_MS = arg('hang-ms', 60_000);
+/** Worker kill: deliveries to make (5 receivers, so N/5 changes). */
+const KILL_DELIVERIES = arg('deliveries', 1500);
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 
 /** The entity id a SyncMessage carries. */
@@ -153,6 +159,28 @@ function startWorker(gw: TestGateway): ChildProcess {
   });
 }
 
+/**
+ * Changes a receiver that drops any request whose X-Chitty-Delivery id it has already accepted
+ * would still take twice (a re-send that came under a new delivery id).
+ */
+function duplicatesPastDeliveryIdDedupe(r: WebhookReceiver): number {
+  const ids = new Set<string>();
+  const seen = new Set<string>();
+  let dup = 0;
+  for (const x of r.received) {
+    if (x.status !== 200) continue;
+    const id = String(x.headers['x-chitty-delivery']);
+    if (ids.has(id)) continue;
+    ids.add(id);
+    for (const m of x.messages) {
+      const key = (m as { id?: string }).id ?? '';
+      if (seen.has(key)) dup++;
+      seen.add(key);
+    }
+  }
+  return dup;
+}
+
 /** Entity ids a receiver accepted (2xx). */
 const accepted = (r: WebhookReceiver) => new Set(r.received.filter((x) => x.status === 200).flatMap((x) => x.messages.map(entityOf)));
 
@@ -168,22 +196,37 @@ async function workerKill() {
       await subscribe(gw, r.url, P);
     }
     worker = startWorker(gw);
-    const CHANGES = 300;
+    const CHANGES = Math.max(10, Math.round(KILL_DELIVERIES / receivers.length));
+    const KILL_AT = Math.floor(CHANGES / 3);
     const made: string[] = [];
     const total = () => receivers.reduce((n, r) => n + new Set(r.messageIds()).size, 0);
     for (let i = 0; i < CHANGES; i++) {
       made.push((await gw.hub.create('todos', { content: `Change ${i}`, projectId: P })).chittyId);
-      if (i === 100) {
-        for (let k = 0; k < 400 && total() < 100; k++) await sleep(25);
+      if (i === KILL_AT) {
+        // Kill while deliveries are flowing: once half of what was made so far has arrived.
+        for (let k = 0; k < 400 && total() < (KILL_AT * receivers.length) / 2; k++) await sleep(25);
         await stop(worker, 'SIGKILL');
         worker = startWorker(gw);
       }
     }
-    const deadline = Date.now() + 90_000;
+    const deadline = Date.now() + 90_000 + CHANGES * 20;
     while (Date.now() < deadline && receivers.some((r) => made.some((id) => !accepted(r).has(id)))) await sleep(200);
     const lost = receivers.reduce((n, r) => n + made.filter((id) => !accepted(r).has(id)).length, 0);
     // Duplicated: a change a receiver accepted more than once (at-least-once re-sends after the kill).
-    return { deliveries: CHANGES * receivers.length, lost, duplicated: receivers.reduce((n, r) => n + r.duplicates(), 0) };
+    const duplicated = receivers.reduce((n, r) => n + r.duplicates(), 0);
+    const ledger = rowsOf<{ rows: number; resent: number; multi: number }>(
+      await gw.database.db.execute(sql`select count(*)::int as rows, count(*) filter (where sends > attempts)::int as resent, count(*) filter (where sends > 1)::int as multi from deliveries`),
+    )[0]!;
+    const deliveries = CHANGES * receivers.length;
+    return {
+      deliveries,
+      lost,
+      duplicated,
+      duplicatedUnderNewDeliveryId: receivers.reduce((n, r) => n + duplicatesPastDeliveryIdDedupe(r), 0),
+      // Re-sent: rows that went out in more than one request (sends > 1); unconfirmed: a send with no outcome written (sends > attempts).
+      ledger: { rows: ledger.rows, resent: ledger.multi, resentPercent: Math.round((ledger.multi / deliveries) * 10_000) / 100, unconfirmed: ledger.resent },
+      targetMet: lost === 0 && ledger.multi <= deliveries / 1000,
+    };
   } finally {
     if (worker) await stop(worker, 'SIGKILL');
     await Promise.all(receivers.map((r) => r.close()));
