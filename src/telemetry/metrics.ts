@@ -68,7 +68,7 @@ export function observeFanoutMetrics(job: { timestamp: number; attemptsMade: num
 export function countDeliveries(channel: string, status: DeliveryStatus, n: number, attempt?: number): void {
   if (n <= 0) return;
   deliveries.inc({ channel, status }, n);
-  if (attempt !== undefined && (status === 'sent' || status === 'dead')) attempts.observe({ channel, status }, attempt);
+  if (attempt !== undefined && Number.isFinite(attempt) && (status === 'sent' || status === 'dead')) attempts.observe({ channel, status }, attempt);
 }
 
 // ------------------------------------------------------------------- queue depths

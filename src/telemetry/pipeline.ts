@@ -15,9 +15,9 @@ import { inSpan, recordSpan, traceparentInJson, tracingEnabled } from './tracing
 export interface ObservedRow {
   messageId: string;
   /** Sends counted before this one. */
-  attempts: number;
+  attempts?: number | null;
   /** When the fan-out wrote the row. */
-  createdAt: Date;
+  createdAt?: Date | null;
   messageJson: string;
 }
 
@@ -38,19 +38,35 @@ export async function observeInbound<T>(route: string, fn: () => Promise<T>, rep
   try {
     return await inSpan(`webhook ${route}`, { 'http.route': route }, fn);
   } finally {
-    observeStage('ack', reply ? reply.elapsedTime : performance.now() - t0);
+    safely(() => observeStage('ack', reply ? reply.elapsedTime : performance.now() - t0));
   }
 }
 
 /** A fan-out job is done: relay and fan-out stages per message, and their spans under each message's trace. */
 export function observeFanout(job: ObservedFanoutJob, messages: { id: string; metadata: { timestamp: string; traceparent?: string | undefined } }[], deliveries: number): void {
-  const now = Date.now();
-  observeFanoutMetrics(job, messages, now);
-  if (!tracingEnabled()) return;
-  for (const m of messages) {
-    const attrs: Attributes = { 'chitty.message.id': m.id, 'chitty.fanout.batch': messages.length, 'chitty.fanout.deliveries': deliveries };
-    if (job.attemptsMade === 0) recordSpan('chitty.relay', m.metadata.traceparent, Date.parse(m.metadata.timestamp), job.timestamp, attrs);
-    recordSpan('chitty.fanout', m.metadata.traceparent, job.timestamp, now, attrs);
+  safely(() => {
+    const now = Date.now();
+    observeFanoutMetrics(job, messages, now);
+    if (!tracingEnabled()) return;
+    for (const m of messages) {
+      const attrs: Attributes = { 'chitty.message.id': m.id, 'chitty.fanout.batch': messages.length, 'chitty.fanout.deliveries': deliveries };
+      if (job.attemptsMade === 0) recordSpan('chitty.relay', m.metadata.traceparent, Date.parse(m.metadata.timestamp), job.timestamp, attrs);
+      recordSpan('chitty.fanout', m.metadata.traceparent, job.timestamp, now, attrs);
+    }
+  });
+}
+
+/** Sends before this one (the worker counts a missing count as 0, as here). */
+const before = (r: ObservedRow): number => r.attempts ?? 0;
+/** When the row was written (epoch ms), or `fallback`. */
+const written = (r: ObservedRow, fallback: number): number => r.createdAt?.getTime() ?? fallback;
+
+/** An observation never fails the work it observes: a metrics or tracing error is swallowed. */
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // metrics are best effort
   }
 }
 
@@ -62,21 +78,23 @@ function rowSpans(channel: string, rows: ObservedRow[], status: (r: ObservedRow)
       'chitty.channel': channel,
       'chitty.message.id': r.messageId,
       'chitty.delivery.status': s,
-      'chitty.delivery.attempt': r.attempts + 1,
+      'chitty.delivery.attempt': before(r) + 1,
       'chitty.delivery.batch': rows.length,
     };
-    recordSpan('chitty.deliver', traceparentInJson(r.messageJson), r.createdAt.getTime(), now, attrs, s === 'sent' ? undefined : error);
+    recordSpan('chitty.deliver', traceparentInJson(r.messageJson), written(r, now), now, attrs, s === 'sent' ? undefined : error);
   }
 }
 
 /** The provider accepted the batch: the rows are sent. */
 export function observeSent(channel: string, rows: ObservedRow[]): void {
-  const now = Date.now();
-  for (const r of rows) {
-    observeStage('deliver', now - r.createdAt.getTime());
-    countDeliveries(channel, 'sent', 1, r.attempts + 1);
-  }
-  rowSpans(channel, rows, () => 'sent', now);
+  safely(() => {
+    const now = Date.now();
+    for (const r of rows) {
+      observeStage('deliver', now - written(r, now));
+      countDeliveries(channel, 'sent', 1, before(r) + 1);
+    }
+    rowSpans(channel, rows, () => 'sent', now);
+  });
 }
 
 /**
@@ -88,16 +106,18 @@ export function observeSendFailed(channel: string, rows: ObservedRow[], err: unk
   const status = (r: ObservedRow): DeliveryStatus => {
     if (err instanceof RateLimitedError) return 'rate_limited';
     if (err instanceof DestinationNotFoundError || !classifyError(err).retryable) return 'dead';
-    return r.attempts + 1 >= maxAttempts ? 'dead' : 'failed';
+    return before(r) + 1 >= maxAttempts ? 'dead' : 'failed';
   };
-  for (const r of rows) {
-    const s = status(r);
-    countDeliveries(channel, s, 1, s === 'rate_limited' ? undefined : r.attempts + 1);
-  }
-  rowSpans(channel, rows, status, Date.now(), (err as Error)?.message ?? String(err));
+  safely(() => {
+    for (const r of rows) {
+      const s = status(r);
+      countDeliveries(channel, s, 1, s === 'rate_limited' ? undefined : before(r) + 1);
+    }
+    rowSpans(channel, rows, status, Date.now(), (err as Error)?.message ?? String(err));
+  });
 }
 
 /** Rows dead-lettered without a send (subscription deleted, paused, disabled, or out of attempts). */
 export function observeDropped(channel: string, n: number): void {
-  countDeliveries(channel, 'dropped', n);
+  safely(() => countDeliveries(channel, 'dropped', n));
 }
