@@ -59,6 +59,8 @@ export interface Config {
   allowlist: string[];
   /** METRICS_TOKEN: a bearer token for GET /metrics only (the API token works there too). */
   metricsToken: string | undefined;
+  /** METRICS_PORT: also serve GET /metrics on this port (how a worker process is scraped). */
+  metricsPort: number | undefined;
   /** Traces: off (undefined) unless OTEL_TRACES_EXPORTER or an OTLP endpoint is set (see {@link tracingConfig}). */
   tracing: { exporter: TraceExporterKind; serviceName: string } | undefined;
 }
@@ -140,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     channels: readChannelsConfig(env),
     allowlist,
     metricsToken: metricsToken(env, nodeEnv),
+    metricsPort: env.METRICS_PORT ? int(env, 'METRICS_PORT', 0) : undefined,
     tracing: tracingConfig(env),
   };
 }

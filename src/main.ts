@@ -1,13 +1,13 @@
 /**
  * Process entry point. `npm start` = everything in one process (development); the Procfile runs
  * `web` (HTTP, webhooks, WebSocket) and `worker` (queue workers) apart, each scalable.
+ * The rest of the gateway is imported once the config is read: a new embedded database is being
+ * copied from the build's template (and PGlite's wasm compiled) while those modules load.
  */
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { createLogger } from './log.ts';
-import { startGateway } from './app.ts';
-import { channelStatuses } from '../bots/index.ts';
 import { redactSecrets } from './redact.ts';
 import { startTracing } from './telemetry/tracing.ts';
+import { startMetricsServer } from './telemetry/metrics-server.ts';
 
 type Mode = 'all' | 'web' | 'worker';
 
@@ -41,10 +41,15 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
+  // A new embedded database: start copying it now (awaited again, with its errors, by openDatabase).
+  if (!config.databaseUrl) void import('./db-pglite.ts').then((m) => m.preparePglite(config.dataDir)).catch(() => undefined);
+  const [{ createLogger }, { startGateway }, { channelStatuses }] = await Promise.all([import('./log.ts'), import('./app.ts'), import('../bots/index.ts')]);
   const logger = createLogger(config.logLevel);
   const tracing = config.tracing ? await startTracing(config.tracing) : undefined; // before anything makes a span
   const gateway = await startGateway(config, { logger, mode });
   const { token } = gateway;
+  const metrics = config.metricsPort === undefined ? undefined : await startMetricsServer({ host: config.host, port: config.metricsPort, apiToken: token.token, metricsToken: config.metricsToken });
+  if (metrics) logger.info({ url: `${metrics.url}/metrics` }, 'metrics served on METRICS_PORT');
   if (mode !== 'worker') {
     logger.info(
       { url: gateway.url, database: gateway.database.kind, dataDir: config.dataDir, nodeId: config.nodeId, mode, channels: gateway.channels.map((c) => c.channel) },
@@ -84,6 +89,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 10_000);
     force.unref();
+    await metrics?.close();
     await gateway.close();
     await tracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'could not flush the last traces'));
     logger.info('stopped');
