@@ -33,6 +33,13 @@ import { fileURLToPath } from 'node:url';
 import { hubWrites } from './hub-writes.ts';
 import { RssSampler } from './rss.ts';
 
+// `npm run bench -- --cluster`: the same pipeline on a local 3-master Redis Cluster with 1, 2 and 4
+// worker processes (cluster.bench.ts), then exit.
+if (process.argv.includes('--cluster')) {
+  await (await import('./cluster.bench.ts')).runClusterBench();
+  process.exit(0);
+}
+
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'bench-secret';
