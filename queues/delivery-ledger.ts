@@ -25,6 +25,15 @@ export type NewDelivery = typeof schema.deliveries.$inferInsert;
 export const PROVIDER_STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
 export type ProviderStatus = (typeof PROVIDER_STATUSES)[number];
 
+/**
+ * A condition that is always true and makes the statement's own transaction commit without
+ * waiting for the WAL flush (synchronous_commit off, for this transaction only: ~0.3 ms instead
+ * of ~2.5 ms here). Only for the pipeline's bookkeeping, where a commit lost to a Postgres crash
+ * is redone: a lost relay mark re-relays, a lost fan-out is re-fanned by the sweeper (ledger rows
+ * are idempotent), a lost "sent" re-sends under the same delivery id. Hub changes stay durable.
+ */
+export const ASYNC_COMMIT = sql`exists (select set_config('synchronous_commit', 'off', true))`;
+
 /** Most rows one request carries (a digest of up to this many changes). */
 export const MAX_BATCH = 500;
 
@@ -68,6 +77,7 @@ export class DeliveryLedger {
       marked as (
         update ${o} set fanned_out_at = now()
         where ${o.id} in (select value from json_array_elements_text(${JSON.stringify(fannedOutMessageIds)}::json)) and ${o.fannedOutAt} is null
+          and ${ASYNC_COMMIT}
         returning 1)
       select id, (select count(*) from marked) as marked from inserted`);
     return rowsOf<{ id: string }>(r).map((x) => x.id);
@@ -123,7 +133,7 @@ export class DeliveryLedger {
     await this.db
       .update(d)
       .set({ sends: sql`${d.sends} + 1`, batchId })
-      .where(inArray(d.id, ids));
+      .where(and(inArray(d.id, ids), ASYNC_COMMIT));
   }
 
   /** `note` says how it went out when not as asked (a WhatsApp template outside the 24-hour window). */
@@ -133,7 +143,7 @@ export class DeliveryLedger {
     await this.db
       .update(d)
       .set({ status: 'sent', attempts: sql`${d.attempts} + 1`, providerMessageId, batchId, sentAt: new Date(), updatedAt: new Date(), lastError: null, note: note ?? null })
-      .where(inArray(d.id, ids));
+      .where(and(inArray(d.id, ids), ASYNC_COMMIT));
   }
 
   /**

@@ -9,6 +9,7 @@ import { sql } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
 import { rowsOf, type Db } from '../src/db.ts';
 import type { Logger } from '../src/log.ts';
+import { ASYNC_COMMIT } from './delivery-ledger.ts';
 
 /** Rows one relay pass takes. */
 export const RELAY_BATCH = 1000;
@@ -93,6 +94,7 @@ export class OutboxRelay {
     const r = await this.db.execute(sql`
       update ${o} set dispatched_at = now()
       where ${o.seq} in (select ${o.seq} from ${o} where ${o.dispatchedAt} is null order by ${o.seq} limit ${RELAY_BATCH} for update skip locked)
+        and ${ASYNC_COMMIT}
       returning ${o.seq} as seq, ${o.id} as id`);
     const rows = rowsOf<{ seq: number; id: string }>(r).sort((a, b) => Number(a.seq) - Number(b.seq));
     if (rows.length === 0) return 0;
