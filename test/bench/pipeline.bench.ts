@@ -235,7 +235,9 @@ const spread = (xs: number[]) => ({ min: Math.min(...xs), max: Math.max(...xs), 
 
 /** The gateway's `worker` process; resolves once it says it is ready. */
 async function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
+  // BENCH_WORKER_NODE_ARGS: extra node flags for the worker process (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const extra = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'src/main.ts', 'worker'], {
     env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', DATA_DIR: 'memory://', CHITTY_API_TOKEN: 'bench-token', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
