@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmailChannel } from '../../bots/email/index.ts';
 import { signReplyToken } from '../../bots/email/token.ts';
 import { eventually } from '../contract/channel-contract.ts';
+import { FakeSlackApi } from '../fakes/slack-api.ts';
 import { FakeSmtp, rawHeader as header } from '../fakes/smtp.ts';
+import { signedSlack, slashBody } from '../support/slack.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 const SECRET = 'test-email-token-secret-0123456789';
@@ -18,12 +20,16 @@ const INBOUND = 'test-inbound-secret';
 const MEMBER = 'ann@example.com';
 const STRANGER = 'mallory@example.com';
 const CAROL = 'carol@example.com';
+const SLACK_SECRET = 'test-slack-signing-secret';
+const SLACK_TEAM = 'TFAKE0001';
+const SLACK_MEMBER = 'UMEMBER01';
 const DOMAIN = 'reply.example.test';
 const BOT = 'chitty@example.test';
 const BOUNCE = path.resolve(import.meta.dirname, '../../../shared/corpus/email/eml/mailparser/delivery-status.eml');
 
 describe("email: the issue's done-when", () => {
   const fake = new FakeSmtp();
+  const slack = new FakeSlackApi({ teamId: SLACK_TEAM });
   let gw: TestGateway;
   let port: number;
   let todoId: string;
@@ -32,6 +38,7 @@ describe("email: the issue's done-when", () => {
 
   beforeAll(async () => {
     await fake.start();
+    await slack.start();
     gw = await startTestGateway('pglite', {
       SMTP_URL: `smtp://127.0.0.1:${fake.port}`,
       EMAIL_FROM: `ChittyChat <${BOT}>`,
@@ -42,7 +49,10 @@ describe("email: the issue's done-when", () => {
       EMAIL_TOKEN_SECRET: SECRET,
       EMAIL_MAX_BYTES: '200000',
       PUBLIC_URL: 'https://chitty.example.test',
-      CHITTY_ALLOWLIST: `email:${MEMBER}`,
+      SLACK_SIGNING_SECRET: SLACK_SECRET,
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      SLACK_API_URL: slack.apiUrl,
+      CHITTY_ALLOWLIST: `email:${MEMBER},slack:${SLACK_TEAM}:${SLACK_MEMBER}`,
       CHITTY_DIGEST_WINDOW_MS: '100',
     });
     port = (gw.channels.find((c) => c.channel === 'email') as EmailChannel).inboundPort!;
@@ -51,6 +61,7 @@ describe("email: the issue's done-when", () => {
   afterAll(async () => {
     await gw?.close();
     await fake.stop();
+    await slack.stop();
   });
 
   it("a todo changed through the API reaches the subscriber in the todo's thread", async () => {
@@ -107,7 +118,10 @@ describe("email: the issue's done-when", () => {
     await expect(send({ from: STRANGER, to: `todo+${good}@${DOMAIN}`, subject: 'x', text: 'done' })).rejects.toThrow(/550|not linked/);
     // The webhook refuses the same things, and a wrong secret.
     const raw = `From: ${MEMBER}\r\nTo: todo+${forged}@${DOMAIN}\r\nMessage-ID: <w1@example.com>\r\nSubject: x\r\n\r\ndone\r\n`;
-    expect((await fetch(`${gw.url}/email/inbound`, { method: 'POST', headers: { authorization: `Bearer ${INBOUND}`, 'content-type': 'message/rfc822' }, body: raw })).status).toBe(401);
+    for (const t of [forged, expired, moved]) {
+      const res = await fetch(`${gw.url}/email/inbound`, { method: 'POST', headers: { authorization: `Bearer ${INBOUND}`, 'content-type': 'message/rfc822' }, body: raw.replace(forged, t) });
+      expect(res.status).toBe(401);
+    }
     expect((await fetch(`${gw.url}/email/inbound`, { method: 'POST', headers: { authorization: 'Bearer wrong', 'content-type': 'message/rfc822' }, body: raw.replace(forged, good) })).status).toBe(
       401,
     );
@@ -172,6 +186,27 @@ describe("email: the issue's done-when", () => {
     );
     expect(notice.text).toContain('Ann commented: Looks good, ship it.');
     expect(notice.html).toContain('Ann commented: Looks good, ship it.');
+  });
+
+  it("a todo changed in Slack reaches an email subscriber in the todo's thread", async () => {
+    const thread = fake.to(CAROL).filter((m) => m.text?.includes('Write brief') && String(m.headers.get('x-chitty-entity')) === todoId);
+    const root = thread[0]!;
+    const body = slashBody({
+      command: '/chitty',
+      text: `todo reopen ${todoId}`,
+      teamId: SLACK_TEAM,
+      userId: SLACK_MEMBER,
+      channelId: 'CCHAT0001',
+      responseUrl: slack.responseUrl('reopen'),
+      triggerId: 'reopen',
+    });
+    const r = await fetch(`${gw.url}/slack/events`, { method: 'POST', headers: signedSlack(SLACK_SECRET, body, 'application/x-www-form-urlencoded'), body });
+    expect(r.status).toBe(200);
+    await eventually(async () => ((await status()) === 'pending' ? true : undefined), 'the todo reopened from Slack');
+    const notice = await eventually(async () => fake.to(CAROL).find((m) => !thread.includes(m) && m.text?.includes('reopened')), 'the email notice of the Slack change');
+    expect(notice.inReplyTo).toBe(root.messageId);
+    expect(notice.subject).toBe(root.subject);
+    expect(notice.text).toMatch(/by slack/);
   });
 
   it('refuses a message over the size limit with 552', async () => {
