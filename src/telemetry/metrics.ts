@@ -49,26 +49,56 @@ const fanoutMessages = new Counter({
   registers: [registry],
 });
 
+/** One cached child per stage: no label lookup per observation. */
+const stageChild = {
+  relay: stageSeconds.labels('relay'),
+  fanout: stageSeconds.labels('fanout'),
+  deliver: stageSeconds.labels('deliver'),
+  ack: stageSeconds.labels('ack'),
+};
+
 /** Observe one stage duration, in milliseconds (negative clock skew counts as 0). */
 export function observeStage(stage: Stage, ms: number): void {
   if (!Number.isFinite(ms)) return;
-  stageSeconds.observe({ stage }, Math.max(0, ms) / 1000);
+  stageChild[stage].observe(Math.max(0, ms) / 1000);
 }
 
-/** A fan-out job's messages: relay (commit → job added, first attempt only) and fan-out (job added → now). */
+/** A fan-out job's messages: relay (commit → job added, first attempt only) and fan-out (job added → now), per message. */
 export function observeFanoutMetrics(job: { timestamp: number; attemptsMade: number }, messages: { metadata: { timestamp: string } }[], now = Date.now()): void {
+  const fanoutSeconds = Math.max(0, now - job.timestamp) / 1000;
   for (const m of messages) {
     if (job.attemptsMade === 0) observeStage('relay', job.timestamp - Date.parse(m.metadata.timestamp));
-    observeStage('fanout', now - job.timestamp);
+    stageChild.fanout.observe(fanoutSeconds);
   }
   fanoutMessages.inc(messages.length);
 }
 
-/** Rows that reached `status` at one send; `attempt` is the send's number for each row (1-based), when it counts. */
-export function countDeliveries(channel: string, status: DeliveryStatus, n: number, attempt?: number): void {
+const outcomeChildren = new Map<string, { count: ReturnType<typeof deliveries.labels>; attempts: ReturnType<typeof attempts.labels> }>();
+
+/** The counter and attempts children of one channel and status (cached: a few dozen at most). */
+function outcome(channel: string, status: DeliveryStatus) {
+  const key = `${channel}|${status}`;
+  let o = outcomeChildren.get(key);
+  if (!o) {
+    o = { count: deliveries.labels(channel, status), attempts: attempts.labels(channel, status) };
+    outcomeChildren.set(key, o);
+  }
+  return o;
+}
+
+/**
+ * Rows that reached `status` at one send. `attemptOf(i)` is row i's send number (1-based); it
+ * feeds the attempts histogram for rows that are done (sent or dead).
+ */
+export function countDeliveries(channel: string, status: DeliveryStatus, n: number, attemptOf?: (i: number) => number): void {
   if (n <= 0) return;
-  deliveries.inc({ channel, status }, n);
-  if (attempt !== undefined && Number.isFinite(attempt) && (status === 'sent' || status === 'dead')) attempts.observe({ channel, status }, attempt);
+  const o = outcome(channel, status);
+  o.count.inc(n);
+  if (!attemptOf || (status !== 'sent' && status !== 'dead')) return;
+  for (let i = 0; i < n; i++) {
+    const a = attemptOf(i);
+    if (Number.isFinite(a)) o.attempts.observe(a);
+  }
 }
 
 // ------------------------------------------------------------------- queue depths

@@ -89,10 +89,8 @@ function rowSpans(channel: string, rows: ObservedRow[], status: (r: ObservedRow)
 export function observeSent(channel: string, rows: ObservedRow[]): void {
   safely(() => {
     const now = Date.now();
-    for (const r of rows) {
-      observeStage('deliver', now - written(r, now));
-      countDeliveries(channel, 'sent', 1, before(r) + 1);
-    }
+    for (const r of rows) observeStage('deliver', now - written(r, now));
+    countDeliveries(channel, 'sent', rows.length, (i) => before(rows[i]!) + 1);
     rowSpans(channel, rows, () => 'sent', now);
   });
 }
@@ -109,10 +107,12 @@ export function observeSendFailed(channel: string, rows: ObservedRow[], err: unk
     return before(r) + 1 >= maxAttempts ? 'dead' : 'failed';
   };
   safely(() => {
+    const byStatus = new Map<DeliveryStatus, ObservedRow[]>();
     for (const r of rows) {
       const s = status(r);
-      countDeliveries(channel, s, 1, s === 'rate_limited' ? undefined : before(r) + 1);
+      byStatus.set(s, [...(byStatus.get(s) ?? []), r]);
     }
+    for (const [s, list] of byStatus) countDeliveries(channel, s, list.length, (i) => before(list[i]!) + 1);
     rowSpans(channel, rows, status, Date.now(), (err as Error)?.message ?? String(err));
   });
 }

@@ -49,7 +49,7 @@ describe('METRICS_PORT listener', () => {
   };
 
   it('answers /metrics with either token, 401 without, 404 elsewhere', async () => {
-    countDeliveries('webhook', 'sent', 3, 1);
+    countDeliveries('webhook', 'sent', 3, () => 1);
     expect((await get('/metrics')).status).toBe(401);
     expect((await get('/metrics', 'wrong')).status).toBe(401);
     const ok = await get('/metrics', 'metrics-token-0123456789');
