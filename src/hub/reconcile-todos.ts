@@ -1,6 +1,7 @@
 /** Todo reconciliation applied (spec "Example 2"), for one project or many in one pass, and the todo mesh. */
 import type { HubContext } from './context.ts';
 import { commitLocal, lockEntities } from './commit.ts';
+import { encodeComment, type EntityComment } from './comment-codec.ts';
 import { NotFoundError } from './errors.ts';
 import { planReconciliation, type ReconcileGroup } from './reconcile.ts';
 import { listAll, mustGet, list } from './reads.ts';
@@ -60,7 +61,9 @@ async function reconcile(hub: HubContext, projectIds: string[], load: () => Prom
           set.status = g.status;
           set.completedAt = g.status === 'completed' ? new Date().toISOString() : null;
         }
-        await commitLocal(hub, tx, 'todos', g.survivor, { set, add: { sessions: g.sessions, mergedFrom: g.merged, assignees: g.assignees, tags: g.tags } }, actor, 'update', false, survivor);
+        // The duplicates' comments move to the survivor (the same elements: nothing is repeated).
+        const comments = g.merged.flatMap((id) => ((current(id).data.comments as EntityComment[] | undefined) ?? []).map(encodeComment));
+        await commitLocal(hub, tx, 'todos', g.survivor, { set, add: { sessions: g.sessions, mergedFrom: g.merged, assignees: g.assignees, tags: g.tags, comments } }, actor, 'update', false, survivor);
         for (const loser of g.merged) {
           await commitLocal(hub, tx, 'todos', loser, { set: { mergedInto: g.survivor, deleted: true } }, actor, 'delete', false, current(loser));
         }

@@ -47,4 +47,16 @@ describe('todo comments', () => {
     expect((await gw.call('PUT', `/api/v1/todos/${todo.chittyId}`, { comments: [] })).status).toBe(400);
     expect(await texts()).toEqual(['Ship it', 'Looks good']);
   });
+
+  it("todo reconcile moves the duplicates' comments to the todo that stays", async () => {
+    const project = (await gw.call('POST', '/api/v1/projects', { name: 'Merge' })).json;
+    const a = (await gw.call('POST', '/api/v1/todos', { content: 'Fix login', projectId: project.chittyId, sessionId: 'session-a' })).json;
+    const b = (await gw.call('POST', '/api/v1/todos', { content: 'fix login', projectId: project.chittyId, sessionId: 'session-b' })).json;
+    await gw.call('POST', '/api/v1/commands', { text: `todo comment ${a.chittyId} First` });
+    await gw.call('POST', '/api/v1/commands', { text: `todo comment ${b.chittyId} Second` });
+    const r = await gw.call('POST', '/api/v1/commands', { text: `todo reconcile --project ${project.chittyId}` });
+    expect(r.json.reply.title).toMatch(/^Merged 1 duplicate/);
+    const survivor = (await gw.call('GET', `/api/v1/todos/${a.chittyId}`)).json;
+    expect((survivor.comments as { text: string }[]).map((c) => c.text)).toEqual(['First', 'Second']);
+  });
 });
