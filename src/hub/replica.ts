@@ -76,6 +76,9 @@ function toChange(domain: Domain, m: SyncMessage, index: number): Change {
     if (!r.success) throw new InvalidChangeError(`${where}: ${formatIssues(r.error.issues)}`, r.error.issues);
     set = r.data;
   }
+  for (const f of spec.setFields) {
+    if ((adds[f] ?? []).some((v) => typeof v !== 'string' || v.length > 200)) throw new InvalidChangeError(`${where}: the elements of ${f} are strings of at most 200 characters.`);
+  }
   for (const field of Object.keys(m.payload.delta?.remove ?? {})) {
     if (spec.logFields?.includes(field)) throw new InvalidChangeError(`${where}: ${field} is append-only: nothing can be removed from it.`);
   }

@@ -45,7 +45,23 @@ describe('todo comments', () => {
     const forged = { ...message, id: 'CHITTY-MSG-REMOTECOMMENT3', payload: { ...message.payload, delta: { add: { comments: ['not a comment'] } } } };
     expect((await gw.call('POST', '/api/v1/sync/todos', forged)).status).toBe(400);
     expect((await gw.call('PUT', `/api/v1/todos/${todo.chittyId}`, { comments: [] })).status).toBe(400);
-    expect(await texts()).toEqual(['Ship it', 'Looks good']);
+    // A long comment travels whole between replicas; a set element that long is still refused.
+    const long = { ...remote, id: 'CHITTY-COMMENT-REMOTE2', at: new Date(Date.now() + 1000).toISOString(), text: 'x'.repeat(2000) };
+    const longMessage = {
+      ...message,
+      id: 'CHITTY-MSG-REMOTECOMMENT4',
+      payload: { ...message.payload, delta: { add: { comments: [encodeComment(long)] } } },
+      metadata: { ...message.metadata, vectorClock: { 'replica-b': 2 } },
+    };
+    expect((await gw.call('POST', '/api/v1/sync/todos', longMessage)).status).toBeLessThan(300);
+    const longTag = {
+      ...longMessage,
+      id: 'CHITTY-MSG-REMOTETAG',
+      payload: { ...message.payload, delta: { add: { tags: ['t'.repeat(201)] } } },
+      metadata: { ...message.metadata, vectorClock: { 'replica-b': 3 } },
+    };
+    expect((await gw.call('POST', '/api/v1/sync/todos', longTag)).status).toBe(400);
+    expect(await texts()).toEqual(['Ship it', 'Looks good', 'x'.repeat(2000)]);
   });
 
   it("todo reconcile moves the duplicates' comments to the todo that stays", async () => {
