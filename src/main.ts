@@ -1,11 +1,10 @@
 /**
  * Process entry point. `npm start` = everything in one process (development); the Procfile runs
  * `web` (HTTP, webhooks, WebSocket) and `worker` (queue workers) apart, each scalable.
+ * The rest of the gateway is imported once the config is read: a new embedded database is being
+ * copied from the build's template (and PGlite's wasm compiled) while those modules load.
  */
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { createLogger } from './log.ts';
-import { startGateway } from './app.ts';
-import { channelStatuses } from '../bots/index.ts';
 import { redactSecrets } from './redact.ts';
 import { startTracing } from './telemetry/tracing.ts';
 import { startMetricsServer } from './telemetry/metrics-server.ts';
@@ -42,6 +41,9 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
+  // A new embedded database: start copying it now (awaited again, with its errors, by openDatabase).
+  if (!config.databaseUrl) void import('./db-pglite.ts').then((m) => m.preparePglite(config.dataDir)).catch(() => undefined);
+  const [{ createLogger }, { startGateway }, { channelStatuses }] = await Promise.all([import('./log.ts'), import('./app.ts'), import('../bots/index.ts')]);
   const logger = createLogger(config.logLevel);
   const tracing = config.tracing ? await startTracing(config.tracing) : undefined; // before anything makes a span
   const gateway = await startGateway(config, { logger, mode });
