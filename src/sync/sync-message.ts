@@ -43,8 +43,8 @@ export const SyncMessageSchema = z
       }),
       delta: z
         .object({
-          /** Set elements are ≤ 200 characters (checked per field by the hub); an encoded comment may be longer. */
-          add: z.record(z.string(), z.array(z.string().max(4000)).max(500)).optional(),
+          /** Set elements are ≤ 200 characters (checked per field by the hub); an encoded comment (2,000 characters of text, JSON-escaped) may be longer. */
+          add: z.record(z.string(), z.array(z.string().max(16_000)).max(500)).optional(),
           remove: z.record(z.string(), z.array(z.string().max(200)).max(500)).optional(),
         })
         .optional(),
