@@ -119,13 +119,8 @@ export const DEPTH_CACHE_MS = 2000;
 const DEPTH_TIMEOUT_MS = 1000;
 
 const sources = new Set<DepthSource>();
-let cached: { at: number; counts: Promise<Map<string, Record<string, number>>> } | undefined;
-
-const depthReadErrors = new Counter({
-  name: 'chitty_queue_depth_read_errors_total',
-  help: 'Scrapes whose queue depths could not be read from Redis (the depth gauge is empty then).',
-  registers: [registry],
-});
+/** The last read, or the one under way; undefined after a failure (the next scrape reads again). */
+let cached: { at: number; counts: Promise<Map<string, Record<string, number>> | undefined> } | undefined;
 
 async function readDepths(): Promise<Map<string, Record<string, number>>> {
   const byQueue = new Map<string, Record<string, number>>();
@@ -148,22 +143,41 @@ async function readDepths(): Promise<Map<string, Record<string, number>>> {
   }
 }
 
+/** This scrape's depths: the cached read while it is fresh, else a new one (undefined when it failed). */
+function depths(): Promise<Map<string, Record<string, number>> | undefined> {
+  const now = Date.now();
+  if (!cached || now - cached.at >= DEPTH_CACHE_MS) {
+    const read: NonNullable<typeof cached> = {
+      at: now,
+      counts: readDepths().catch(() => {
+        if (cached === read) cached = undefined;
+        depthReadErrors.inc();
+        return undefined;
+      }),
+    };
+    cached = read;
+  }
+  return cached.counts;
+}
+
+const depthReadErrors = new Counter({
+  name: 'chitty_queue_depth_read_errors_total',
+  help: 'Queue depth reads that Redis did not answer within 1 s (the depth gauge is empty for that scrape).',
+  registers: [registry],
+  async collect() {
+    await depths(); // this scrape's read is settled (and counted) before the counter is reported
+  },
+});
+
 new Gauge({
   name: 'chitty_queue_jobs',
   help: `Jobs per BullMQ queue and state (waiting, active, delayed, failed), read from Redis at scrape time (cached ${DEPTH_CACHE_MS} ms).`,
   labelNames: ['queue', 'state'] as const,
   registers: [registry],
   async collect() {
-    const now = Date.now();
-    if (!cached || now - cached.at >= DEPTH_CACHE_MS) cached = { at: now, counts: readDepths() };
-    const mine = cached;
+    const counts = await depths();
     this.reset();
-    try {
-      for (const [queue, counts] of await mine.counts) for (const state of QUEUE_STATES) this.set({ queue, state }, counts[state] ?? 0);
-    } catch {
-      if (cached === mine) cached = undefined; // the next scrape tries again
-      depthReadErrors.inc();
-    }
+    for (const [queue, c] of counts ?? []) for (const state of QUEUE_STATES) this.set({ queue, state }, c[state] ?? 0);
   },
 });
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, tracingConfig } from '../config.ts';
 import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
-import { countDeliveries } from './metrics.ts';
+import { countDeliveries, type DepthSource, scrape, watchQueueDepths } from './metrics.ts';
 import { currentTraceparent, inSpan, traceMetadata, tracingEnabled } from './tracing.ts';
 
 describe('the OTEL_* switch', () => {
@@ -59,5 +59,49 @@ describe('METRICS_PORT listener', () => {
     expect(ok.text).toContain('process_resident_memory_bytes');
     expect((await get('/metrics', 'api-token-0123456789')).status).toBe(200);
     expect((await get('/api/v1/todos', 'api-token-0123456789')).status).toBe(404);
+  });
+});
+
+describe('queue depths', () => {
+  /** A fake queue: counts its reads; `fail` makes them throw. */
+  function queue(name: string, waiting: number) {
+    const q = {
+      name,
+      closing: undefined as Promise<void> | undefined,
+      reads: 0,
+      fail: false,
+      async getJobCounts() {
+        q.reads++;
+        if (q.fail) throw new Error('Redis is down');
+        return { waiting, active: 1, delayed: 2, failed: 0 };
+      },
+    };
+    return q;
+  }
+  const line = (text: string, q: string, state: string) => new RegExp(`^chitty_queue_jobs\\{queue="${q}",state="${state}"\\} (\\d+)$`, 'm').exec(text)?.[1];
+
+  it('are read at scrape time, once per cache period however many scrapes come', async () => {
+    const a = queue('depth-a', 7);
+    watchQueueDepths([a as DepthSource]);
+    const [first, second, third] = await Promise.all([scrape(), scrape(), scrape()]);
+    expect(line(first.body, 'depth-a', 'waiting')).toBe('7');
+    expect(line(second.body, 'depth-a', 'delayed')).toBe('2');
+    expect(line(third.body, 'depth-a', 'active')).toBe('1');
+    await scrape();
+    expect(a.reads).toBe(1);
+  });
+
+  it('drop a closed queue, and a failed read leaves the gauge empty and counts an error', async () => {
+    const b = queue('depth-b', 1);
+    b.closing = Promise.resolve();
+    watchQueueDepths([b as DepthSource]); // also starts a new cache period
+    expect(line((await scrape()).body, 'depth-b', 'waiting')).toBeUndefined();
+    expect(b.reads).toBe(0);
+    const c = queue('depth-c', 1);
+    c.fail = true;
+    watchQueueDepths([c as DepthSource]);
+    const text = (await scrape()).body;
+    expect(line(text, 'depth-c', 'waiting')).toBeUndefined();
+    expect(text).toMatch(/^chitty_queue_depth_read_errors_total [1-9]/m);
   });
 });
