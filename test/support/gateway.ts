@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../../src/config.ts';
-import { createRedis, isCluster, primaries } from '../../src/redis/client.ts';
+import { createRedis, primaries } from '../../src/redis/client.ts';
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/app.ts';
 import { rowsOf } from '../../src/db.ts';
 import { TEST_DATABASE_URL, type DbKind } from './database.ts';
@@ -30,9 +30,11 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
  * (`redis+cluster://`), on every master.
  */
 export async function dropRedisPrefix(prefix: string, url = TEST_REDIS_URL): Promise<void> {
-  const r = createRedis(url);
+  // Fails fast when that Redis is gone (a test may have stopped its throwaway server already).
+  const r = createRedis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 2000 });
+  r.on('error', () => {});
   try {
-    if (isCluster(r) && r.status !== 'ready') await new Promise((resolve) => r.once('ready', resolve)); // its masters are known then
+    await r.ping(); // a cluster knows its masters from then on
     const inner = /^\{(.+)\}$/.exec(prefix)?.[1];
     const patterns = inner === undefined ? [`${prefix}:*`, `{${prefix}:*`] : [`${prefix}:*`, `{${inner}:*`];
     for (const node of primaries(r)) {
@@ -71,10 +73,12 @@ export async function startTestGateway(kind: DbKind = 'pglite', env: Record<stri
     ...gw,
     async close() {
       await close();
-      await dropRedisPrefix(prefix, config.redisUrl);
+      // Nothing to drop when the test stopped that Redis already.
+      const drop = () => dropRedisPrefix(prefix, config.redisUrl).catch(() => undefined);
+      await drop();
       // BullMQ may still write a queue's meta key as its connection settles: sweep once more.
       await new Promise((r) => setTimeout(r, 200));
-      await dropRedisPrefix(prefix, config.redisUrl);
+      await drop();
       if (schema) {
         const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
         await client.connect();
