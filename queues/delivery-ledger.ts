@@ -34,6 +34,9 @@ export type ProviderStatus = (typeof PROVIDER_STATUSES)[number];
  */
 export const ASYNC_COMMIT = sql`exists (select set_config('synchronous_commit', 'off', true))`;
 
+/** `id = any($1)`: one array parameter for a whole batch instead of one parameter per row. */
+const anyId = (ids: string[]) => sql`${schema.deliveries.id} = any(${sql.param(ids)}::text[])`;
+
 /** Most rows one request carries (a digest of up to this many changes). */
 export const MAX_BATCH = 500;
 
@@ -133,7 +136,7 @@ export class DeliveryLedger {
     await this.db
       .update(d)
       .set({ sends: sql`${d.sends} + 1`, batchId })
-      .where(and(inArray(d.id, ids), ASYNC_COMMIT));
+      .where(and(anyId(ids), ASYNC_COMMIT));
   }
 
   /** `note` says how it went out when not as asked (a WhatsApp template outside the 24-hour window). */
@@ -143,7 +146,7 @@ export class DeliveryLedger {
     await this.db
       .update(d)
       .set({ status: 'sent', attempts: sql`${d.attempts} + 1`, providerMessageId, batchId, sentAt: new Date(), updatedAt: new Date(), lastError: null, note: note ?? null })
-      .where(and(inArray(d.id, ids), ASYNC_COMMIT));
+      .where(and(anyId(ids), ASYNC_COMMIT));
   }
 
   /**
