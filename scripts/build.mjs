@@ -11,8 +11,9 @@
 //    set of migrations (and PGlite version) by the built code; a fresh DATA_DIR starts from a copy
 //    of it instead of running initdb (src/db-pglite.ts).
 //
-//   node scripts/build.mjs             build both
+//   node scripts/build.mjs             the bundle, and the template when it does not fit
 //   node scripts/build.mjs --if-stale  only what is older than its inputs (fast when nothing changed)
+//   node scripts/build.mjs --force     both, even a template that still fits (to time a clean build)
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,6 +23,7 @@ const dist = path.join(root, 'dist');
 const outdir = path.join(dist, 'gateway');
 const self = path.relative(root, fileURLToPath(import.meta.url));
 const ifStale = process.argv.includes('--if-stale');
+const force = process.argv.includes('--force');
 
 /** The bundle is current when no file it was built from (nor this script) is newer than it. */
 function bundleFresh() {
@@ -112,8 +114,8 @@ if (!ifStale || !bundleFresh()) {
 }
 // The template is made by the code just built (one way to open and migrate an embedded database),
 // which also checks exactly what it was made from; skipped when nothing it depends on is newer.
-if (did.length > 0 || !templateFresh()) {
+if (force || did.length > 0 || !templateFresh()) {
   const { ensurePgliteTemplate } = await import(pathToFileURL(path.join(outdir, 'pglite-template.js')).href);
-  if (await ensurePgliteTemplate()) did.push('dist/pglite-template');
+  if (await ensurePgliteTemplate(force)) did.push('dist/pglite-template');
 }
 if (did.length > 0 || !ifStale) process.stderr.write(`built ${did.join(' and ') || 'nothing (up to date)'} in ${Math.round(performance.now() - t0)} ms\n`);

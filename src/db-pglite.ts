@@ -157,12 +157,12 @@ export async function openPglite(dataDir: string): Promise<Database> {
 }
 
 /**
- * Make dist/pglite-template unless it already fits the migrations here: initdb and migrate in a
+ * Make dist/pglite-template unless it already fits the migrations here (or `force`): initdb and migrate in a
  * temporary directory, then rename it into place. Resolves to true when it made one.
  */
-export async function ensurePgliteTemplate(): Promise<boolean> {
+export async function ensurePgliteTemplate(force = false): Promise<boolean> {
   const stamp = pgliteStamp();
-  if (templateStamp() === stamp) return false;
+  if (!force && templateStamp() === stamp) return false;
   const tmp = `${PGLITE_TEMPLATE}.${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
