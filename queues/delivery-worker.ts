@@ -32,6 +32,8 @@ import { acquireDestination, extendDestination, holdKey, holdUntil, LOCKED, plat
 
 /** How soon a job retries a destination another job is working on (ms); doubles per wait, up to {@link LOCK_RETRY_MAX_MS}. */
 export const LOCK_RETRY_MS = 25;
+/** Most batches one job sends to its destination before it hands over to a new job. */
+export const DRAIN_ROUNDS = 10;
 /** Longest wait for another job's lock (a slow or hanging send holds it up to the send timeout). */
 export const LOCK_RETRY_MAX_MS = 1000;
 
@@ -137,32 +139,43 @@ export class DeliveryProcessor {
           throw new DelayedError();
         }
       }
-      const all = await this.ledger.waiting(destinationKey);
-      const sendable = await this.dropUnsendable(job, all);
-      // A batch a dead worker sent without an outcome goes again as it was, under the same id.
-      const next = nextBatch(sendable);
-      rows = next.rows;
-      more = sendable.length > rows.length;
-      if (rows.length === 0) return { sent: 0 };
-      const ids = rows.map((r) => r.id);
-      const batchId = next.batchId;
-      await this.ledger.claim(ids, batchId);
-      const first = rows[0]!;
-      const secrets = [...new Set(rows.flatMap((r) => r.sub?.secrets ?? []))];
-      const legacy = rows.some((r) => (r.sub?.secrets.length ?? 0) === 0);
-      try {
-        const r = await this.withTimeout(
-          this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messagesJson: rows.map((x) => x.messageJson), signing: { secrets, legacy } }),
-          channel,
-        );
-        await this.ledger.markSent(ids, r.providerMessageId, batchId, r.note);
-        observeSent(channel, rows);
-        await this.guard.succeeded(destinationKey);
-      } catch (err) {
-        observeSendFailed(channel, rows, err, job.opts.attempts ?? 1);
-        await this.fail(job, token, rows, err);
+      let sent = 0;
+      let batchId: string | undefined;
+      // A backlog drains in this job, batch after batch, while it holds the lock and the pace
+      // allows (up to DRAIN_ROUNDS): no release, reschedule and pick-up between batches.
+      for (let round = 1; ; round++) {
+        const all = await this.ledger.waiting(destinationKey);
+        const sendable = await this.dropUnsendable(job, all);
+        // A batch a dead worker sent without an outcome goes again as it was, under the same id.
+        const next = nextBatch(sendable);
+        rows = next.rows;
+        more = sendable.length > rows.length;
+        if (rows.length === 0) break;
+        const ids = rows.map((r) => r.id);
+        batchId = next.batchId;
+        await this.ledger.claim(ids, batchId);
+        const first = rows[0]!;
+        const secrets = [...new Set(rows.flatMap((r) => r.sub?.secrets ?? []))];
+        const legacy = rows.some((r) => (r.sub?.secrets.length ?? 0) === 0);
+        try {
+          const r = await this.withTimeout(
+            this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messagesJson: rows.map((x) => x.messageJson), signing: { secrets, legacy } }),
+            channel,
+          );
+          await this.ledger.markSent(ids, r.providerMessageId, batchId, r.note);
+          observeSent(channel, rows);
+          await this.guard.succeeded(destinationKey);
+        } catch (err) {
+          observeSendFailed(channel, rows, err, job.opts.attempts ?? 1);
+          await this.fail(job, token, rows, err);
+        }
+        sent += rows.length;
+        if (!(rows.length === MAX_BATCH || more) || round >= DRAIN_ROUNDS) break;
+        if ((await acquireDestination(this.redis, keys, this.paces[channel], owner, this.lockMs)) !== 0) break;
+        rows = [];
+        more = false;
       }
-      return { sent: rows.length, batchId };
+      return batchId === undefined ? { sent } : { sent, batchId };
     } finally {
       clearInterval(renew);
       if (slot) await this.guard.release(channel, owner);
