@@ -7,8 +7,8 @@
  * The cluster is started from the machine's redis-server (test/support/redis-cluster.ts: own
  * ports, own temporary directory, torn down at the end). The committing side (this process), the
  * workers and the loopback receivers (receiver-process.ts) are separate processes, as in
- * `npm run bench`. Options: --changes N (changes per run, default 4,000, × 5 destinations each),
- * --workers 1,2,4. Postgres: BENCH_DATABASE_URL (default the test database), a private schema.
+ * `npm run bench`. Options: --changes N (changes per run, default 4,000), --destinations N (per
+ * change, default 5), --workers 1,2,4. Postgres: BENCH_DATABASE_URL (default the test database), a private schema.
  *
  * The setup below (change, commit, subscribe, receivers, worker start) is a minimal copy of
  * pipeline.bench.ts, which exports none of it.
@@ -33,13 +33,13 @@ import { createRedis, primaries, type RedisClient } from '../../src/redis/client
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SINGLE_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'bench-secret';
-const DESTINATIONS = 5;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number) => Math.round(x * 10) / 10;
 const option = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
+const DESTINATIONS = Number(option('destinations') ?? 5);
 
 function change(projectId: string, i: number): SyncMessage {
   const id = `CHITTY-TODO-CLUSTER${i}`;
