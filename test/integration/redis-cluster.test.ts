@@ -109,6 +109,10 @@ describe.skipIf(!binary)('the pipeline on a 3-master Redis Cluster (needs redis-
     }
   });
 
+  it('refuses a second hub (another database) on the same prefix of the cluster', async () => {
+    await expect(startTestGateway('pglite', { REDIS_URL: cluster.url, CHITTY_QUEUE_PREFIX: PREFIX }, { mode: 'web' })).rejects.toThrow(/queue prefix \{cit\} belongs to another hub/);
+  });
+
   it('answers health from every master and shows the queues on the dashboard', async () => {
     expect(await gw.queues.ping()).toMatchObject({ ok: true, nodes: 3 });
     const health = await gw.call('GET', '/health');
