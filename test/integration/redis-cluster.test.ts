@@ -4,7 +4,9 @@
  * and where the keys landed: each queue's keys on one node, the queues spread over more than one,
  * a destination's keys in its channel queue's slot. Skipped, saying so, without redis-server.
  */
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as schema from '../../drizzle/schema.ts';
 import { changesChannel, deliveryTag, FANOUT_QUEUE, pendingKey, lockKey, bucketKey, queueTag, destinationKey } from '../../queues/names.ts';
 import { holdKey, platformHoldKey } from '../../queues/token-bucket.ts';
 import { createRedis } from '../../src/redis/client.ts';
@@ -107,6 +109,32 @@ describe.skipIf(!binary)('the pipeline on a 3-master Redis Cluster (needs redis-
     for (const key of [pendingKey(tag, dest), lockKey(tag, dest), bucketKey(tag, dest), holdKey(tag, dest), platformHoldKey(tag, 'webhook')]) {
       expect(await slotOf(key), key).toBe(queueSlot);
     }
+  });
+
+  it('the sweeper reschedules lost deliveries of channels on different masters', async () => {
+    // Rows waiting for a minute with no job: lost (e.g. in a Redis failover). Slack and WhatsApp queues sit on different masters.
+    expect(await nodeOfKey(cluster, deliveryTag(PREFIX, 'slack'))).not.toBe(await nodeOfKey(cluster, deliveryTag(PREFIX, 'whatsapp')));
+    const old = new Date(Date.now() - 60_000);
+    await gw.database.db.insert(schema.outbox).values({ id: 'm-lost', domain: 'todos', entityId: 'e-lost', message: { id: 'm-lost' }, createdAt: old, dispatchedAt: old, fannedOutAt: old });
+    for (const channel of ['slack', 'whatsapp'] as const) {
+      await gw.database.db.insert(schema.deliveries).values({
+        id: `m-lost__${channel}`,
+        messageId: 'm-lost',
+        subscriptionId: `s-${channel}`,
+        channel,
+        destinationKey: `lost-${channel}`,
+        address: `lost-${channel}`,
+        domain: 'todos',
+        status: 'queued',
+        createdAt: old,
+        updatedAt: old,
+      });
+    }
+    await gw.workers!.sweeper.sweep(); // one pipeline and one script per channel: no cross-slot error
+    // Rescheduled onto each channel's queue, whose worker dead-letters them (no Slack or WhatsApp adapter here).
+    const statuses = async () => Object.fromEntries((await gw.database.db.select().from(schema.deliveries).where(eq(schema.deliveries.messageId, 'm-lost'))).map((d) => [d.channel, d.status]));
+    for (let i = 0; i < 100 && Object.values(await statuses()).some((x) => x !== 'dead'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await statuses()).toEqual({ slack: 'dead', whatsapp: 'dead' });
   });
 
   it('refuses a second hub (another database) on the same prefix of the cluster', async () => {
