@@ -272,7 +272,8 @@ export const deliveries = pgTable(
     // Status callbacks find their row by the platform's message id.
     index('deliveries_provider_message_idx').on(t.providerMessageId).where(sql`${t.providerMessageId} is not null`),
     // Partial indexes: only waiting rows are looked up by destination or age; sent rows leave them.
-    index('deliveries_waiting_idx').on(t.destinationKey, t.createdAt).where(sql`${t.status} in ('queued', 'failed')`),
+    // In the exact order a destination's rows are sent (created_at, id): a batch is the index's first rows, no sort.
+    index('deliveries_waiting_order_idx').on(t.destinationKey, t.createdAt, t.id).where(sql`${t.status} in ('queued', 'failed')`),
     index('deliveries_waiting_age_idx').on(t.updatedAt).where(sql`${t.status} in ('queued', 'failed')`),
     index('deliveries_dead_idx').on(t.updatedAt).where(sql`${t.status} = 'dead'`),
     // The prune: sent rows older than the retention.

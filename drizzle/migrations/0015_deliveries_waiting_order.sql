@@ -1,0 +1,2 @@
+DROP INDEX "deliveries_waiting_idx";--> statement-breakpoint
+CREATE INDEX "deliveries_waiting_order_idx" ON "deliveries" USING btree ("destination_key","created_at","id") WHERE "deliveries"."status" in ('queued', 'failed');
