@@ -91,14 +91,19 @@ export class DeliveryLedger {
     const d = schema.deliveries;
     const o = schema.outbox;
     const s = schema.subscriptions;
+    // The batch is chosen from the ledger alone (the first rows of deliveries_waiting_order_idx),
+    // then joined: a long backlog is never sorted, nor joined with its messages, as a whole.
     const r = await this.db.execute(sql`
-      select ${d}.*, ${o.message}::text as message_json,
+      select w.*, ${o.message}::text as message_json,
         ${s.id} is not null as sub_exists, ${s.paused} as sub_paused, ${s.disabledAt} is not null as sub_disabled,
         ${s.secret} as sub_secret, case when ${s.previousSecretUntil} > now() then ${s.previousSecret} end as sub_previous_secret
-      from ${d} join ${o} on ${o.id} = ${d.messageId} left join ${s} on ${s.id} = ${d.subscriptionId}
-      where ${d.destinationKey} = ${destinationKey} and ${d.status} in ('queued', 'failed')
-      order by ${d.createdAt}, ${d.id}
-      limit ${limit}`);
+      from (
+        select * from ${d}
+        where ${d.destinationKey} = ${destinationKey} and ${d.status} in ('queued', 'failed')
+        order by ${d.createdAt}, ${d.id}
+        limit ${limit}) as w
+      join ${o} on ${o.id} = w.message_id left join ${s} on ${s.id} = w.subscription_id
+      order by w.created_at, w.id`);
     // The message stays JSON text: a webhook sends it as it is, without parsing and re-serializing.
     return rowsOf<Record<string, unknown>>(r).map((x) => ({ ...toRow(x), messageJson: String(x.message_json), sub: subOf(x) }));
   }
