@@ -141,8 +141,8 @@ export class DeliveryProcessor {
       }
       let sent = 0;
       let batchId: string | undefined;
-      // A backlog drains in this job, batch after batch, while it holds the lock and the pace
-      // allows (up to DRAIN_ROUNDS): no release, reschedule and pick-up between batches.
+      // A backlog drains in this job, batch after batch, until nothing waits, while it holds the
+      // lock and the pace allows (up to DRAIN_ROUNDS): no release, reschedule and pick-up between batches.
       for (let round = 1; ; round++) {
         const all = await this.ledger.waiting(destinationKey);
         const sendable = await this.dropUnsendable(job, all);
@@ -170,7 +170,8 @@ export class DeliveryProcessor {
           await this.fail(job, token, rows, err);
         }
         sent += rows.length;
-        if (!(rows.length === MAX_BATCH || more) || round >= DRAIN_ROUNDS) break;
+        // Rows that arrived during this send go next, now, instead of waiting for another job to poll the lock.
+        if (round >= DRAIN_ROUNDS) break;
         if ((await acquireDestination(this.redis, keys, this.paces[channel], owner, this.lockMs)) !== 0) break;
         rows = [];
         more = false;
