@@ -10,7 +10,7 @@
  * Each configuration runs `--repeat` times (default 2) and reports every run and the spread.
  * Options: --changes N (the 1-destination run's changes, default 20,000; the 5- and 50-destination
  * runs take N/5 and N/50, so each makes N deliveries), --repeat N, --hub-changes N (default 2,000),
- * --latency-seconds N (default 10).
+ * --latency-seconds N (default 10), --window-ms N (the coalescing window, default 10).
  * Uses Postgres (BENCH_DATABASE_URL, default the test database, in a private schema) and Redis
  * (REDIS_URL, default 127.0.0.1:6379) under a private key prefix; both are cleaned up.
  */
@@ -52,6 +52,8 @@ const CHANGES = arg('changes', 20_000);
 const REPEAT = Math.max(1, arg('repeat', 2));
 const HUB_CHANGES = arg('hub-changes', 2000);
 const LATENCY_SECONDS = arg('latency-seconds', 10);
+/** CHITTY_DIGEST_WINDOW_MS for the run: how long a delivery job waits for companions after the first change. */
+const WINDOW_MS = arg('window-ms', 10);
 
 function change(projectId: string, i: number): SyncMessage {
   const id = `CHITTY-TODO-BENCH${i}`;
@@ -266,7 +268,7 @@ async function main() {
     DATABASE_SCHEMA: schemaName,
     REDIS_URL,
     CHITTY_QUEUE_PREFIX: prefix,
-    CHITTY_DIGEST_WINDOW_MS: '10',
+    CHITTY_DIGEST_WINDOW_MS: String(WINDOW_MS),
     CHITTY_RATE_LIMITS: 'webhook=100000/1000',
   });
   // This process plays the web side (commits, subscriptions); the pipeline runs in a `worker`
@@ -286,7 +288,7 @@ async function main() {
       layout: 'web side (committer) and worker in separate processes, as the Procfile runs them',
       changes: CHANGES,
       repeat: REPEAT,
-      digestWindowMs: 10,
+      digestWindowMs: WINDOW_MS,
       webhookPacePerDestination: '100000/s (benchmark; default 50/s)',
       receiver: '5 loopback node:http servers in a third process',
     },
@@ -302,7 +304,7 @@ async function main() {
       REDIS_URL,
       CHITTY_QUEUE_PREFIX: prefix,
       CHITTY_WEBHOOK_SECRET: SECRET,
-      CHITTY_DIGEST_WINDOW_MS: '10',
+      CHITTY_DIGEST_WINDOW_MS: String(WINDOW_MS),
       CHITTY_RATE_LIMITS: 'webhook=100000/1000',
     });
     receivers = new Receivers();
