@@ -90,7 +90,9 @@ describe('DeliveryProcessor after a worker died mid-send', () => {
     const ledger = {
       waiting: async () => backlog.filter((r) => !done.has(r.id)).slice(0, MAX_BATCH),
       claim: async () => undefined,
-      markSent: async (ids: string[]) => void ids.forEach((id) => done.add(id)),
+      markSent: async (ids: string[]) => {
+        for (const id of ids) done.add(id);
+      },
       markFailed: async () => undefined,
     } as unknown as DeliveryLedger;
     const scheduled: unknown[] = [];
