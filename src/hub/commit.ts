@@ -95,17 +95,20 @@ export async function commitLocal(
 
 /**
  * Merge one change into the entity under a row lock and write row, event, outbox, conflicts.
- * Round trips: a new entity is one placeholder insert (which is its lock) and one statement
- * writing the row, the event, the outbox rows and the NOTIFY; an existing one adds the locking
- * read, the open-conflicts read and (for a replayed change) the duplicate check.
+ * Round trips: a create made here is one statement writing the row, the event, the outbox rows
+ * and the NOTIFY; a replica's new entity first inserts a placeholder (its lock); an existing one
+ * adds the locking read, the open-conflicts read and (for a replayed change) the duplicate check.
  */
 export async function commit(hub: HubContext, tx: Tx, domain: Domain, change: Change, actor: Actor, operation: Operation, mayCreate: boolean, resolution?: unknown): Promise<Outcome> {
   const t = tableOf(domain);
   const spec = domainSpec(domain);
   const now = new Date();
+  // A create made on this node now has a new, random id: its row is written whole in the one
+  // statement below, no placeholder first.
+  const brandNew = mayCreate && operation === 'create' && isLocal(hub, change);
   // Inserted here, now: nobody else has this row, its change, or conflicts about it.
-  let fresh = false;
-  if (mayCreate) {
+  let fresh = brandNew;
+  if (mayCreate && !brandNew) {
     // Placeholder row so concurrent first writers serialize on the row lock below.
     const inserted = await tx
       .insert(t)
@@ -131,22 +134,20 @@ export async function commit(hub: HubContext, tx: Tx, domain: Domain, change: Ch
   const state = applyChange(crdt, change);
   const entity = materialize(spec, change.entityId, state) as Entity;
   const deleted = entity.deleted === true;
-  const update = tx
-    .update(t)
-    .set({
-      data: entity,
-      crdt: state,
-      vclock: state.vclock,
-      hlc: state.updated ?? change.hlc,
-      deleted,
-      projectId: str(entity.projectId),
-      sessionId: str(entity.sessionId),
-      status: str(entity.status),
-      contentHash: domain === 'todos' && typeof entity.content === 'string' ? contentHash(entity.content) : null,
-      createdAt: new Date(String(entity.createdAt ?? now.toISOString())),
-      updatedAt: now,
-    })
-    .where(eq(t.id, change.entityId));
+  const fields = {
+    data: entity,
+    crdt: state,
+    vclock: state.vclock,
+    hlc: state.updated ?? change.hlc,
+    deleted,
+    projectId: str(entity.projectId),
+    sessionId: str(entity.sessionId),
+    status: str(entity.status),
+    contentHash: domain === 'todos' && typeof entity.content === 'string' ? contentHash(entity.content) : null,
+    createdAt: new Date(String(entity.createdAt ?? now.toISOString())),
+    updatedAt: now,
+  };
+  const row = brandNew ? tx.insert(t).values({ id: change.entityId, ...fields }) : tx.update(t).set(fields).where(eq(t.id, change.entityId));
   const event = tx.insert(schema.events).values({
     id: stateId(),
     changeId: change.id,
@@ -167,7 +168,7 @@ export async function commit(hub: HubContext, tx: Tx, domain: Domain, change: Ch
   // other processes rides along (Postgres sends it only if this transaction commits, and once
   // per transaction however many changes it holds).
   const notify = hub.outboxChannel ? sql`select pg_notify(${hub.outboxChannel}, '')` : sql`select 1`;
-  await tx.execute(sql`with u as ${update}, e as ${event}, o as ${outbox} ${notify}`); // drizzle puts each builder in parentheses
+  await tx.execute(sql`with u as ${row}, e as ${event}, o as ${outbox} ${notify}`); // drizzle puts each builder in parentheses
   hub.announce(tx, messages, hub.outboxChannel !== undefined);
   return { entity, messages, duplicate: false };
 }
