@@ -9,105 +9,25 @@
  * workers and the loopback receivers (receiver-process.ts) are separate processes, as in
  * `npm run bench`. Options: --changes N (changes per run, default 4,000), --destinations N (per
  * change, default 5), --workers 1,2,4. Postgres: BENCH_DATABASE_URL (default the test database), a private schema.
- *
- * The setup below (change, commit, subscribe, receivers, worker start) is a minimal copy of
- * pipeline.bench.ts, which exports none of it.
+ * The change, the outbox commit, the receivers and the worker start are pipeline-kit.ts's, shared
+ * with pipeline.bench.ts.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { sql } from 'drizzle-orm';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import * as schema from '../../drizzle/schema.ts';
 import { deliveryTag, FANOUT_QUEUE, queueTag } from '../../queues/names.ts';
-import { startGateway, type Gateway } from '../../src/app.ts';
+import { startGateway } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { messageId } from '../../src/hub/ids.ts';
 import { createLogger } from '../../src/log.ts';
-import type { SyncMessage } from '../../src/sync/sync-message.ts';
 import { dropRedisPrefix } from '../support/gateway.ts';
 import { nodeOfKey, redisServerBinary, startRedisCluster, type RedisClusterHandle } from '../support/redis-cluster.ts';
 import { createRedis, primaries, type RedisClient } from '../../src/redis/client.ts';
+import { BENCH_DATABASE_URL as DATABASE_URL, BENCH_SECRET as SECRET, benchChange, commitToOutbox as commit, option, Receivers, round, sleep, startBenchWorker as startWorker } from './pipeline-kit.ts';
 
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SINGLE_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const SECRET = 'bench-secret';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round = (x: number) => Math.round(x * 10) / 10;
-const option = (name: string): string | undefined => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
 const DESTINATIONS = Number(option('destinations') ?? 5);
-
-function change(projectId: string, i: number): SyncMessage {
-  const id = `CHITTY-TODO-CLUSTER${i}`;
-  return {
-    id: messageId(),
-    type: 'state_update',
-    source: { nodeId: 'hub', platform: 'bench' },
-    target: { broadcast: true },
-    payload: {
-      domain: 'todos',
-      operation: 'update',
-      entity: { chittyId: id, type: 'todo', data: { chittyId: id, content: `Cluster bench change ${i}`, status: 'in_progress', projectId, priority: 'medium' } },
-      delta: {},
-    },
-    metadata: { timestamp: new Date().toISOString(), vectorClock: { hub: i + 1 }, causality: [], ttl: 86_400 },
-  };
-}
-
-/** Loopback receivers in a child process (receiver-process.ts), driven over IPC. */
-class Receivers {
-  private readonly child = fork(fileURLToPath(new URL('./receiver-process.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  private ask<T>(msg: object): Promise<T> {
-    return new Promise((resolve) => {
-      this.child.once('message', (m) => resolve(m as T));
-      this.child.send(msg);
-    });
-  }
-  async start(n: number): Promise<string[]> {
-    return (await this.ask<{ urls: string[] }>({ cmd: 'start', n })).urls;
-  }
-  stats() {
-    return this.ask<{ requests: number; deliveries: number }>({ cmd: 'stats' });
-  }
-  reset() {
-    return this.ask({ cmd: 'reset' });
-  }
-  stop() {
-    this.child.send({ cmd: 'stop' });
-  }
-}
-
-/** Commit changes to the outbox as the hub does: one transaction per 1,000, announced by NOTIFY. */
-async function commit(gw: Gateway, messages: SyncMessage[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 1000) {
-    await gw.database.db.transaction(async (tx) => {
-      await tx.insert(schema.outbox).values(messages.slice(i, i + 1000).map((m) => ({ id: m.id, domain: 'todos', entityId: m.payload.entity.chittyId, message: m })));
-      await tx.execute(sql`select pg_notify(${gw.database.outboxChannel!}, '')`);
-    });
-  }
-}
-
-/** A `worker` process (src/main.ts worker); resolves once it says it is ready. */
-async function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', DATA_DIR: 'memory://', CHITTY_API_TOKEN: 'bench-token', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      if (buf.includes('worker ready')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
-  });
-  child.stdout!.resume();
-  return child;
-}
 
 async function stopWorkers(workers: ChildProcess[]): Promise<void> {
   await Promise.all(
@@ -171,7 +91,7 @@ async function runSetup(setup: Setup, workerCounts: number[], changes: number, r
         const t0 = performance.now();
         await commit(
           gw,
-          Array.from({ length: changes }, (_, i) => change(projectId, i)),
+          Array.from({ length: changes }, (_, i) => benchChange(projectId, i, 'CLUSTER')),
         );
         const commitSeconds = (performance.now() - t0) / 1000;
         let stats = await receivers.stats();

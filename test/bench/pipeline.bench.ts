@@ -25,13 +25,21 @@ import { startGateway, type Gateway } from '../../src/app.ts';
 import { rowsOf } from '../../src/db.ts';
 import { createLogger } from '../../src/log.ts';
 import * as schema from '../../drizzle/schema.ts';
-import type { SyncMessage } from '../../src/sync/sync-message.ts';
-import { messageId } from '../../src/hub/ids.ts';
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { dropRedisPrefix } from '../support/gateway.ts';
-import { fileURLToPath } from 'node:url';
 import { hubWrites } from './hub-writes.ts';
 import { RssSampler } from './rss.ts';
+import {
+  BENCH_DATABASE_URL as DATABASE_URL,
+  BENCH_SECRET as SECRET,
+  benchChange as change,
+  commitToOutbox as commit,
+  option,
+  Receivers,
+  round,
+  sleep,
+  startBenchWorker as startWorker,
+} from './pipeline-kit.ts';
 
 // `npm run bench -- --cluster`: the same pipeline on a local 3-master Redis Cluster with 1, 2 and 4
 // worker processes (cluster.bench.ts), then exit.
@@ -40,13 +48,10 @@ if (process.argv.includes('--cluster')) {
   process.exit(0);
 }
 
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const SECRET = 'bench-secret';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+  const v = option(name);
+  return v === undefined ? fallback : Number(v);
 };
 const CHANGES = arg('changes', 20_000);
 const REPEAT = Math.max(1, arg('repeat', 2));
@@ -54,62 +59,6 @@ const HUB_CHANGES = arg('hub-changes', 2000);
 const LATENCY_SECONDS = arg('latency-seconds', 10);
 /** CHITTY_DIGEST_WINDOW_MS for the run: how long a delivery job waits for companions after the first change. */
 const WINDOW_MS = arg('window-ms', 10);
-
-function change(projectId: string, i: number): SyncMessage {
-  const id = `CHITTY-TODO-BENCH${i}`;
-  return {
-    id: messageId(),
-    type: 'state_update',
-    source: { nodeId: 'hub', platform: 'bench' },
-    target: { broadcast: true },
-    payload: {
-      domain: 'todos',
-      operation: 'update',
-      entity: { chittyId: id, type: 'todo', data: { chittyId: id, content: `Bench change ${i}`, status: 'in_progress', projectId, priority: 'medium' } },
-      delta: {},
-    },
-    metadata: { timestamp: new Date().toISOString(), vectorClock: { hub: i + 1 }, causality: [], ttl: 86_400 },
-  };
-}
-
-/** Loopback receivers in a child process (see receiver-process.ts), driven over IPC. */
-class Receivers {
-  readonly child: ChildProcess;
-  constructor() {
-    this.child = fork(fileURLToPath(new URL('./receiver-process.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  }
-  private ask<T>(msg: unknown): Promise<T> {
-    return new Promise((resolve) => {
-      this.child.once('message', (m) => resolve(m as T));
-      this.child.send(msg as object);
-    });
-  }
-  async start(n: number): Promise<string[]> {
-    return (await this.ask<{ urls: string[] }>({ cmd: 'start', n })).urls;
-  }
-  stats() {
-    return this.ask<{ requests: number; deliveries: number }>({ cmd: 'stats' });
-  }
-  async arrivals() {
-    return (await this.ask<{ arrivals: { id: string; at: number }[] }>({ cmd: 'arrivals' })).arrivals;
-  }
-  reset() {
-    return this.ask({ cmd: 'reset' });
-  }
-  stop() {
-    this.child.send({ cmd: 'stop' });
-  }
-}
-
-/** Commit changes to the outbox as the hub does: one transaction per 1,000, announced by NOTIFY. */
-async function commit(gw: Gateway, messages: SyncMessage[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 1000) {
-    await gw.database.db.transaction(async (tx) => {
-      await tx.insert(schema.outbox).values(messages.slice(i, i + 1000).map((m) => ({ id: m.id, domain: 'todos', entityId: m.payload.entity.chittyId, message: m })));
-      await tx.execute(sql`select pg_notify(${gw.database.outboxChannel!}, '')`);
-    });
-  }
-}
 
 async function subscribe(gw: Gateway, projectId: string, urls: string[], destinations: number): Promise<void> {
   for (let k = 0; k < destinations; k++) {
@@ -227,33 +176,12 @@ async function rawBullmq(jobs: number) {
   return { jobs, seconds: round(seconds), jobsPerSecond: Math.round(jobs / seconds), note: 'addBulk of 100 + Worker concurrency 100, empty processor' };
 }
 
-const round = (x: number) => Math.round(x * 10) / 10;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : Math.round((s[s.length / 2 - 1]! + s[s.length / 2]!) / 2);
 };
 /** Lowest and highest, and how far apart they are relative to the median (%). */
 const spread = (xs: number[]) => ({ min: Math.min(...xs), max: Math.max(...xs), percent: Math.round(((Math.max(...xs) - Math.min(...xs)) / Math.max(1, median(xs))) * 100) });
-
-/** The gateway's `worker` process; resolves once it says it is ready. */
-async function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  // BENCH_WORKER_NODE_ARGS: extra node flags for the worker process (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
-  const extra = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'src/main.ts', 'worker'], {
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', DATA_DIR: 'memory://', CHITTY_API_TOKEN: 'bench-token', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      if (buf.includes('worker ready')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
-  });
-  child.stdout!.resume();
-  return child;
-}
 
 async function main() {
   const schemaName = `bench_${randomUUID().replaceAll('-', '').slice(0, 10)}`;

@@ -1,0 +1,102 @@
+/**
+ * What `npm run bench` (pipeline.bench.ts) and `npm run bench -- --cluster` (cluster.bench.ts)
+ * share: the benchmark's change, committing changes to the outbox as the hub does, the loopback
+ * receivers in their own process, and the gateway's `worker` process.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import * as schema from '../../drizzle/schema.ts';
+import type { Gateway } from '../../src/app.ts';
+import { messageId } from '../../src/hub/ids.ts';
+import type { SyncMessage } from '../../src/sync/sync-message.ts';
+
+export const BENCH_SECRET = 'bench-secret';
+export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const round = (x: number) => Math.round(x * 10) / 10;
+
+/** The value after `--name` on the command line. */
+export function option(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+/** The i-th change of a run: an update of todo `<tag><i>` in `projectId`. */
+export function benchChange(projectId: string, i: number, tag = 'BENCH'): SyncMessage {
+  const id = `CHITTY-TODO-${tag}${i}`;
+  return {
+    id: messageId(),
+    type: 'state_update',
+    source: { nodeId: 'hub', platform: 'bench' },
+    target: { broadcast: true },
+    payload: {
+      domain: 'todos',
+      operation: 'update',
+      entity: { chittyId: id, type: 'todo', data: { chittyId: id, content: `Bench change ${i}`, status: 'in_progress', projectId, priority: 'medium' } },
+      delta: {},
+    },
+    metadata: { timestamp: new Date().toISOString(), vectorClock: { hub: i + 1 }, causality: [], ttl: 86_400 },
+  };
+}
+
+/** Loopback receivers in a child process (see receiver-process.ts), driven over IPC. */
+export class Receivers {
+  readonly child: ChildProcess;
+  constructor() {
+    this.child = fork(fileURLToPath(new URL('./receiver-process.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  }
+  private ask<T>(msg: object): Promise<T> {
+    return new Promise((resolve) => {
+      this.child.once('message', (m) => resolve(m as T));
+      this.child.send(msg);
+    });
+  }
+  async start(n: number): Promise<string[]> {
+    return (await this.ask<{ urls: string[] }>({ cmd: 'start', n })).urls;
+  }
+  stats() {
+    return this.ask<{ requests: number; deliveries: number }>({ cmd: 'stats' });
+  }
+  async arrivals() {
+    return (await this.ask<{ arrivals: { id: string; at: number }[] }>({ cmd: 'arrivals' })).arrivals;
+  }
+  reset() {
+    return this.ask({ cmd: 'reset' });
+  }
+  stop() {
+    this.child.send({ cmd: 'stop' });
+  }
+}
+
+/** Commit changes to the outbox as the hub does: one transaction per 1,000, announced by NOTIFY. */
+export async function commitToOutbox(gw: Gateway, messages: SyncMessage[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += 1000) {
+    await gw.database.db.transaction(async (tx) => {
+      await tx.insert(schema.outbox).values(messages.slice(i, i + 1000).map((m) => ({ id: m.id, domain: 'todos', entityId: m.payload.entity.chittyId, message: m })));
+      await tx.execute(sql`select pg_notify(${gw.database.outboxChannel!}, '')`);
+    });
+  }
+}
+
+/**
+ * The gateway's `worker` process; resolves once it says it is ready. BENCH_WORKER_NODE_ARGS: extra
+ * node flags for it (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ */
+export async function startBenchWorker(env: Record<string, string>): Promise<ChildProcess> {
+  const extra = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'src/main.ts', 'worker'], {
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', DATA_DIR: 'memory://', CHITTY_API_TOKEN: 'bench-token', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('worker ready')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+  });
+  child.stdout!.resume();
+  return child;
+}
