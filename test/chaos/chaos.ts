@@ -12,13 +12,13 @@
  * Options: --samples N (isolation), --fuzz N (requests), --hang-ms N (0: healthy neighbours, to
  * compare), --deliveries N (worker kill: N/5 changes × 5 receivers, default 1,500), --only <section name prefix>.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
-import { Redis } from 'ioredis';
 import { rowsOf } from '../../src/db.ts';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../support/gateway.ts';
+import { freePort } from '../support/gateway-process.ts';
+import { startRedisServer, startWorkerProcess, stopProcess } from '../support/processes.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 import { commandsUnderKill } from './commands-kill.ts';
 import { fuzzRequests, tableCounts } from './fuzz.ts';
@@ -104,60 +104,9 @@ async function fuzz() {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  probe.on('error', () => undefined);
-  for (let i = 0; i < 100; i++) {
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      return child;
-    } catch {
-      await sleep(50);
-    }
-  }
-  throw new Error('redis-server did not start');
-}
-
-async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill(signal);
-  await exited;
-}
-
-function startWorker(gw: TestGateway): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'error',
-      DATABASE_URL: gw.config.databaseUrl!,
-      DATABASE_SCHEMA: gw.config.databaseSchema!,
-      REDIS_URL: gw.redis.url,
-      CHITTY_QUEUE_PREFIX: gw.config.queuePrefix,
-      CHITTY_API_TOKEN: TEST_TOKEN,
-      CHITTY_WEBHOOK_SECRET: SECRET,
-      DATA_DIR: 'memory://',
-      CHITTY_DIGEST_WINDOW_MS: '20',
-      CHITTY_RATE_LIMITS: 'webhook=1000/1000',
-      CHITTY_JOB_LOCK_MS: '2000',
-      CHITTY_SWEEP_MS: '1000',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
+const startRedis = (port: number) => startRedisServer(port);
+const stop = stopProcess;
+const startWorker = (gw: TestGateway) => startWorkerProcess(gw, { webhookSecret: SECRET, logLevel: 'error', stdio: ['ignore', 'ignore', 'inherit'] });
 
 /**
  * Changes a receiver that drops any request whose X-Chitty-Delivery id it has already accepted
