@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuthError, DestinationNotFoundError, NetworkError, RateLimitedError, ServerError, ValidationError } from '../../src/core/channel-errors.ts';
+import { AuthError, type ChannelError, DestinationNotFoundError, NetworkError, RateLimitedError, ServerError, ValidationError } from '../../src/core/channel-errors.ts';
 import { startWebhookReceiver, type ScriptResponse, type WebhookReceiver } from '../../test/support/webhook-receiver.ts';
 import { RawJson, WEBHOOK_CAPABILITIES, WEBHOOK_HEADERS, WebhookSender, signWebhook, verifyWebhook } from './index.ts';
 import { signWebhookV2 } from './sign.ts';
@@ -129,8 +129,8 @@ describe('WebhookSender', () => {
     expect(err.retryAfterMs).toBeLessThanOrEqual(61_000);
   });
 
-  it('400 → ValidationError (not retryable); 401 → AuthError; 410 → DestinationNotFoundError', async () => {
-    const statuses = [400, 401, 410];
+  it('400 → ValidationError (not retryable); 401 → AuthError; 410 → DestinationNotFoundError; 404 is retried', async () => {
+    const statuses = [400, 401, 410, 404];
     const r = await receiver((req) => ({ status: statuses[req.n - 1] ?? 200, body: '{"error":"nope"}' }));
     const sender = new WebhookSender({ secret });
     const e400 = await failure(sender.send(r.url, message, 'd'));
@@ -140,6 +140,11 @@ describe('WebhookSender', () => {
     expect(e401).toBeInstanceOf(AuthError);
     expect((e401 as AuthError).retryable).toBe(false);
     expect(await failure(sender.send(r.url, message, 'd'))).toBeInstanceOf(DestinationNotFoundError);
+    // A missing route is more often a deploy than a goodbye: retried, and it disables nothing.
+    const e404 = await failure(sender.send(r.url, message, 'd'));
+    expect(e404).not.toBeInstanceOf(DestinationNotFoundError);
+    expect((e404 as ChannelError).retryable).toBe(true);
+    expect((e404 as ChannelError).message).toMatch(/410 Gone/);
   });
 
   it('does not follow redirects', async () => {

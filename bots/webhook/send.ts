@@ -8,7 +8,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { performance } from 'node:perf_hooks';
 import { Agent, fetch, type Response } from 'undici';
 import { ConfigError } from '../../src/core/chitty-error.ts';
-import { ChannelError, NetworkError, ValidationError, classifyHttpFailure, redactUrl } from '../../src/core/channel-errors.ts';
+import { ChannelError, NetworkError, ServerError, ValidationError, classifyHttpFailure, redactUrl } from '../../src/core/channel-errors.ts';
 import { EgressRefusedError, OPEN_EGRESS, checkWebhookUrl, hostAllowed, nonPublicKind, refusedResolution, type EgressPolicy } from '../../src/core/egress-policy.ts';
 import { signStandardWebhook, signWebhook, signWebhookV2 } from './sign.ts';
 
@@ -192,6 +192,16 @@ export class WebhookSender {
       bodyText = await readTextCapped(res, RESPONSE_READ_LIMIT);
     } catch {
       // The status is what matters; a body we could not read is left out of the message.
+    }
+    if (res.status === 404) {
+      // A receiver's 404 is usually a route missing for a while (a deploy, a typo being fixed), not
+      // "unsubscribe me": retried with backoff, then a dead letter. 410 Gone is how a receiver says
+      // it is gone for good (it disables the subscription), as in Standard Webhooks receivers.
+      throw new ServerError(
+        `${WEBHOOK_CHANNEL}: endpoint not found (HTTP 404 from POST ${redactUrl(url)}); retried with backoff — a receiver that wants no more deliveries answers 410 Gone`,
+        WEBHOOK_CHANNEL,
+        { status: 404, method: 'POST', url },
+      );
     }
     throw classifyHttpFailure(WEBHOOK_CHANNEL, { status: res.status, headers: res.headers, method: 'POST', url, bodyText });
   }
