@@ -201,7 +201,7 @@ async function main() {
   });
   // This process plays the web side (commits, subscriptions); the pipeline runs in a `worker`
   // process, as the Procfile runs it.
-  const gw = await startGateway(config, { logger: createLogger('warn'), mode: 'web', listen: false });
+  const gw = await startGateway(config, { logger: createLogger('error'), mode: 'web', listen: false });
   const result: Record<string, unknown> = {
     machine: {
       cpus: os.cpus().length,
