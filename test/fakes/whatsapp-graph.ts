@@ -99,50 +99,32 @@ export class FakeWhatsAppGraph {
 
   /** Post a status webhook (sent/delivered/read/failed) for a wamid to the gateway. */
   async postStatus(gatewayUrl: string, wamid: string, status: string, recipient: string, errors?: { code: number; title: string }[]): Promise<number> {
-    const payload = {
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: '1',
-          changes: [
-            {
-              field: 'messages',
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: { display_phone_number: '15550000000', phone_number_id: this.phoneNumberId },
-                statuses: [{ id: wamid, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: recipient.replace(/^\+/, ''), ...(errors ? { errors } : {}) }],
-              },
-            },
-          ],
-        },
-      ],
-    };
-    const { body, headers } = this.signed(payload);
+    const { body, headers } = this.signed(cloudStatus(this.phoneNumberId, wamid, status, recipient, errors));
     const res = await fetch(`${gatewayUrl}/whatsapp/webhook`, { method: 'POST', headers, body });
     return res.status;
   }
 }
 
+/** A Cloud API webhook body carrying one `messages` change with `value` (its envelope filled in). */
+function cloudWebhook(phoneNumberId: string, value: Record<string, unknown>): unknown {
+  return {
+    object: 'whatsapp_business_account',
+    entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550000000', phone_number_id: phoneNumberId }, ...value } }] }],
+  };
+}
+
+/** A Cloud API status webhook body (sent/delivered/read/failed) for one of our messages. */
+export function cloudStatus(phoneNumberId: string, wamid: string, status: string, recipient: string, errors?: { code: number; title: string }[]): unknown {
+  return cloudWebhook(phoneNumberId, {
+    statuses: [{ id: wamid, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: recipient.replace(/^\+/, ''), ...(errors ? { errors } : {}) }],
+  });
+}
+
 /** A Cloud API message webhook body (one text or interactive message). */
 export function cloudMessage(phoneNumberId: string, from: string, id: string, message: Record<string, unknown>, name = 'Test Person'): unknown {
   const wa = from.replace(/^\+/, '');
-  return {
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '1',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550000000', phone_number_id: phoneNumberId },
-              contacts: [{ profile: { name }, wa_id: wa }],
-              messages: [{ from: wa, id, timestamp: String(Math.floor(Date.now() / 1000)), ...message }],
-            },
-          },
-        ],
-      },
-    ],
-  };
+  return cloudWebhook(phoneNumberId, {
+    contacts: [{ profile: { name }, wa_id: wa }],
+    messages: [{ from: wa, id, timestamp: String(Math.floor(Date.now() / 1000)), ...message }],
+  });
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setWhatsAppWebClientFactory } from '../../bots/whatsapp/index.ts';
 import { sessionLockKey } from '../../bots/whatsapp/lock.ts';
 import { type ContractHarness, type CorpusCase, type PlatformRequest, describeChannelContract, eventually } from '../contract/channel-contract.ts';
-import { cloudMessage, FakeWhatsAppGraph } from '../fakes/whatsapp-graph.ts';
+import { cloudMessage, cloudStatus, FakeWhatsAppGraph } from '../fakes/whatsapp-graph.ts';
 import { fakeClientFactory, webMessage } from '../fakes/whatsapp-web-client.ts';
 import { dropRedisPrefix, startTestGateway, type TestGateway } from '../support/gateway.ts';
 
@@ -62,25 +62,7 @@ const harness: ContractHarness = {
   },
   ownEcho() {
     // The Cloud API never sends our own messages back as messages; what comes back is their status.
-    const payload = {
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: '1',
-          changes: [
-            {
-              field: 'messages',
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: { phone_number_id: PHONE_ID },
-                statuses: [{ id: 'wamid.ours', status: 'sent', timestamp: '1700000000', recipient_id: MEMBER.slice(1) }],
-              },
-            },
-          ],
-        },
-      ],
-    };
-    return signedRequest(graph, payload);
+    return signedRequest(graph, cloudStatus(PHONE_ID, 'wamid.ours', 'sent', MEMBER));
   },
   corpus() {
     if (!existsSync(CORPUS)) {
