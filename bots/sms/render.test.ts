@@ -4,7 +4,7 @@
  */
 import { SegmentedMessage } from 'sms-segments-calculator';
 import { describe, expect, it } from 'vitest';
-import { clean, isGsmText, renderSms, smsSize, transliterateGsm } from '../../renderers/index.ts';
+import { clean, fitsOneSegment, isGsmText, paginateSms, renderSms, smsSize, transliterateGsm } from '../../renderers/index.ts';
 import { hasCorpus, readCorpus } from './corpus.ts';
 
 interface SegmentVector {
@@ -26,8 +26,12 @@ describe.skipIf(!hasCorpus(SEGMENTS))(`SMS renderer against ../shared/corpus/sms
 
   it('has the 52 vectors', () => expect(vectors).toHaveLength(52));
 
-  it.each(vectors.map((v, i) => [`${i + 1} ${v.source.test}`, v] as const))('%s: our count agrees, and the rendered reply is one segment per body', (_n, v) => {
-    if (v.segments !== null) expect(new SegmentedMessage(v.text).segmentsCount).toBe(v.segments);
+  it.each(vectors.map((v, i) => [`${i + 1} ${v.source.test}`, v] as const))('%s: our count and single-segment test agree, and paged or rendered it is one segment per body', (_n, v) => {
+    if (v.segments !== null) {
+      expect(new SegmentedMessage(v.text).segmentsCount).toBe(v.segments);
+      expect(fitsOneSegment(v.text)).toBe(v.segments === 1);
+      for (const body of paginateSms(v.text)) expect(new SegmentedMessage(body).segmentsCount, body).toBe(1);
+    }
     if (v.encoding !== null) expect(smsSize(v.text).encoding).toBe(v.encoding);
     if (v.text.trim() === '') return;
     const bodies = renderSms({ kind: 'info', text: v.text });
