@@ -139,6 +139,12 @@ describeChannelContract(harness);
 describe('discord: done-when', () => {
   let fk: FakeDiscord;
   let gw: TestGateway;
+  /** `/todo add content:<content> [project:<project>]` as Discord sends it, signed. */
+  const todoAdd = (id: string, content: string, project?: string) =>
+    signedRequest(
+      keys,
+      slashInteraction(spec(fk, id), 'todo', [{ name: 'add', type: 1, options: [{ name: 'content', type: 3, value: content }, ...(project ? [{ name: 'project', type: 3, value: project }] : [])] }]),
+    );
   const SUBSCRIBED = '1400000000000000002';
 
   beforeAll(async () => {
@@ -167,19 +173,7 @@ describe('discord: done-when', () => {
 
     // The slash command with structured options, as Discord sends `/todo add content:"Write brief" project:Alpha`.
     const addId = snowflake();
-    const add = signedRequest(
-      keys,
-      slashInteraction(spec(fk, addId), 'todo', [
-        {
-          name: 'add',
-          type: 1,
-          options: [
-            { name: 'content', type: 3, value: 'Write brief' },
-            { name: 'project', type: 3, value: 'Alpha' },
-          ],
-        },
-      ]),
-    );
+    const add = todoAdd(addId, 'Write brief', 'Alpha');
     const started = Date.now();
     const r = await sendPlatform(gw, add);
     expect(r.status).toBe(200);
@@ -245,7 +239,7 @@ describe('discord: done-when', () => {
     try {
       const id = snowflake();
       const started = Date.now();
-      const r = await sendPlatform(gw, signedRequest(keys, slashInteraction(spec(fk, id), 'todo', [{ name: 'add', type: 1, options: [{ name: 'content', type: 3, value: 'Slow one' }] }])));
+      const r = await sendPlatform(gw, todoAdd(id, 'Slow one'));
       const ackMs = Date.now() - started;
       expect(r.status).toBe(200);
       expect(JSON.parse(r.text)).toEqual({ type: 5, data: { flags: 64 } });
@@ -263,22 +257,7 @@ describe('discord: done-when', () => {
 
   it('never pings with hostile text: the inline answer and the fan-out carry allowed_mentions parse []', async () => {
     const id = snowflake();
-    const r = await sendPlatform(
-      gw,
-      signedRequest(
-        keys,
-        slashInteraction(spec(fk, id), 'todo', [
-          {
-            name: 'add',
-            type: 1,
-            options: [
-              { name: 'content', type: 3, value: '@everyone @here <@&123456789012345678> ping' },
-              { name: 'project', type: 3, value: 'Alpha' },
-            ],
-          },
-        ]),
-      ),
-    );
+    const r = await sendPlatform(gw, todoAdd(id, '@everyone @here <@&123456789012345678> ping', 'Alpha'));
     const body = await answerBody(fk, r, id);
     expect(body.allowed_mentions).toEqual({ parse: [] });
     expect(JSON.stringify(body)).not.toMatch(/@everyone|@here|<@&\d+>/);
