@@ -24,7 +24,17 @@ import { createLogger } from '../../src/log.ts';
 import { dropRedisPrefix } from '../support/gateway.ts';
 import { nodeOfKey, redisServerBinary, startRedisCluster, type RedisClusterHandle } from '../support/redis-cluster.ts';
 import { createRedis, primaries, type RedisClient } from '../../src/redis/client.ts';
-import { BENCH_DATABASE_URL as DATABASE_URL, BENCH_SECRET as SECRET, benchChange, commitToOutbox as commit, option, Receivers, round, sleep, startBenchWorker as startWorker } from './pipeline-kit.ts';
+import {
+  BENCH_DATABASE_URL as DATABASE_URL,
+  BENCH_SECRET as SECRET,
+  benchChange,
+  commitAndWait,
+  option,
+  Receivers,
+  subscribeWebhooks,
+  round,
+  startBenchWorker as startWorker,
+} from './pipeline-kit.ts';
 
 const SINGLE_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DESTINATIONS = Number(option('destinations') ?? 5);
@@ -84,22 +94,17 @@ async function runSetup(setup: Setup, workerCounts: number[], changes: number, r
       const workers = await Promise.all(Array.from({ length: n }, () => startWorker(base)));
       try {
         const projectId = `CHITTY-PROJ-CLUSTER-${n}-${randomUUID().slice(0, 6)}`;
-        for (let k = 0; k < DESTINATIONS; k++) await gw.core.subscriptions.upsert({ channel: 'webhook', address: `${urls[k % urls.length]}?d=${k}`, projectId, domains: ['todos'] });
+        await subscribeWebhooks(gw, projectId, urls, DESTINATIONS);
         await receivers.reset();
         const before = await redisLoad(probe);
         const want = changes * DESTINATIONS;
-        const t0 = performance.now();
-        await commit(
+        const run = await commitAndWait(
           gw,
+          receivers,
           Array.from({ length: changes }, (_, i) => benchChange(projectId, i, 'CLUSTER')),
+          want,
+          300_000,
         );
-        const commitSeconds = (performance.now() - t0) / 1000;
-        let stats = await receivers.stats();
-        while (stats.deliveries < want && performance.now() - t0 < 300_000) {
-          await sleep(10);
-          stats = await receivers.stats();
-        }
-        const seconds = (performance.now() - t0) / 1000;
         const after = await redisLoad(probe);
         const perNode = after.map((a) => {
           const b = before.find((x) => x.node === a.node);
@@ -110,12 +115,12 @@ async function runSetup(setup: Setup, workerCounts: number[], changes: number, r
           workers: n,
           changes,
           destinationsPerChange: DESTINATIONS,
-          deliveries: stats.deliveries,
-          complete: stats.deliveries >= want,
-          seconds: round(seconds),
-          commitSeconds: round(commitSeconds),
-          deliveriesPerSecond: Math.round(stats.deliveries / seconds),
-          httpRequests: stats.requests,
+          deliveries: run.deliveries,
+          complete: run.complete,
+          seconds: round(run.seconds),
+          commitSeconds: round(run.commitSeconds),
+          deliveriesPerSecond: Math.round(run.deliveries / run.seconds),
+          httpRequests: run.requests,
           redisPerNode: perNode.map((x) => ({ ...x, share: Number((x.commands / Math.max(1, total)).toFixed(2)) })),
         });
       } finally {

@@ -79,6 +79,31 @@ export async function commitToOutbox(gw: Gateway, messages: SyncMessage[]): Prom
   }
 }
 
+/** `destinations` webhook subscriptions to project `projectId`, spread over the receivers' URLs. */
+export async function subscribeWebhooks(gw: Gateway, projectId: string, urls: string[], destinations: number): Promise<void> {
+  for (let k = 0; k < destinations; k++) {
+    await gw.core.subscriptions.upsert({ channel: 'webhook', address: `${urls[k % urls.length]}?d=${k}`, projectId, domains: ['todos'] });
+  }
+}
+
+/**
+ * One throughput run's clock: commit `messages` to the outbox, then wait until the receivers hold
+ * `want` deliveries (or `timeoutMs` passes). It runs from the first commit to the last arrival;
+ * the workers work while this process is still committing, as in production.
+ */
+export async function commitAndWait(gw: Gateway, receivers: Receivers, messages: SyncMessage[], want: number, timeoutMs: number) {
+  const t0 = performance.now();
+  await commitToOutbox(gw, messages);
+  const commitSeconds = (performance.now() - t0) / 1000;
+  let stats = await receivers.stats();
+  while (stats.deliveries < want && performance.now() - t0 < timeoutMs) {
+    await sleep(10);
+    stats = await receivers.stats();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { commitSeconds, seconds, deliveries: stats.deliveries, requests: stats.requests, complete: stats.deliveries >= want };
+}
+
 /**
  * The gateway's `worker` process; resolves once it says it is ready. BENCH_WORKER_NODE_ARGS: extra
  * node flags for it (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).

@@ -33,9 +33,11 @@ import {
   BENCH_DATABASE_URL as DATABASE_URL,
   BENCH_SECRET as SECRET,
   benchChange as change,
+  commitAndWait,
   commitToOutbox as commit,
   option,
   Receivers,
+  subscribeWebhooks,
   round,
   sleep,
   startBenchWorker as startWorker,
@@ -60,47 +62,34 @@ const LATENCY_SECONDS = arg('latency-seconds', 10);
 /** CHITTY_DIGEST_WINDOW_MS for the run: how long a delivery job waits for companions after the first change. */
 const WINDOW_MS = arg('window-ms', 10);
 
-async function subscribe(gw: Gateway, projectId: string, urls: string[], destinations: number): Promise<void> {
-  for (let k = 0; k < destinations; k++) {
-    await gw.core.subscriptions.upsert({ channel: 'webhook', address: `${urls[k % urls.length]}?d=${k}`, projectId, domains: ['todos'] });
-  }
-}
-
 async function throughput(gw: Gateway, receivers: Receivers, urls: string[], destinations: number, changes: number) {
   const projectId = `CHITTY-PROJ-BENCH${destinations}-${randomUUID().slice(0, 6)}`;
-  await subscribe(gw, projectId, urls, destinations);
+  await subscribeWebhooks(gw, projectId, urls, destinations);
   await receivers.reset();
   const want = changes * destinations;
-  // The clock runs from the first commit to the last arrival; the worker process works while
-  // this (web-side) process is still committing, as in production.
-  const t0 = performance.now();
-  await commit(
+  const run = await commitAndWait(
     gw,
+    receivers,
     Array.from({ length: changes }, (_, i) => change(projectId, i)),
+    want,
+    900_000,
   );
-  const committedSeconds = (performance.now() - t0) / 1000;
-  let stats = await receivers.stats();
-  while (stats.deliveries < want && performance.now() - t0 < 900_000) {
-    await sleep(10);
-    stats = await receivers.stats();
-  }
-  const seconds = (performance.now() - t0) / 1000;
   return {
     destinationsPerChange: destinations,
     changes,
-    deliveries: stats.deliveries,
-    complete: stats.deliveries >= want,
-    seconds: round(seconds),
-    commitSeconds: round(committedSeconds),
-    deliveriesPerSecond: Math.round(stats.deliveries / seconds),
-    httpRequests: stats.requests,
-    deliveriesPerRequest: round(stats.deliveries / Math.max(1, stats.requests)),
+    deliveries: run.deliveries,
+    complete: run.complete,
+    seconds: round(run.seconds),
+    commitSeconds: round(run.commitSeconds),
+    deliveriesPerSecond: Math.round(run.deliveries / run.seconds),
+    httpRequests: run.requests,
+    deliveriesPerRequest: round(run.deliveries / Math.max(1, run.requests)),
   };
 }
 
 async function latency(gw: Gateway, receivers: Receivers, urls: string[], ratePerSecond: number, destinations: number, seconds: number) {
   const projectId = `CHITTY-PROJ-LAT-${randomUUID().slice(0, 6)}`;
-  await subscribe(gw, projectId, urls, destinations);
+  await subscribeWebhooks(gw, projectId, urls, destinations);
   await receivers.reset();
   const committedAt = new Map<string, number>();
   const tickMs = 10;
