@@ -7,7 +7,7 @@
  */
 import type { ChannelDeps } from '../index.ts';
 import type { DiscordConfig } from '../../src/channel-config.ts';
-import type { ChannelAdapter, ChannelStatus, WebhookRoute } from '../../src/core/channel-adapter.ts';
+import { type ChannelAdapter, type ChannelStatus, type WebhookRoute, runningStatus } from '../../src/core/channel-adapter.ts';
 import type { ConversationCore } from '../../src/core/conversation-core.ts';
 import type { ThreadStore } from '../../src/core/thread-store.ts';
 import type { Logger } from '../../src/log.ts';
@@ -95,15 +95,10 @@ export class DiscordAdapter implements ChannelAdapter {
   }
 
   status(): ChannelStatus {
-    return {
-      channel: 'discord',
-      on: true,
-      detail: {
-        routes: [DISCORD_INTERACTIONS_PATH],
-        application: this.o.config.applicationId,
-        gateway: this.gateway ? { prefix: this.o.config.prefix, ...this.gateway.status() } : 'off',
-      },
-    };
+    return runningStatus(this, {
+      application: this.o.config.applicationId,
+      gateway: this.gateway ? { prefix: this.o.config.prefix, ...this.gateway.status() } : 'off',
+    });
   }
 }
 

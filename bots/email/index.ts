@@ -11,7 +11,7 @@ import { SMTPServer, type SMTPServerDataStream } from 'smtp-server';
 import { CAPABILITIES } from '../../renderers/index.ts';
 import { resolveSecret, tokenMatches } from '../../src/api/auth.ts';
 import type { EmailConfig } from '../../src/channel-config.ts';
-import type { ChannelAdapter, InboundRequest, ProtocolAnswer, WebhookRoute } from '../../src/core/channel-adapter.ts';
+import { type ChannelAdapter, type InboundRequest, type ProtocolAnswer, type WebhookRoute, runningStatus } from '../../src/core/channel-adapter.ts';
 import type { ConversationCore } from '../../src/core/conversation-core.ts';
 import type { SubscriptionStore } from '../../src/core/subscription-store.ts';
 import { get as getEntity } from '../../src/hub/reads.ts';
@@ -133,17 +133,12 @@ export class EmailChannel implements ChannelAdapter {
   }
 
   status() {
-    return {
-      channel: this.channel,
-      on: true,
-      detail: {
-        routes: this.routes.map((r) => `${r.method} ${r.url}`),
-        from: this.opts.config.fromAddress,
-        replyDomain: this.opts.config.replyDomain,
-        smtpListener: this.inboundPort ?? (this.opts.config.inboundPort === undefined ? 'off' : 'starting'),
-        starttls: this.opts.config.tls !== undefined,
-      },
-    };
+    return runningStatus(this, {
+      from: this.opts.config.fromAddress,
+      replyDomain: this.opts.config.replyDomain,
+      smtpListener: this.inboundPort ?? (this.opts.config.inboundPort === undefined ? 'off' : 'starting'),
+      starttls: this.opts.config.tls !== undefined,
+    });
   }
 }
 

@@ -21,7 +21,7 @@ import type { Installation } from '@slack/oauth';
 import { CAPABILITIES } from '../../renderers/index.ts';
 import { renderSlack, type SlackPayload } from '../../renderers/slack.ts';
 import type { SlackConfig } from '../../src/channel-config.ts';
-import type { ChannelAdapter, ChannelStatus, ProtocolAnswer, WebhookRoute } from '../../src/core/channel-adapter.ts';
+import { type ChannelAdapter, type ChannelStatus, type ProtocolAnswer, type WebhookRoute, runningStatus } from '../../src/core/channel-adapter.ts';
 import { ConfigError } from '../../src/core/chitty-error.ts';
 import { classifyHttpFailure, NetworkError } from '../../src/core/channel-errors.ts';
 import type { CoreResult } from '../../src/core/conversation-core.ts';
@@ -174,15 +174,10 @@ export class SlackChannel implements ChannelAdapter {
 
   status(): ChannelStatus {
     const { config } = this.opts;
-    return {
-      channel: 'slack',
-      on: true,
-      detail: {
-        routes: this.routes.map((r) => `${r.method} ${r.url}`),
-        mode: config.oauth ? 'multi-workspace' : 'single-workspace',
-        ...(this.singleTeam ? { team: this.singleTeam, botUser: this.botUsers.get(this.singleTeam) } : {}),
-      },
-    };
+    return runningStatus(this, {
+      mode: config.oauth ? 'multi-workspace' : 'single-workspace',
+      ...(this.singleTeam ? { team: this.singleTeam, botUser: this.botUsers.get(this.singleTeam) } : {}),
+    });
   }
 }
 

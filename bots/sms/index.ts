@@ -8,7 +8,7 @@ import { DeliveryLedger } from '../../queues/delivery-ledger.ts';
 import { CAPABILITIES } from '../../renderers/index.ts';
 import { renderSms } from '../../renderers/sms.ts';
 import type { SmsConfig } from '../../src/channel-config.ts';
-import type { ChannelAdapter, WebhookRoute } from '../../src/core/channel-adapter.ts';
+import { type ChannelAdapter, type WebhookRoute, runningStatus } from '../../src/core/channel-adapter.ts';
 import type { CoreResult } from '../../src/core/conversation-core.ts';
 import type { Logger } from '../../src/log.ts';
 import type { ChannelDeps } from '../index.ts';
@@ -88,15 +88,10 @@ export class SmsChannel implements ChannelAdapter {
   }
 
   status() {
-    return {
-      channel: this.channel,
-      on: true,
-      detail: {
-        routes: this.routes.map((r) => `${r.method} ${r.url}`),
-        sender: this.config.from ?? this.config.messagingServiceSid,
-        statusCallbacks: this.publicUrl !== undefined,
-      },
-    };
+    return runningStatus(this, {
+      sender: this.config.from ?? this.config.messagingServiceSid,
+      statusCallbacks: this.publicUrl !== undefined,
+    });
   }
 }
 

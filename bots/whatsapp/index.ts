@@ -5,7 +5,7 @@
  */
 import { createRedis, type RedisClient } from '../../src/redis/client.ts';
 import type { WhatsAppCloudConfig, WhatsAppWebConfig } from '../../src/channel-config.ts';
-import type { ChannelAdapter, Parsed, ProtocolAnswer, TokenRoute, WebhookRoute } from '../../src/core/channel-adapter.ts';
+import { type ChannelAdapter, type Parsed, type ProtocolAnswer, type TokenRoute, type WebhookRoute, runningStatus } from '../../src/core/channel-adapter.ts';
 import { DeliveryLedger } from '../../queues/delivery-ledger.ts';
 import { CAPABILITIES } from '../../renderers/index.ts';
 import { renderWhatsApp, renderWhatsAppMessage } from '../../renderers/whatsapp.ts';
@@ -99,16 +99,13 @@ function cloudAdapter(cfg: WhatsAppCloudConfig, deps: ChannelDeps): ChannelAdapt
     },
   };
 
+  const routes = [challenge, webhook];
   return {
     channel: 'whatsapp',
     capabilities: capabilities(true),
-    routes: [challenge, webhook],
+    routes,
     sender: new CloudSender(graph, contacts, cfg.template, deps.threads),
-    status: () => ({
-      channel: 'whatsapp',
-      on: true,
-      detail: { mode: 'cloud', webhook: WEBHOOK_PATH, phoneNumberId: cfg.phoneNumberId, template: cfg.template ? `${cfg.template.name}:${cfg.template.language}` : null },
-    }),
+    status: () => runningStatus({ channel: 'whatsapp', routes }, { mode: 'cloud', phoneNumberId: cfg.phoneNumberId, template: cfg.template ? `${cfg.template.name}:${cfg.template.language}` : null }),
   };
 }
 

@@ -96,6 +96,11 @@ export interface ChannelStatus {
   detail: Record<string, unknown>;
 }
 
+/** A configured channel's status: on, the routes it mounted (`POST /slack/events`…) and `detail`. */
+export function runningStatus(adapter: Pick<ChannelAdapter, 'channel' | 'routes'>, detail: Record<string, unknown> = {}): ChannelStatus {
+  return { channel: adapter.channel, on: true, detail: { routes: adapter.routes.map((r) => `${r.method} ${r.url}`), ...detail } };
+}
+
 /** A channel, wired: what the gateway mounts, starts and hands to the pipeline. */
 export interface ChannelAdapter {
   readonly channel: DestinationChannel;
