@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RenderValidationError } from '../renderers/errors.ts';
 import { NetworkError, ServerError, ValidationError } from '../src/core/channel-errors.ts';
 import { DESTINATION_CHANNELS, type DestinationChannel } from '../src/core/subscription-store.ts';
-import type { DeliveryLedger } from './delivery-ledger.ts';
+import { MAX_BATCH, type ClaimedDelivery, type DeliveryLedger } from './delivery-ledger.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
-import { DeliveryProcessor } from './delivery-worker.ts';
+import { DeliveryProcessor, DRAIN_ROUNDS } from './delivery-worker.ts';
 import { DEFAULT_PACE } from './names.ts';
-import { UnconfiguredSender, type DeliverySender } from './senders.ts';
+import { UnconfiguredSender, type DeliveryBatch, type DeliverySender } from './senders.ts';
 import { dropRedisPrefix } from '../test/support/gateway.ts';
 
 // The delivery worker's retry decision comes from classifyError: each thrown value → the row
@@ -28,6 +28,17 @@ afterAll(async () => {
   redis.disconnect();
 });
 
+/** Every channel unconfigured but `channel`, which sends with `sender`. */
+const sendersWith = (channel: DestinationChannel, sender: DeliverySender | undefined) =>
+  Object.fromEntries(DESTINATION_CHANNELS.map((ch) => [ch, ch === channel && sender ? sender : new UnconfiguredSender(ch)])) as Record<DestinationChannel, DeliverySender>;
+const processorWith = (ledger: DeliveryLedger, scheduler: DeliveryScheduler, senders: Record<DestinationChannel, DeliverySender>, paces = DEFAULT_PACE) =>
+  new DeliveryProcessor(redis, prefix, ledger, scheduler, senders, paces, pino({ level: 'silent' }));
+/** A delivery job for a fresh destination, on its first of 8 attempts. */
+const firstAttempt = (channel: DestinationChannel = 'webhook') =>
+  ({ id: `job-${randomUUID()}`, data: { channel, destinationKey: randomUUID() }, opts: { attempts: 8 }, attemptsMade: 0 }) as unknown as Job<DeliveryJobData>;
+/** Rows as `DeliveryLedger.waiting` returns them. */
+const row = (id: string, batchId: string | null = null, sends = 0, attempts = 0) => ({ id, batchId, sends, attempts });
+
 async function deliverThrowing(err: unknown, channel: DestinationChannel = 'webhook') {
   const marked: Array<{ ids: string[]; error: string; status: string }> = [];
   const ledger = {
@@ -38,13 +49,12 @@ async function deliverThrowing(err: unknown, channel: DestinationChannel = 'webh
   } as unknown as DeliveryLedger;
   const scheduler = { schedule: async () => undefined } as unknown as DeliveryScheduler;
   const throwing: DeliverySender = { send: async () => Promise.reject(err) };
-  const senders = Object.fromEntries(DESTINATION_CHANNELS.map((ch) => [ch, ch === channel && err !== undefined ? throwing : new UnconfiguredSender(ch)])) as Record<DestinationChannel, DeliverySender>;
-  const processor = new DeliveryProcessor(redis, prefix, ledger, scheduler, senders, DEFAULT_PACE, pino({ level: 'silent' }));
-  const job = { id: `job-${randomUUID()}`, data: { channel, destinationKey: randomUUID() }, opts: { attempts: 8 }, attemptsMade: 0 } as unknown as Job<DeliveryJobData>;
-  const thrown = await processor.process(job, 'token').then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const thrown = await processorWith(ledger, scheduler, sendersWith(channel, err !== undefined ? throwing : undefined))
+    .process(firstAttempt(channel), 'token')
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   return { marked, thrown };
 }
 
@@ -76,5 +86,68 @@ describe('DeliveryProcessor retry decision (first of 8 attempts)', () => {
     expect(marked[0]!.status).toBe('dead');
     expect(marked[0]!.error).toMatch(/No discord adapter is configured.*configure it and retry the dead letters/);
     expect(thrown).toBeInstanceOf(UnrecoverableError);
+  });
+});
+
+describe('DeliveryProcessor after a worker died mid-send', () => {
+  it('claims before sending, re-sends the dead worker’s batch with the same delivery id, then sends the rest in the same job', async () => {
+    const waiting = [
+      { ...row('d1', 'd1+1', 1), messageId: 'm1', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m1"}' },
+      { ...row('d2', 'd1+1', 1), messageId: 'm2', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m2"}' },
+      { ...row('d3'), messageId: 'm3', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m3"}' },
+    ] as unknown as ClaimedDelivery[];
+    const calls: string[] = [];
+    const ledger = {
+      waiting: async () => waiting.filter((r) => !calls.some((c) => c.startsWith('sent ') && c.split(' ')[1]!.split(',').includes(r.id))),
+      claim: async (ids: string[], batchId: string) => void calls.push(`claim ${ids.join(',')} ${batchId}`),
+      markSent: async (ids: string[], _p: unknown, batchId: string) => void calls.push(`sent ${ids.join(',')} ${batchId}`),
+      markFailed: async () => undefined,
+    } as unknown as DeliveryLedger;
+    const scheduled: unknown[] = [];
+    const scheduler = { schedule: async (items: unknown[], opts: unknown) => void scheduled.push({ items, opts }) } as unknown as DeliveryScheduler;
+    const recording: DeliverySender = {
+      send: async (b: DeliveryBatch) => {
+        calls.push(`send ${b.messagesJson.length} ${b.batchId}`);
+        return { providerMessageId: null };
+      },
+    };
+    await processorWith(ledger, scheduler, sendersWith('webhook', recording)).process(firstAttempt(), 'token');
+    // d3 goes in the next request, from the same job (it still holds the destination): nothing to schedule.
+    expect(calls).toEqual(['claim d1,d2 d1+1', 'send 2 d1+1', 'sent d1,d2 d1+1', 'claim d3 d3', 'send 1 d3', 'sent d3 d3']);
+    expect(scheduled).toHaveLength(0);
+  });
+
+  it('a backlog drains in one job for DRAIN_ROUNDS batches, then a new job takes over', async () => {
+    const backlog = Array.from({ length: MAX_BATCH * (DRAIN_ROUNDS + 1) }, (_, i) => ({
+      ...row(`r${String(i).padStart(5, '0')}`),
+      messageId: `m${i}`,
+      address: 'https://example.test/hook',
+      thread: null,
+      createdAt: new Date(),
+      messageJson: '{}',
+    })) as unknown as ClaimedDelivery[];
+    const done = new Set<string>();
+    let sends = 0;
+    const ledger = {
+      waiting: async () => backlog.filter((r) => !done.has(r.id)).slice(0, MAX_BATCH),
+      claim: async () => undefined,
+      markSent: async (ids: string[]) => {
+        for (const id of ids) done.add(id);
+      },
+      markFailed: async () => undefined,
+    } as unknown as DeliveryLedger;
+    const scheduled: unknown[] = [];
+    const scheduler = { schedule: async (items: unknown[], opts: unknown) => void scheduled.push({ items, opts }) } as unknown as DeliveryScheduler;
+    const counting: DeliverySender = {
+      send: async () => {
+        sends++;
+        return { providerMessageId: null };
+      },
+    };
+    const out = await processorWith(ledger, scheduler, sendersWith('webhook', counting), { ...DEFAULT_PACE, webhook: { max: 1000, perMs: 1000 } }).process(firstAttempt(), 'token');
+    expect(sends).toBe(DRAIN_ROUNDS);
+    expect(out.sent).toBe(MAX_BATCH * DRAIN_ROUNDS);
+    expect(scheduled).toHaveLength(1);
+    expect(scheduled[0]).toMatchObject({ opts: { delayMs: 0, force: 'more' } });
   });
 });
