@@ -115,12 +115,7 @@ async function runSetup(setup: Setup, workerCounts: number[], changes: number, r
           workers: n,
           changes,
           destinationsPerChange: DESTINATIONS,
-          deliveries: run.deliveries,
-          complete: run.complete,
-          seconds: round(run.seconds),
-          commitSeconds: round(run.commitSeconds),
-          deliveriesPerSecond: Math.round(run.deliveries / run.seconds),
-          httpRequests: run.requests,
+          ...run,
           redisPerNode: perNode.map((x) => ({ ...x, share: Number((x.commands / Math.max(1, total)).toFixed(2)) })),
         });
       } finally {

@@ -101,7 +101,15 @@ export async function commitAndWait(gw: Gateway, receivers: Receivers, messages:
     stats = await receivers.stats();
   }
   const seconds = (performance.now() - t0) / 1000;
-  return { commitSeconds, seconds, deliveries: stats.deliveries, requests: stats.requests, complete: stats.deliveries >= want };
+  return {
+    deliveries: stats.deliveries,
+    complete: stats.deliveries >= want,
+    seconds: round(seconds),
+    commitSeconds: round(commitSeconds),
+    deliveriesPerSecond: Math.round(stats.deliveries / seconds),
+    httpRequests: stats.requests,
+    deliveriesPerRequest: round(stats.deliveries / Math.max(1, stats.requests)),
+  };
 }
 
 /**

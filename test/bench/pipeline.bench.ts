@@ -74,17 +74,7 @@ async function throughput(gw: Gateway, receivers: Receivers, urls: string[], des
     want,
     900_000,
   );
-  return {
-    destinationsPerChange: destinations,
-    changes,
-    deliveries: run.deliveries,
-    complete: run.complete,
-    seconds: round(run.seconds),
-    commitSeconds: round(run.commitSeconds),
-    deliveriesPerSecond: Math.round(run.deliveries / run.seconds),
-    httpRequests: run.requests,
-    deliveriesPerRequest: round(run.deliveries / Math.max(1, run.requests)),
-  };
+  return { destinationsPerChange: destinations, changes, ...run };
 }
 
 async function latency(gw: Gateway, receivers: Receivers, urls: string[], ratePerSecond: number, destinations: number, seconds: number) {
