@@ -42,6 +42,15 @@ describe('planFanout', () => {
     expect(planFanout(msg(), subs).map((s) => s.id)).toEqual(['hub', 'projA', 'origin']);
   });
 
+  it("a reply in one of a mailbox's todo threads gets its answer there, so no notice goes back to that mailbox", () => {
+    const mail = [sub('ann', { channel: 'email', address: 'ann@example.com' }), sub('bob', { channel: 'email', address: 'bob@example.com' }), sub('slack', { channel: 'slack', address: 'C1' })];
+    const fromAnn = msg({ origin: { channel: 'email', address: 'ann@example.com', thread: '<n1@example.com>' } });
+    expect(planFanout(fromAnn, mail).map((s) => s.id)).toEqual(['bob', 'slack']);
+    // A Slack thread is not the channel: a command in a thread still tells the channel.
+    const fromThread = msg({ origin: { channel: 'slack', address: 'C1', thread: '1700000000.000100' } });
+    expect(planFanout(fromThread, mail).map((s) => s.id)).toEqual(['ann', 'bob', 'slack']);
+  });
+
   it('respects a platform target and ignores protocol chatter', () => {
     const m = { ...msg(), target: { broadcast: false, platforms: ['sms'] } };
     expect(planFanout(m, subs).map((s) => s.id)).toEqual(['origin']);

@@ -37,13 +37,24 @@ function aimedAt(target: NonNullable<SyncMessage['target']>, s: SubscriptionReco
   return !!model && !!target.models?.some((m) => model.includes(m.toLowerCase()));
 }
 
+/**
+ * The change came from the conversation `s` delivers to: the person there has the answer already,
+ * so no notice goes back. An address-wide email subscription is one mailbox whose replies run in
+ * per-todo threads of it; their answers reach that mailbox, so any of its threads counts.
+ */
+function answeredThere(origin: { channel: string; address: string; thread?: string | undefined }, s: SubscriptionRecord): boolean {
+  if (origin.channel !== s.channel || origin.address !== s.address) return false;
+  if (s.channel === 'email' && !s.thread) return true;
+  return (origin.thread ?? null) === (s.thread ?? null);
+}
+
 export function planFanout(m: SyncMessage, subscriptions: SubscriptionRecord[]): SubscriptionRecord[] {
   if (!FANNED_OUT.has(m.type)) return [];
   const aimed = m.target && !m.target.broadcast ? m.target : undefined;
   const origin = m.metadata.origin;
   return subscriptions.filter((s) => {
     if (aimed && !aimedAt(aimed, s)) return false;
-    if (origin && origin.channel === s.channel && origin.address === s.address && (origin.thread ?? null) === (s.thread ?? null)) return false;
+    if (origin && answeredThere(origin, s)) return false;
     const sub: Subscription = {
       ...(s.domains.length ? { domains: s.domains } : {}),
       filters: s.projectId ? { projectId: s.projectId } : s.topicId ? { topicId: s.topicId } : {},
