@@ -17,9 +17,9 @@ import type { SubscriptionStore } from '../../src/core/subscription-store.ts';
 import { get as getEntity } from '../../src/hub/reads.ts';
 import type { Logger } from '../../src/log.ts';
 import type { ChannelDeps } from '../index.ts';
-import { decideInbound, type EmailRespond, type InboundContext, type InboundDecision } from './inbound.ts';
+import { decideInbound, type EmailRespond, type InboundContext, type InboundDecision } from './parse.ts';
 import { EmailSender } from './send.ts';
-import { tokenOfAddress, verifyReplyToken, verifyUnsubscribe } from './token.ts';
+import { tokenOfAddress, verifyReplyToken, verifyUnsubscribe } from './verify.ts';
 
 /** File in DATA_DIR holding the generated reply-token secret (like the webhook secret). */
 export const EMAIL_TOKEN_SECRET_FILE = 'email-token-secret';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { crispReply, extractReply, normalizeReply } from './reply-text.ts';
-import { recipientHash, signReplyToken, tokenOfAddress, verifyReplyToken, REPLY_TOKEN_LENGTH } from './token.ts';
+import { recipientHash, signReplyToken, tokenOfAddress, verifyReplyToken, REPLY_TOKEN_LENGTH } from './verify.ts';
 
 const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus/email/cases.json');
 

@@ -16,7 +16,7 @@ import type { SyncMessage } from '../../src/sync/sync-message.ts';
 import type { ThreadStore } from '../../src/core/thread-store.ts';
 import type { DeliveryBatch } from '../../queues/senders.ts';
 import { ChatSender, entityOf, type ChatPost, type ChatPosted } from '../shared/chat-sender.ts';
-import { replyAddress, signReplyToken, signUnsubscribe } from './token.ts';
+import { replyAddress, signReplyToken, signUnsubscribe } from './verify.ts';
 
 export interface EmailSenderOptions {
   smtpUrl: string;

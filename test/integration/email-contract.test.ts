@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { signReplyToken } from '../../bots/email/token.ts';
+import { signReplyToken } from '../../bots/email/verify.ts';
 import { type ContractHarness, type CorpusCase, describeChannelContract, eventually, type PlatformRequest } from '../contract/channel-contract.ts';
 import { FakeSmtp } from '../fakes/smtp.ts';
 import { startTestGateway } from '../support/gateway.ts';

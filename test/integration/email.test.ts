@@ -8,7 +8,7 @@ import path from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmailChannel } from '../../bots/email/index.ts';
-import { signReplyToken } from '../../bots/email/token.ts';
+import { signReplyToken } from '../../bots/email/verify.ts';
 import { eventually } from '../contract/channel-contract.ts';
 import { FakeSlackApi } from '../fakes/slack-api.ts';
 import { FakeSmtp, rawHeader as header } from '../fakes/smtp.ts';

@@ -15,7 +15,7 @@ import type { ThreadStore } from '../../src/core/thread-store.ts';
 import type { Db } from '../../src/db.ts';
 import type { EmailAnswerTarget } from './send.ts';
 import { extractReply } from './reply-text.ts';
-import { recipientHash, tokenOfAddress, verifyReplyToken } from './token.ts';
+import { recipientHash, tokenOfAddress, verifyReplyToken } from './verify.ts';
 
 export type EmailRespond = EmailAnswerTarget;
 

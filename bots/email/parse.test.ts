@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandFor } from './inbound.ts';
+import { commandFor } from './parse.ts';
 
 const ID = 'CHITTY-TODO-01J0000000000000000000000A';
 

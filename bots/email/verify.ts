@@ -1,4 +1,7 @@
 /**
+ * What the email channel verifies (its counterpart of the other channels' signature checks): the
+ * signed tokens in its addresses and links.
+ *
  * Reply tokens: the `<token>` of `Reply-To: todo+<token>@EMAIL_REPLY_DOMAIN`. A token names the
  * entity and the recipient and expires; it is HMAC-SHA256-signed with a secret kept like the
  * webhook secret (EMAIL_TOKEN_SECRET, else generated into DATA_DIR/email-token-secret), so it
