@@ -1,12 +1,28 @@
 /**
  * Schedules delivery jobs: at most one waiting per destination. A destination that already has
  * a job waiting gets no second one — that job takes every row waiting for it, which is how
- * bursts coalesce. Job ids are deterministic: first message id + destination (+ why, when forced).
+ * bursts coalesce. A destination a job is sending to right now gets none either: it is flagged
+ * dirty, and that job looks for more before it lets go (token-bucket.ts). Job ids are
+ * deterministic: first message id + destination (+ why, when forced).
  */
 import type { Queue } from 'bullmq';
 import type { RedisClient as Redis } from '../src/redis/client.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
-import { deliveryTag, pendingKey } from './names.ts';
+import { deliveryTag, dirtyKey, lockKey, pendingKey } from './names.ts';
+
+// KEYS: pending, lock, dirty. ARGV: job id, ttl (ms), forced ('1' or ''). 1: add the job.
+const MARK = `
+if ARGV[3] == '1' then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
+  return 0
+end
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+return 0
+`;
 
 export interface DeliveryJobData {
   channel: DestinationChannel;
@@ -24,13 +40,13 @@ export class DeliveryScheduler {
   ) {}
 
   /**
-   * For each destination, unless a job is already waiting for it, add one with a deterministic
-   * id (first message id + destination). `force` skips the waiting check (sweeper, retries).
+   * For each destination, unless a job is already waiting for it or one holds it (then flagged
+   * dirty), add one with a deterministic id (first message id + destination). `force` skips both
+   * checks (sweeper, retries, a job handing over).
    */
   async schedule(items: { channel: DestinationChannel; destinationKey: string; messageId: string }[], opts: { force?: string; delayMs?: number } = {}): Promise<number> {
     if (items.length === 0) return 0;
     const unique = [...new Map(items.map((i) => [i.destinationKey, i])).values()];
-    let wanted = unique;
     const jobId = (i: (typeof unique)[number]) => `${i.messageId}__${i.destinationKey}${opts.force ? `__${opts.force}` : ''}`;
     // The flag names the waiting job, so the sweeper can tell a lost job from a waiting one.
     // One pipeline per channel: a channel's flags share its queue's hash tag (one cluster node).
@@ -39,16 +55,20 @@ export class DeliveryScheduler {
       [...new Set(unique.map((i) => i.channel))].map(async (ch) => {
         const list = unique.filter((i) => i.channel === ch);
         const pipe = this.redis.pipeline();
+        const tag = deliveryTag(this.prefix, ch);
         for (const i of list) {
           const ttl = (opts.delayMs ?? this.windows[i.channel]) + 60_000;
-          if (opts.force) pipe.set(pendingKey(deliveryTag(this.prefix, ch), i.destinationKey), jobId(i), 'PX', ttl);
-          else pipe.set(pendingKey(deliveryTag(this.prefix, ch), i.destinationKey), jobId(i), 'PX', ttl, 'NX');
+          pipe.eval(MARK, 3, pendingKey(tag, i.destinationKey), lockKey(tag, i.destinationKey), dirtyKey(tag, i.destinationKey), jobId(i), String(ttl), opts.force ? '1' : '');
         }
         const res = (await pipe.exec()) ?? [];
-        for (const [n, i] of list.entries()) if (res[n]?.[1] === 'OK') flagged.add(i);
+        for (const [n, i] of list.entries()) {
+          const [err, added] = res[n] ?? [];
+          if (err) throw err;
+          if (Number(added) === 1) flagged.add(i);
+        }
       }),
     );
-    if (!opts.force) wanted = unique.filter((i) => flagged.has(i));
+    const wanted = unique.filter((i) => flagged.has(i));
     const byChannel = new Map<DestinationChannel, typeof wanted>();
     for (const i of wanted) byChannel.set(i.channel, [...(byChannel.get(i.channel) ?? []), i]);
     for (const [channel, list] of byChannel) {

@@ -9,7 +9,7 @@ import { DESTINATION_CHANNELS, type DestinationChannel } from '../src/core/subsc
 import { MAX_BATCH, type ClaimedDelivery, type DeliveryLedger } from './delivery-ledger.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
 import { DeliveryProcessor, DRAIN_ROUNDS } from './delivery-worker.ts';
-import { DEFAULT_PACE } from './names.ts';
+import { DEFAULT_PACE, deliveryTag, dirtyKey, lockKey } from './names.ts';
 import { UnconfiguredSender, type DeliveryBatch, type DeliverySender } from './senders.ts';
 import { dropRedisPrefix } from '../test/support/gateway.ts';
 
@@ -149,5 +149,48 @@ describe('DeliveryProcessor after a worker died mid-send', () => {
     expect(out.sent).toBe(MAX_BATCH * DRAIN_ROUNDS);
     expect(scheduled).toHaveLength(1);
     expect(scheduled[0]).toMatchObject({ opts: { delayMs: 0, force: 'more' } });
+  });
+});
+
+describe('DeliveryProcessor while another job holds the destination', () => {
+  const waitingRow = (id: string) =>
+    ({ ...row(id), messageId: `m-${id}`, address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: `{"id":"${id}"}` }) as unknown as ClaimedDelivery;
+
+  it('a job that finds it held ends at once; the holder sends its changes before it lets go', async () => {
+    const waiting: ClaimedDelivery[] = [waitingRow('d1')];
+    const sent = new Set<string>();
+    const ledger = {
+      waiting: async () => waiting.filter((r) => !sent.has(r.id)),
+      claim: async () => undefined,
+      markSent: async (ids: string[]) => ids.forEach((id) => sent.add(id)),
+      markFailed: async () => undefined,
+    } as unknown as DeliveryLedger;
+    const scheduled: unknown[] = [];
+    const scheduler = { schedule: async (items: unknown[], opts: unknown) => void scheduled.push({ items, opts }) } as unknown as DeliveryScheduler;
+    const holder = firstAttempt();
+    const late = { ...holder, id: `job-${randomUUID()}` } as unknown as Job<DeliveryJobData>;
+    let lateOutcome: unknown;
+    const requests: string[] = [];
+    const processor = processorWith(ledger, scheduler, {
+      ...sendersWith('webhook', undefined),
+      webhook: {
+        send: async (b: DeliveryBatch) => {
+          requests.push(b.batchId);
+          if (requests.length === 1) {
+            // A change arrives during the first send, and its job starts while the holder sends.
+            waiting.push(waitingRow('d2'));
+            lateOutcome = await processor.process(late, 'token');
+          }
+          return { providerMessageId: null };
+        },
+      },
+    });
+    const out = await processor.process(holder, 'token');
+    expect(lateOutcome).toEqual({ sent: 0, handedOver: true });
+    expect(requests).toEqual(['d1', 'd2']); // d2 went from the holder, right after d1
+    expect(out.sent).toBe(2);
+    expect(scheduled).toHaveLength(0);
+    const tag = deliveryTag(prefix, 'webhook');
+    expect(await redis.exists(lockKey(tag, holder.data.destinationKey), dirtyKey(tag, holder.data.destinationKey))).toBe(0);
   });
 });

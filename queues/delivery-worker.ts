@@ -25,10 +25,10 @@ import type { Logger } from '../src/log.ts';
 import { MAX_BATCH, nextBatch, type ClaimedDelivery, type DeliveryLedger } from './delivery-ledger.ts';
 import { DEFAULT_BREAKER, DestinationGuard, type CircuitBreakerOptions } from './destination-guard.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
-import { bucketKey, deliveryTag, lockKey, pendingKey, type Pace } from './names.ts';
+import { bucketKey, deliveryTag, dirtyKey, lockKey, pendingKey, type Pace } from './names.ts';
 import { observeDropped, observeSendFailed, observeSent } from '../src/telemetry/pipeline.ts';
 import type { DeliverySender } from './senders.ts';
-import { acquireDestination, extendDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination, type DestinationKeys } from './token-bucket.ts';
+import { acquireDestination, extendDestination, finishDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination, type DestinationKeys } from './token-bucket.ts';
 
 /** How soon a job retries a destination another job is working on (ms); doubles per wait, up to {@link LOCK_RETRY_MAX_MS}. */
 export const LOCK_RETRY_MS = 25;
@@ -52,6 +52,8 @@ export function retryDelayMs(baseMs: number, attempt: number, random: () => numb
 export interface DeliveryOutcome {
   sent: number;
   batchId?: string;
+  /** Another job held the destination and takes this one's changes. */
+  handedOver?: boolean;
 }
 
 /** How a channel's workers are shared between destinations. */
@@ -105,6 +107,7 @@ export class DeliveryProcessor {
       lock: lockKey(p, destinationKey),
       hold: holdKey(p, destinationKey),
       platformHold: platformHoldKey(p, channel),
+      dirty: dirtyKey(p, destinationKey),
     };
   }
 
@@ -113,17 +116,25 @@ export class DeliveryProcessor {
     const owner = job.id ?? `${destinationKey}-${Date.now()}`;
     const keys = this.keys(channel, destinationKey);
     const wait = await acquireDestination(this.redis, keys, this.paces[channel], owner, this.lockMs);
+    // Another job is sending to this destination: the script flagged it, and that job sends these
+    // changes before it lets go. Nothing to wait for (a job polling the lock was most of the work).
+    if (wait === LOCKED) return { sent: 0, handedOver: true };
     if (wait !== 0) {
-      // Another job is sending to this destination, it or its platform is held, or its pace says wait: come back then.
-      // Changes that arrive meanwhile join this job (its pending flag is still set).
-      // Waiting on a lock doubles each time (a hanging send holds it for its whole timeout): few polls, not one every 25 ms.
-      const waits = Math.max(0, (job.attemptsStarted ?? 0) - (job.attemptsMade ?? 0) - 1);
-      await job.moveToDelayed(Date.now() + (wait === LOCKED ? Math.min(LOCK_RETRY_MAX_MS, LOCK_RETRY_MS * 2 ** Math.min(waits, 10)) : wait), token);
+      // It or its platform is held, or its pace says wait: come back then. Changes that arrive
+      // meanwhile join this job (its pending flag is still set).
+      await job.moveToDelayed(Date.now() + wait, token);
       throw new DelayedError();
     }
     let rows: ClaimedDelivery[] = [];
     let slot = false;
+    /** More rows are known to wait than the last batch took. */
     let more = false;
+    /** The lock is no longer this job's (released when nothing waited, or taken over after it expired). */
+    let letGo = false;
+    /** This job runs again (delayed, rate limited or retried): it takes what waits then. */
+    let comingBack = false;
+    /** When a job handing over should run: the destination's pace says wait this long. */
+    let handOverDelayMs = 0;
     // Renewed while the job runs (as BullMQ renews the job's own lock); it lapses only if this process dies.
     const renew = setInterval(() => void extendDestination(this.redis, keys.lock, owner, this.lockMs).catch(() => undefined), Math.max(100, this.lockMs / 3));
     try {
@@ -136,21 +147,29 @@ export class DeliveryProcessor {
           // Changes arriving meanwhile join this job instead of starting more jobs that would wait too.
           await this.holdDestination(job, ms);
           await job.moveToDelayed(Date.now() + ms, token);
+          comingBack = true;
           throw new DelayedError();
         }
       }
       let sent = 0;
+      let sends = 0;
       let batchId: string | undefined;
-      // A backlog drains in this job, batch after batch, until nothing waits, while it holds the
-      // lock and the pace allows (up to DRAIN_ROUNDS): no release, reschedule and pick-up between batches.
-      for (let round = 1; ; round++) {
+      let trustNoted = trusted;
+      // A backlog drains in this job, batch after batch, while it holds the lock and the pace
+      // allows (up to DRAIN_ROUNDS sends): no release, reschedule and pick-up between batches.
+      // Changes that arrive meanwhile flag the destination dirty; the job looks again before it lets go.
+      for (let looks = 1; ; looks++) {
         const all = await this.ledger.waiting(destinationKey);
         const sendable = await this.dropUnsendable(job, all);
         // A batch a dead worker sent without an outcome goes again as it was, under the same id.
         const next = nextBatch(sendable);
         rows = next.rows;
         more = sendable.length > rows.length;
-        if (rows.length === 0) break;
+        if (rows.length === 0) {
+          if (looks < 2 * DRAIN_ROUNDS && (await finishDestination(this.redis, keys, owner, this.lockMs))) continue;
+          letGo = looks < 2 * DRAIN_ROUNDS; // else released below, and a job takes over
+          break;
+        }
         const ids = rows.map((r) => r.id);
         batchId = next.batchId;
         await this.ledger.claim(ids, batchId);
@@ -164,15 +183,37 @@ export class DeliveryProcessor {
           );
           await this.ledger.markSent(ids, r.providerMessageId, batchId, r.note);
           observeSent(channel, rows);
-          await this.guard.succeeded(destinationKey);
+          // Trusted again, breaker closed: once per job (the mark lasts an hour).
+          if (!trustNoted) await this.guard.succeeded(destinationKey);
+          trustNoted = true;
         } catch (err) {
           observeSendFailed(channel, rows, err, job.opts.attempts ?? 1);
-          await this.fail(job, token, rows, err);
+          try {
+            await this.fail(job, token, rows, err);
+          } catch (decided) {
+            // Delayed (Retry-After), rate limited or retried: this job runs again. A dead letter or
+            // a gone destination ends it; what else waits goes to a new job (below).
+            comingBack = !(decided instanceof UnrecoverableError);
+            throw decided;
+          }
         }
         sent += rows.length;
-        // Rows that arrived during this send go next, now, instead of waiting for another job to poll the lock.
-        if (round >= DRAIN_ROUNDS) break;
-        if ((await acquireDestination(this.redis, keys, this.paces[channel], owner, this.lockMs)) !== 0) break;
+        sends++;
+        if (sends >= DRAIN_ROUNDS || looks >= 2 * DRAIN_ROUNDS) {
+          more = true; // a new job takes over (below), so one destination cannot hold a worker for long
+          break;
+        }
+        // The next batch needs a token too, and confirms the lock is still this job's.
+        const again = await acquireDestination(this.redis, keys, this.paces[channel], owner, this.lockMs);
+        if (again === LOCKED) {
+          letGo = true; // the lock expired and another job took it (and was flagged to look)
+          break;
+        }
+        if (again !== 0) {
+          handOverDelayMs = again;
+          more = true;
+          break;
+        }
         rows = [];
         more = false;
       }
@@ -180,10 +221,11 @@ export class DeliveryProcessor {
     } finally {
       clearInterval(renew);
       if (slot) await this.guard.release(channel, owner);
-      await releaseDestination(this.redis, keys.lock, owner);
-      if (rows.length === MAX_BATCH || more) {
-        // More may be waiting: keep going without waiting for the next change.
-        await this.scheduler.schedule([{ channel, destinationKey, messageId: rows[rows.length - 1]!.messageId }], { delayMs: 0, force: 'more' });
+      const dirty = letGo ? false : await releaseDestination(this.redis, keys, owner);
+      if (!comingBack && (dirty || more || rows.length === MAX_BATCH)) {
+        // More is waiting, or arrived while this job held the destination: a new job takes it now.
+        const messageId = rows[rows.length - 1]?.messageId ?? owner;
+        await this.scheduler.schedule([{ channel, destinationKey, messageId }], { delayMs: handOverDelayMs, force: 'more' });
       }
     }
   }

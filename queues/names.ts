@@ -41,6 +41,11 @@ export function destinationKey(channel: string, address: string, thread?: string
 export const pendingKey = (tag: string, dest: string): string => `${tag}:pending:${dest}`;
 /** Redis key: the job working on this destination right now (`tag`: {@link deliveryTag}). */
 export const lockKey = (tag: string, dest: string): string => `${tag}:lock:${dest}`;
+/**
+ * Redis key: "changes arrived while a job held this destination": the holder looks again before
+ * it lets go, instead of a second job waiting for the lock (`tag`: {@link deliveryTag}).
+ */
+export const dirtyKey = (tag: string, dest: string): string => `${tag}:dirty:${dest}`;
 /** Redis key: the destination's token bucket (`tag`: {@link deliveryTag}). */
 export const bucketKey = (tag: string, dest: string): string => `${tag}:bucket:${dest}`;
 /** Redis pub/sub channel carrying every committed SyncMessage to every web process (the configured prefix). */

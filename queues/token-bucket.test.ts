@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireDestination, extendDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination } from './token-bucket.ts';
+import { acquireDestination, extendDestination, finishDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination } from './token-bucket.ts';
 
 const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
 const prefix = `{t${randomUUID().slice(0, 8)}}`;
@@ -11,6 +11,7 @@ const keys = (d: string, channel = 'slack') => ({
   lock: `${prefix}:lock:${d}`,
   hold: holdKey(prefix, d),
   platformHold: platformHoldKey(prefix, channel),
+  dirty: `${prefix}:dirty:${d}`,
 });
 /** An injected clock (epoch ms): the scripts use it instead of Redis TIME, so no result depends on load. */
 const T0 = 1_700_000_000_000;
@@ -28,7 +29,7 @@ describe('destination token bucket and lock', () => {
     for (let i = 0; i < 3; i++) {
       const r = await acquireDestination(redis, k, pace, `job${i}`, 5000, T0);
       results.push(r);
-      if (r === 0) await releaseDestination(redis, k.lock, `job${i}`);
+      if (r === 0) await releaseDestination(redis, k, `job${i}`);
     }
     expect(results).toEqual([0, 0, 500]); // one token per 500 ms
     expect(await acquireDestination(redis, k, pace, 'job3', 5000, T0 + 200)).toBe(300);
@@ -43,10 +44,35 @@ describe('destination token bucket and lock', () => {
     expect(await redis.exists(k.pending)).toBe(0);
     expect(await acquireDestination(redis, k, pace, 'jobB', 5000)).toBe(LOCKED);
     expect(await acquireDestination(redis, k, pace, 'jobA', 5000)).toBe(0); // the holder may re-enter (a retried job)
-    await releaseDestination(redis, k.lock, 'jobB'); // not the holder: no effect
+    await releaseDestination(redis, k, 'jobB'); // not the holder: no effect
     expect(await acquireDestination(redis, k, pace, 'jobB', 5000)).toBe(LOCKED);
-    await releaseDestination(redis, k.lock, 'jobA');
+    await releaseDestination(redis, k, 'jobA');
     expect(await acquireDestination(redis, k, pace, 'jobB', 5000)).toBe(0);
+  });
+
+  it('a job finding the destination held hands over: the holder looks again before it lets go', async () => {
+    const k = keys('hand-over');
+    const pace = { max: 100, perMs: 1000 };
+    expect(await acquireDestination(redis, k, pace, 'holder', 5000)).toBe(0);
+    await redis.set(k.pending, 'late');
+    expect(await acquireDestination(redis, k, pace, 'late', 5000)).toBe(LOCKED);
+    expect(await redis.exists(k.pending)).toBe(0); // the late job ends; a later change schedules a job again
+    // The holder found its batch empty: the flag keeps the lock and says look again, once.
+    expect(await finishDestination(redis, k, 'holder', 5000)).toBe(true);
+    expect(await redis.get(k.lock)).toBe('holder');
+    expect(await finishDestination(redis, k, 'holder', 5000)).toBe(false);
+    expect(await redis.exists(k.lock)).toBe(0);
+    // Not the holder (its lock expired and was taken): it neither loops nor releases.
+    expect(await acquireDestination(redis, k, pace, 'next', 5000)).toBe(0);
+    await redis.set(k.dirty, '1');
+    expect(await finishDestination(redis, k, 'holder', 5000)).toBe(false);
+    expect(await redis.get(k.lock)).toBe('next');
+    // Leaving early (pace, round cap), the holder learns whether changes are waiting for a job.
+    expect(await releaseDestination(redis, k, 'next')).toBe(true);
+    expect(await redis.exists(k.lock)).toBe(0);
+    expect(await acquireDestination(redis, k, pace, 'after', 5000)).toBe(0);
+    expect(await redis.exists(k.dirty)).toBe(0); // taken by the job that now looks
+    expect(await releaseDestination(redis, k, 'after')).toBe(false);
   });
 
   it('frees the lock of a job that died once it expires', async () => {

@@ -23,6 +23,7 @@ local pending = KEYS[2]
 local lock = KEYS[3]
 local hold = KEYS[4]
 local platformHold = KEYS[5]
+local dirty = KEYS[6]
 local cap = tonumber(ARGV[2])
 local interval = tonumber(ARGV[3])
 local owner = ARGV[4]
@@ -30,7 +31,12 @@ local lockMs = tonumber(ARGV[5])
 local notBefore = math.max(tonumber(redis.call('GET', hold)) or 0, tonumber(redis.call('GET', platformHold)) or 0)
 if notBefore > now then return notBefore - now end
 local holder = redis.call('GET', lock)
-if holder and holder ~= owner then return -1 end
+if holder and holder ~= owner then
+  -- Another job holds the destination: it takes this job's changes before it lets go.
+  redis.call('SET', dirty, '1', 'PX', lockMs + 60000)
+  redis.call('DEL', pending)
+  return -1
+end
 local state = redis.call('HMGET', bucket, 'tokens', 'ts')
 local tokens = tonumber(state[1]) or cap
 local ts = tonumber(state[2]) or now
@@ -41,9 +47,20 @@ redis.call('HSET', bucket, 'tokens', tostring(tokens), 'ts', now)
 redis.call('PEXPIRE', bucket, math.ceil(cap * interval) + 1000)
 if wait == 0 then
   redis.call('SET', lock, owner, 'PX', lockMs)
-  redis.call('DEL', pending)
+  redis.call('DEL', pending, dirty)
 end
 return wait
+`;
+
+// Nothing was waiting: let go, unless changes arrived meanwhile (then keep the lock and look again).
+const FINISH = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('DEL', KEYS[2]) == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+redis.call('DEL', KEYS[1])
+return 0
 `;
 
 const HOLD = `${NOW}
@@ -58,8 +75,8 @@ return current
 `;
 
 const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return redis.call('EXISTS', KEYS[2])
 `;
 
 const EXTEND = `
@@ -67,7 +84,10 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0
 `;
 
-/** The destination is being worked on by another job. */
+/**
+ * The destination is being worked on by another job; the acquire script flagged it ("dirty") so
+ * that job sends this one's changes before it lets go: this job has nothing left to do.
+ */
 export const LOCKED = -1;
 
 /**
@@ -87,24 +107,29 @@ export interface DestinationKeys {
   hold: string;
   /** {@link platformHoldKey} of its channel. */
   platformHold: string;
+  /** names.ts `dirtyKey`: changes arrived while a job held the destination. */
+  dirty: string;
 }
 
 /**
  * One step for a delivery job: if neither the destination nor its platform is held (429,
  * retry backoff) and no other job holds the destination, take one token from its bucket; when
- * granted, also take the destination's lock (for `lockMs`) and clear its "job waiting" flag, so
- * changes arriving from now on schedule their own job. Returns 0 (go), LOCKED, or the ms to wait
- * (until the hold ends or a token is available). `nowMs` replaces the Redis clock (tests).
+ * granted, also take the destination's lock (for `lockMs`) and clear its "job waiting" and
+ * "dirty" flags: what arrives from now on schedules a job, or flags the destination dirty while
+ * it is held. Returns 0 (go), LOCKED (another job holds it and was flagged to take this job's
+ * changes), or the ms to wait (until the hold ends or a token is available). `nowMs` replaces
+ * the Redis clock (tests).
  */
 export async function acquireDestination(redis: Redis, keys: DestinationKeys, pace: Pace, owner: string, lockMs: number, nowMs?: number): Promise<number> {
   const r = await redis.eval(
     SCRIPT,
-    5,
+    6,
     keys.bucket,
     keys.pending,
     keys.lock,
     keys.hold,
     keys.platformHold,
+    keys.dirty,
     nowMs === undefined ? '' : String(nowMs),
     String(pace.max),
     String(pace.perMs / pace.max),
@@ -122,9 +147,20 @@ export async function holdUntil(redis: Redis, key: string, ms: number, nowMs?: n
   return Number(await redis.eval(HOLD, 1, key, nowMs === undefined ? '' : String(nowMs), String(Math.max(0, Math.ceil(ms)))));
 }
 
-/** Release the destination's lock if this job still holds it. */
-export async function releaseDestination(redis: Redis, lock: string, owner: string): Promise<void> {
-  await redis.eval(RELEASE, 1, lock, owner);
+/**
+ * The holder found nothing waiting: true when changes arrived meanwhile (the dirty flag, now
+ * cleared; the lock is kept for `lockMs` and the holder looks again), else the lock is released.
+ */
+export async function finishDestination(redis: Redis, keys: Pick<DestinationKeys, 'lock' | 'dirty'>, owner: string, lockMs: number): Promise<boolean> {
+  return Number(await redis.eval(FINISH, 2, keys.lock, keys.dirty, owner, String(lockMs))) === 1;
+}
+
+/**
+ * Release the destination's lock if this job still holds it. Returns whether it is flagged dirty
+ * (changes arrived that nobody has looked at: the caller schedules a job for them).
+ */
+export async function releaseDestination(redis: Redis, keys: Pick<DestinationKeys, 'lock' | 'dirty'>, owner: string): Promise<boolean> {
+  return Number(await redis.eval(RELEASE, 2, keys.lock, keys.dirty, owner)) === 1;
 }
 
 /**

@@ -10,7 +10,8 @@
  * Each configuration runs `--repeat` times (default 2) and reports every run and the spread.
  * Options: --changes N (the 1-destination run's changes, default 20,000; the 5- and 50-destination
  * runs take N/5 and N/50, so each makes N deliveries), --repeat N, --hub-changes N (default 2,000),
- * --latency-seconds N (default 10), --window-ms N (the coalescing window, default 10).
+ * --latency-seconds N (default 10), --window-ms N (the coalescing window, default 10), --only
+ * throughput|latency (run one part; the other's figures and targets are left out).
  * Uses Postgres (BENCH_DATABASE_URL, default the test database, in a private schema) and Redis
  * (REDIS_URL, default 127.0.0.1:6379) under a private key prefix; both are cleaned up.
  */
@@ -61,6 +62,10 @@ const HUB_CHANGES = arg('hub-changes', 2000);
 const LATENCY_SECONDS = arg('latency-seconds', 10);
 /** CHITTY_DIGEST_WINDOW_MS for the run: how long a delivery job waits for companions after the first change. */
 const WINDOW_MS = arg('window-ms', 10);
+const ONLY = option('only');
+if (ONLY !== undefined && ONLY !== 'throughput' && ONLY !== 'latency') throw new Error(`--only takes throughput or latency, not ${ONLY}`);
+const RUN_THROUGHPUT = ONLY !== 'latency';
+const RUN_LATENCY = ONLY !== 'throughput';
 
 async function throughput(gw: Gateway, receivers: Receivers, urls: string[], destinations: number, changes: number) {
   const projectId = `CHITTY-PROJ-BENCH${destinations}-${randomUUID().slice(0, 6)}`;
@@ -204,7 +209,7 @@ async function main() {
   let receivers: Receivers | undefined;
   try {
     // Before the worker starts: the hub's writes alone, nothing else on the machine's cores.
-    result.hubWrites = await hubWrites(gw.database, DATABASE_URL, schemaName, HUB_CHANGES, 8);
+    if (RUN_THROUGHPUT) result.hubWrites = await hubWrites(gw.database, DATABASE_URL, schemaName, HUB_CHANGES, 8);
     worker = await startWorker({
       DATABASE_URL,
       DATABASE_SCHEMA: schemaName,
@@ -218,40 +223,46 @@ async function main() {
     const urls = await receivers.start(5);
     const rss = new RssSampler({ bench: process.pid, worker: worker.pid, receivers: receivers.child.pid });
     const runs: Awaited<ReturnType<typeof throughput>>[] = [];
-    for (let r = 0; r < REPEAT; r++) {
+    for (let r = 0; r < REPEAT && RUN_THROUGHPUT; r++) {
       for (const d of [1, 5, 50]) runs.push(await throughput(gw, receivers, urls, d, Math.max(1, Math.round(CHANGES / d))));
     }
     const raws: Awaited<ReturnType<typeof rawBullmq>>[] = [];
-    for (let r = 0; r < REPEAT; r++) raws.push(await rawBullmq(20_000));
+    for (let r = 0; r < REPEAT && RUN_THROUGHPUT; r++) raws.push(await rawBullmq(20_000));
     const latencies: Record<string, Awaited<ReturnType<typeof latency>>[]> = { at100PerSecond: [], at500PerSecond: [] };
-    for (let r = 0; r < REPEAT; r++) {
+    for (let r = 0; r < REPEAT && RUN_LATENCY; r++) {
       latencies.at100PerSecond!.push(await latency(gw, receivers, urls, 100, 5, LATENCY_SECONDS));
       latencies.at500PerSecond!.push(await latency(gw, receivers, urls, 500, 5, LATENCY_SECONDS));
     }
     result.rssMb = rss.stop();
-    const rawPerSecond = median(raws.map((x) => x.jobsPerSecond));
-    result.rawBullmq = { runs: raws, medianJobsPerSecond: rawPerSecond, spread: spread(raws.map((x) => x.jobsPerSecond)) };
-    result.throughput = [1, 5, 50].map((d) => {
-      const mine = runs.filter((t) => t.destinationsPerChange === d);
-      const perSecond = median(mine.map((t) => t.deliveriesPerSecond));
-      return { destinationsPerChange: d, medianDeliveriesPerSecond: perSecond, spread: spread(mine.map((t) => t.deliveriesPerSecond)), runs: mine };
-    });
-    // Ratios first: each configuration's median against raw BullMQ's median, in the same run.
-    result.ratioToRawBullmq = (result.throughput as { destinationsPerChange: number; medianDeliveriesPerSecond: number }[]).map((t) => ({
-      destinationsPerChange: t.destinationsPerChange,
-      ratio: Number((t.medianDeliveriesPerSecond / rawPerSecond).toFixed(2)),
-      target: t.destinationsPerChange === 1 ? 0.8 : 1,
-    }));
-    result.latency = Object.fromEntries(
-      Object.entries(latencies).map(([k, xs]) => [k, { p99Ms: xs.map((x) => x.p99Ms), p50Ms: xs.map((x) => x.p50Ms), worstP99Ms: Math.max(...xs.map((x) => x.p99Ms)), runs: xs }]),
-    );
-    const worst = (k: string) => (result.latency as Record<string, { worstP99Ms: number }>)[k]!.worstP99Ms;
-    result.targets = {
-      ratioAtLeast08At1Destination: (result.ratioToRawBullmq as { ratio: number; target: number }[])[0]!.ratio >= 0.8,
-      ratioAtLeast1At5And50Destinations: (result.ratioToRawBullmq as { ratio: number; target: number }[]).slice(1).every((r) => r.ratio >= 1),
-      p99Below100msAt500PerSecondX5: worst('at500PerSecond') < 100,
-      p99Below50msAt100PerSecondX5: worst('at100PerSecond') < 50,
-    };
+    const targets: Record<string, boolean> = {};
+    if (RUN_THROUGHPUT) {
+      const rawPerSecond = median(raws.map((x) => x.jobsPerSecond));
+      result.rawBullmq = { runs: raws, medianJobsPerSecond: rawPerSecond, spread: spread(raws.map((x) => x.jobsPerSecond)) };
+      const throughputs = [1, 5, 50].map((d) => {
+        const mine = runs.filter((t) => t.destinationsPerChange === d);
+        const perSecond = median(mine.map((t) => t.deliveriesPerSecond));
+        return { destinationsPerChange: d, medianDeliveriesPerSecond: perSecond, spread: spread(mine.map((t) => t.deliveriesPerSecond)), runs: mine };
+      });
+      result.throughput = throughputs;
+      // Ratios first: each configuration's median against raw BullMQ's median, in the same run.
+      const ratios = throughputs.map((t) => ({
+        destinationsPerChange: t.destinationsPerChange,
+        ratio: Number((t.medianDeliveriesPerSecond / rawPerSecond).toFixed(2)),
+        target: t.destinationsPerChange === 1 ? 0.8 : 1,
+      }));
+      result.ratioToRawBullmq = ratios;
+      targets.ratioAtLeast08At1Destination = ratios[0]!.ratio >= 0.8;
+      targets.ratioAtLeast1At5And50Destinations = ratios.slice(1).every((r) => r.ratio >= 1);
+    }
+    if (RUN_LATENCY) {
+      const summary = Object.fromEntries(
+        Object.entries(latencies).map(([k, xs]) => [k, { p99Ms: xs.map((x) => x.p99Ms), p50Ms: xs.map((x) => x.p50Ms), worstP99Ms: Math.max(...xs.map((x) => x.p99Ms)), runs: xs }]),
+      );
+      result.latency = summary;
+      targets.p99Below100msAt500PerSecondX5 = summary.at500PerSecond!.worstP99Ms < 100;
+      targets.p99Below50msAt100PerSecondX5 = summary.at100PerSecond!.worstP99Ms < 50;
+    }
+    result.targets = targets;
   } finally {
     receivers?.stop();
     if (worker) {
