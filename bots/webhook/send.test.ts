@@ -167,6 +167,12 @@ describe('WebhookSender', () => {
     expect(err.message).toContain('ECONNREFUSED');
   });
 
+  it('refuses a port fetch blocks (25, SMTP) → NetworkError, nothing sent', async () => {
+    const err = (await failure(new WebhookSender({ secret }).send('http://127.0.0.1:25/hook', message, 'd'))) as NetworkError;
+    expect(err).toBeInstanceOf(NetworkError);
+    expect(err.message).toContain('bad port');
+  });
+
   it('timeout → NetworkError', async () => {
     const r = await receiver(() => ({ status: 200, delayMs: 2_000 }));
     const started = Date.now();
@@ -174,6 +180,83 @@ describe('WebhookSender', () => {
     expect(err).toBeInstanceOf(NetworkError);
     expect(err.message).toContain('timed out after 150 ms');
     expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it('a receiver that answers 2xx and then stalls mid-body → the whole-request timeout still fires', async () => {
+    const srv = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+        res.write('partial'); // and never the rest
+      });
+    });
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/hook`;
+    try {
+      const started = Date.now();
+      const err = (await failure(new WebhookSender({ secret, timeoutMs: 150 }).send(url, message, 'd'))) as NetworkError;
+      expect(err).toBeInstanceOf(NetworkError);
+      expect(err.message).toContain('timed out after 150 ms');
+      expect(Date.now() - started).toBeLessThan(1_500);
+    } finally {
+      srv.closeAllConnections();
+      await new Promise<void>((resolve) => srv.close(() => resolve()));
+    }
+  });
+
+  it('a 2xx whose body is cut off → NetworkError (the delivery is not counted as done)', async () => {
+    const srv = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+        res.write('partial', () => req.socket.destroy());
+      });
+    });
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/hook`;
+    try {
+      const err = (await failure(new WebhookSender({ secret }).send(url, message, 'd'))) as NetworkError;
+      expect(err).toBeInstanceOf(NetworkError);
+      expect(err.retryable).toBe(true);
+      expect(err.message).toContain('request failed');
+    } finally {
+      srv.closeAllConnections();
+      await new Promise<void>((resolve) => srv.close(() => resolve()));
+    }
+  });
+
+  it('reads at most a few KiB of an endless answer: a 2xx resolves, an error quotes the start of its body', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    let n = 0;
+    const srv = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        n++;
+        res.writeHead(n === 2 ? 503 : 200, { 'content-type': 'text/plain' });
+        res.write(n === 2 ? 'busy busy ' : 'ok ');
+        const more = () => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', more);
+        };
+        more(); // streams until the sender hangs up
+      });
+    });
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/hook`;
+    try {
+      const sender = new WebhookSender({ secret, timeoutMs: 2_000 });
+      await expect(sender.send(url, message, 'd1')).resolves.toMatchObject({ status: 200 });
+      const err = (await failure(sender.send(url, message, 'd2'))) as ServerError;
+      expect(err).toBeInstanceOf(ServerError);
+      expect(err.status).toBe(503);
+      expect(err.message).toContain('busy busy xxx');
+      await expect(sender.send(url, message, 'd3')).resolves.toMatchObject({ status: 200 });
+      expect(n).toBe(3);
+      await sender.close();
+    } finally {
+      srv.closeAllConnections();
+      await new Promise<void>((resolve) => srv.close(() => resolve()));
+    }
   });
 
   it.each([['ftp://example.com/hook'], ['file:///etc/passwd'], ['javascript:alert(1)'], ['not a url'], ['https://user:pass@example.com/hook']])(

@@ -6,7 +6,8 @@
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { performance } from 'node:perf_hooks';
-import { Agent, fetch, type Response } from 'undici';
+import type { Readable } from 'node:stream';
+import { Agent, type Dispatcher } from 'undici';
 import { ConfigError } from '../../src/core/chitty-error.ts';
 import { ChannelError, NetworkError, ServerError, ValidationError, classifyHttpFailure, redactUrl } from '../../src/core/channel-errors.ts';
 import { EgressRefusedError, OPEN_EGRESS, checkWebhookUrl, hostAllowed, nonPublicKind, refusedResolution, type EgressPolicy } from '../../src/core/egress-policy.ts';
@@ -29,6 +30,23 @@ export const WEBHOOK_HEADERS = {
   standardTimestamp: 'webhook-timestamp',
   standardSignature: 'webhook-signature',
 } as const;
+
+/**
+ * Ports `fetch` refuses to reach (https://fetch.spec.whatwg.org/#port-blocking: SMTP, IRC, …); the
+ * sender keeps refusing them now that it uses `request`, which would connect.
+ */
+const BLOCKED_PORTS = new Set(
+  [
+    '1 7 9 11 13 15 17 19 20 21 22 23 25 37 42 43 53 69 77 79 87 95 101 102 103 104 109 110 111 113',
+    '115 117 119 123 135 137 139 143 161 179 389 427 465 512 513 514 515 526 530 531 532 540 548 554 556 563 587 601 636 989',
+    '990 993 995 1719 1720 1723 2049 3659 4045 4190 5060 5061 6000 6566 6665 6666 6667 6668 6669 6679 6697 10080',
+  ]
+    .join(' ')
+    .split(' '),
+);
+
+/** `X-Request-Id` as `request` keys it (lowercase). */
+const REQUEST_ID = WEBHOOK_HEADERS.requestId.toLowerCase();
 
 /** The secrets a delivery is signed with (several while a rotated one is in its grace period). */
 export interface WebhookSigning {
@@ -102,7 +120,10 @@ export class RawJson {
   constructor(readonly json: string) {}
 }
 
-/** Posts signed JSON to webhook destinations through the global `fetch` (undici, keep-alive). */
+/**
+ * Posts signed JSON to webhook destinations with undici's `request` on its own keep-alive `Agent`
+ * (not `fetch`: its Request/Response objects and web streams cost more CPU than the delivery).
+ */
 export class WebhookSender {
   readonly #secret: string;
   readonly #timeoutMs: number;
@@ -135,7 +156,7 @@ export class WebhookSender {
    * connection failures and timeouts throw {@link NetworkError}.
    */
   async send(url: string, body: unknown, deliveryId: string, signing: WebhookSigning = { secrets: [this.#secret], v1: true }): Promise<WebhookSendResult> {
-    validateWebhookUrl(url, this.#egress);
+    const target = validateWebhookUrl(url, this.#egress);
     if (deliveryId === '' || deliveryId.length > 200 || !/^[\x21-\x7e]+$/.test(deliveryId)) {
       throw new ValidationError(`${WEBHOOK_CHANNEL}: delivery id must be 1-200 printable ASCII characters without spaces`, WEBHOOK_CHANNEL);
     }
@@ -168,42 +189,52 @@ export class WebhookSender {
 
     const started = performance.now();
     const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
-    const signal = AbortSignal.timeout(this.#timeoutMs);
     const where = `POST ${redactUrl(url)}`;
-    let res: Response;
+    // Whole-request timeout, headers and body: aborting after the headers destroys the body stream.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), this.#timeoutMs);
+    timer.unref();
     try {
-      // Redirects are not followed: a 3xx is reported (classified as ValidationError) instead.
-      res = await fetch(url, { method: 'POST', headers, body: raw, signal, redirect: 'manual', dispatcher: this.#agent });
-    } catch (cause) {
-      throw this.#networkError(cause, where, url, elapsed());
-    }
-
-    if (res.status >= 200 && res.status < 300) {
+      let res: Dispatcher.ResponseData;
       try {
-        await discardBody(res);
+        if (BLOCKED_PORTS.has(target.port)) throw new Error(`bad port ${target.port}`);
+        // `request` follows no redirects: a 3xx is reported (classified as ValidationError) instead.
+        res = await this.#agent.request({ origin: target.origin, path: target.pathname + target.search, method: 'POST', headers, body: raw, signal: abort.signal });
       } catch (cause) {
         throw this.#networkError(cause, where, url, elapsed());
       }
-      return { status: res.status, providerMessageId: res.headers.get(WEBHOOK_HEADERS.requestId), ms: elapsed() };
-    }
+      const status = res.statusCode;
 
-    let bodyText = '';
-    try {
-      bodyText = await readTextCapped(res, RESPONSE_READ_LIMIT);
-    } catch {
-      // The status is what matters; a body we could not read is left out of the message.
+      if (status >= 200 && status < 300) {
+        try {
+          // Read (a little of) the body so the keep-alive connection is reused.
+          await readCapped(res.body, RESPONSE_READ_LIMIT, false);
+        } catch (cause) {
+          throw this.#networkError(cause, where, url, elapsed());
+        }
+        return { status, providerMessageId: headerText(res.headers, REQUEST_ID), ms: elapsed() };
+      }
+
+      let bodyText = '';
+      try {
+        bodyText = await readCapped(res.body, RESPONSE_READ_LIMIT, true);
+      } catch {
+        // The status is what matters; a body we could not read is left out of the message.
+      }
+      if (status === 404) {
+        // A receiver's 404 is usually a route missing for a while (a deploy, a typo being fixed), not
+        // "unsubscribe me": retried with backoff, then a dead letter. 410 Gone is how a receiver says
+        // it is gone for good (it disables the subscription), as in Standard Webhooks receivers.
+        throw new ServerError(
+          `${WEBHOOK_CHANNEL}: endpoint not found (HTTP 404 from POST ${redactUrl(url)}); retried with backoff — a receiver that wants no more deliveries answers 410 Gone`,
+          WEBHOOK_CHANNEL,
+          { status: 404, method: 'POST', url },
+        );
+      }
+      throw classifyHttpFailure(WEBHOOK_CHANNEL, { status, headers: res.headers, method: 'POST', url, bodyText });
+    } finally {
+      clearTimeout(timer);
     }
-    if (res.status === 404) {
-      // A receiver's 404 is usually a route missing for a while (a deploy, a typo being fixed), not
-      // "unsubscribe me": retried with backoff, then a dead letter. 410 Gone is how a receiver says
-      // it is gone for good (it disables the subscription), as in Standard Webhooks receivers.
-      throw new ServerError(
-        `${WEBHOOK_CHANNEL}: endpoint not found (HTTP 404 from POST ${redactUrl(url)}); retried with backoff — a receiver that wants no more deliveries answers 410 Gone`,
-        WEBHOOK_CHANNEL,
-        { status: 404, method: 'POST', url },
-      );
-    }
-    throw classifyHttpFailure(WEBHOOK_CHANNEL, { status: res.status, headers: res.headers, method: 'POST', url, bodyText });
   }
 
   #networkError(cause: unknown, where: string, url: string, ms: number): ChannelError {
@@ -219,38 +250,54 @@ export class WebhookSender {
   }
 }
 
-/** "fetch failed" hides the reason in `cause` (ECONNREFUSED, ENOTFOUND…): show it. */
+/** The underlying reason, with its code: `fetch`-style errors hide it in `cause`, socket errors carry a code (UND_ERR_SOCKET…). */
 function describeCause(cause: unknown): string {
   if (!(cause instanceof Error)) return String(cause);
   const inner = (cause as { cause?: unknown }).cause;
-  if (inner instanceof Error) {
-    const code = (inner as { code?: unknown }).code;
-    return `${cause.message}: ${typeof code === 'string' ? `${code} ` : ''}${inner.message}`;
-  }
-  return cause.message;
+  if (inner instanceof Error) return `${cause.message}: ${withCode(inner)}`;
+  return withCode(cause);
 }
 
-/** Reads (and releases) a small success body so the keep-alive connection is reused. */
-async function discardBody(res: Response): Promise<void> {
-  if (res.body === null) return;
-  await readTextCapped(res, RESPONSE_READ_LIMIT);
+function withCode(err: Error): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && !err.message.includes(code) ? `${code} ${err.message}` : err.message;
 }
 
-/** Reads at most `limit` bytes of the body as UTF-8, then cancels the rest. */
-async function readTextCapped(res: Response, limit: number): Promise<string> {
-  if (res.body === null) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-    if (size >= limit) {
-      await reader.cancel().catch(() => undefined);
-      break;
-    }
-  }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+/** One response header as text; repeated headers are joined with ", " as `Headers.get` does. */
+function headerText(headers: Dispatcher.ResponseData['headers'], name: string): string | null {
+  const v = headers[name];
+  if (v === undefined) return null;
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+/**
+ * Reads at most `limit` bytes of the body, then destroys the rest (that connection is closed; a body
+ * read to its end leaves it for the next request). Returns the bytes read as UTF-8 when `keep`.
+ * Rejects when the body fails before that (cut off, or the request's timeout fired).
+ */
+function readCapped(body: Readable, limit: number, keep: boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      resolve(keep ? Buffer.concat(chunks).subarray(0, limit).toString('utf8') : '');
+    };
+    body.on('error', (err) => {
+      if (settled) return;
+      settled = true;
+      reject(err);
+    });
+    body.on('end', finish);
+    body.on('data', (chunk: Buffer) => {
+      if (keep) chunks.push(chunk);
+      size += chunk.byteLength;
+      if (size >= limit && !settled) {
+        finish();
+        body.destroy();
+      }
+    });
+  });
 }
