@@ -199,8 +199,12 @@ export class DeliveryProcessor {
         }
         sent += rows.length;
         sends++;
-        if (sends >= DRAIN_ROUNDS || looks >= 2 * DRAIN_ROUNDS) {
-          more = true; // a new job takes over (below), so one destination cannot hold a worker for long
+        // One destination holds a worker for DRAIN_ROUNDS sends at most: then a new job takes what waits (below).
+        if (sends >= DRAIN_ROUNDS || looks >= 2 * DRAIN_ROUNDS) break;
+        // Everything that waited went in this batch: done, unless changes arrived meanwhile (dirty).
+        // No second look at an empty ledger: a change arriving after this schedules its own job.
+        if (!more && rows.length < MAX_BATCH && !(await finishDestination(this.redis, keys, owner, this.lockMs))) {
+          letGo = true;
           break;
         }
         // The next batch needs a token too, and confirms the lock is still this job's.

@@ -29,7 +29,7 @@ import * as schema from '../../drizzle/schema.ts';
 import type { ChildProcess } from 'node:child_process';
 import { dropRedisPrefix } from '../support/gateway.ts';
 import { hubWrites } from './hub-writes.ts';
-import { RssSampler } from './rss.ts';
+import { cpuMeter, RssSampler } from './rss.ts';
 import {
   BENCH_DATABASE_URL as DATABASE_URL,
   BENCH_SECRET as SECRET,
@@ -67,11 +67,15 @@ if (ONLY !== undefined && ONLY !== 'throughput' && ONLY !== 'latency') throw new
 const RUN_THROUGHPUT = ONLY !== 'latency';
 const RUN_LATENCY = ONLY !== 'throughput';
 
+/** The processes whose CPU each run reports (the committer is this process). */
+const processes: Record<string, number | undefined> = { committer: process.pid };
+
 async function throughput(gw: Gateway, receivers: Receivers, urls: string[], destinations: number, changes: number) {
   const projectId = `CHITTY-PROJ-BENCH${destinations}-${randomUUID().slice(0, 6)}`;
   await subscribeWebhooks(gw, projectId, urls, destinations);
   await receivers.reset();
   const want = changes * destinations;
+  const cpu = cpuMeter(processes);
   const run = await commitAndWait(
     gw,
     receivers,
@@ -79,7 +83,7 @@ async function throughput(gw: Gateway, receivers: Receivers, urls: string[], des
     want,
     900_000,
   );
-  return { destinationsPerChange: destinations, changes, ...run };
+  return { destinationsPerChange: destinations, changes, ...run, cpuMsPer1000Deliveries: cpu(run.deliveries) };
 }
 
 async function latency(gw: Gateway, receivers: Receivers, urls: string[], ratePerSecond: number, destinations: number, seconds: number) {
@@ -87,6 +91,7 @@ async function latency(gw: Gateway, receivers: Receivers, urls: string[], ratePe
   await subscribeWebhooks(gw, projectId, urls, destinations);
   await receivers.reset();
   const committedAt = new Map<string, number>();
+  const cpu = cpuMeter(processes);
   const tickMs = 10;
   const perTick = Math.max(1, Math.round((ratePerSecond * tickMs) / 1000));
   const start = performance.now();
@@ -133,6 +138,7 @@ async function latency(gw: Gateway, receivers: Receivers, urls: string[], ratePe
     p90Ms: round(pct(90)),
     p99Ms: round(pct(99)),
     maxMs: round(samples[samples.length - 1] ?? NaN),
+    cpuMsPer1000Deliveries: cpu(samples.length),
     stages: Object.fromEntries(Object.entries(stageRow).map(([k, v]) => [k, Number(v)])),
   };
 }
@@ -222,6 +228,8 @@ async function main() {
     receivers = new Receivers();
     const urls = await receivers.start(5);
     const rss = new RssSampler({ bench: process.pid, worker: worker.pid, receivers: receivers.child.pid });
+    processes.worker = worker.pid;
+    processes.receivers = receivers.child.pid;
     const runs: Awaited<ReturnType<typeof throughput>>[] = [];
     for (let r = 0; r < REPEAT && RUN_THROUGHPUT; r++) {
       for (const d of [1, 5, 50]) runs.push(await throughput(gw, receivers, urls, d, Math.max(1, Math.round(CHANGES / d))));

@@ -13,6 +13,31 @@ function rssMb(pid: number): number | undefined {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far (Linux: /proc/<pid>/stat; ticks of 10 ms). */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU each process used between `start()` and the returned function's call, in ms per `per` units of work. */
+export function cpuMeter(pids: Record<string, number | undefined>): (units: number, per?: number) => Record<string, number> {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+  return (units, per = 1000) =>
+    Object.fromEntries(
+      Object.entries(pids).flatMap(([k, pid]) => {
+        const a = before[k];
+        const b = cpuSeconds(pid);
+        return a === undefined || b === undefined ? [] : [[k, Math.round((((b - a) * 1000) / Math.max(1, units)) * per)]];
+      }),
+    );
+}
+
 export class RssSampler {
   private readonly samples = new Map<string, { atS: number; mb: number }[]>();
   private readonly timer: NodeJS.Timeout;
