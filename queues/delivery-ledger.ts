@@ -7,6 +7,7 @@
 import { and, desc, eq, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
 import { rowsOf, type Db } from '../src/db.ts';
+import { statement } from '../src/db-statement.ts';
 
 export const DELIVERY_STATUSES = ['queued', 'sent', 'failed', 'dead'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -34,9 +35,6 @@ export type ProviderStatus = (typeof PROVIDER_STATUSES)[number];
  */
 export const ASYNC_COMMIT = sql`exists (select set_config('synchronous_commit', 'off', true))`;
 
-/** `id = any($1)`: one array parameter for a whole batch instead of one parameter per row. */
-const anyId = (ids: string[]) => sql`${schema.deliveries.id} = any(${sql.param(ids)}::text[])`;
-
 /** Most rows one request carries (a digest of up to this many changes). */
 export const MAX_BATCH = 500;
 
@@ -44,7 +42,61 @@ export const MAX_BATCH = 500;
 export const PRUNE_BATCH = 1000;
 
 export class DeliveryLedger {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    const d = schema.deliveries;
+    const o = schema.outbox;
+    const s = schema.subscriptions;
+    const p = (name: string) => sql.placeholder(name);
+    // One parameter per list (JSON arrays), however many rows: fast for big fan-outs.
+    this.enqueueStatement = statement(
+      db,
+      'chitty_ledger_enqueue',
+      sql`
+      with inserted as (
+        insert into ${d} (id, message_id, subscription_id, channel, destination_key, address, thread, domain, entity_id, status)
+        select id, message_id, subscription_id, channel, destination_key, address, thread, domain, entity_id, status
+        from json_to_recordset(${p('rows')}::json) as x(id text, message_id text, subscription_id text, channel text, destination_key text,
+          address text, thread text, domain text, entity_id text, status text)
+        on conflict (id) do nothing
+        returning id),
+      marked as (
+        update ${o} set fanned_out_at = now()
+        where ${o.id} in (select value from json_array_elements_text(${p('messageIds')}::json)) and ${o.fannedOutAt} is null
+          and ${ASYNC_COMMIT}
+        returning 1)
+      select id, (select count(*) from marked) as marked from inserted`,
+    );
+    // The batch is chosen from the ledger alone (the first rows of deliveries_waiting_order_idx),
+    // then joined: a long backlog is never sorted, nor joined with its messages, as a whole.
+    this.waitingStatement = statement(
+      db,
+      'chitty_ledger_waiting',
+      sql`
+      select w.*, ${o.message}::text as message_json,
+        ${s.id} is not null as sub_exists, ${s.paused} as sub_paused, ${s.disabledAt} is not null as sub_disabled,
+        ${s.secret} as sub_secret, case when ${s.previousSecretUntil} > now() then ${s.previousSecret} end as sub_previous_secret
+      from (
+        select * from ${d}
+        where ${d.destinationKey} = ${p('destinationKey')} and ${d.status} in ('queued', 'failed')
+        order by ${d.createdAt}, ${d.id}
+        limit ${p('limit')}) as w
+      join ${o} on ${o.id} = w.message_id left join ${s} on ${s.id} = w.subscription_id
+      order by w.created_at, w.id`,
+    );
+    this.claimStatement = statement(db, 'chitty_ledger_claim', sql`update ${d} set sends = ${d.sends} + 1, batch_id = ${p('batchId')} where ${d.id} = any(${p('ids')}::text[]) and ${ASYNC_COMMIT}`);
+    this.markSentStatement = statement(
+      db,
+      'chitty_ledger_sent',
+      sql`update ${d} set status = 'sent', attempts = ${d.attempts} + 1, provider_message_id = ${p('providerMessageId')}, batch_id = ${p('batchId')},
+        sent_at = now(), updated_at = now(), last_error = null, note = ${p('note')}
+      where ${d.id} = any(${p('ids')}::text[]) and ${ASYNC_COMMIT}`,
+    );
+  }
+
+  private readonly enqueueStatement: (values: { rows: string; messageIds: string }) => Promise<{ id: string }[]>;
+  private readonly waitingStatement: (values: { destinationKey: string; limit: number }) => Promise<Record<string, unknown>[]>;
+  private readonly claimStatement: (values: { ids: string[]; batchId: string }) => Promise<unknown[]>;
+  private readonly markSentStatement: (values: { ids: string[]; providerMessageId: string | null; batchId: string; note: string | null }) => Promise<unknown[]>;
 
   /**
    * Record deliveries (idempotent: a row that exists is left alone) and, in the same statement,
@@ -52,8 +104,6 @@ export class DeliveryLedger {
    */
   async enqueue(rows: NewDelivery[], fannedOutMessageIds: string[] = []): Promise<string[]> {
     if (rows.length === 0 && fannedOutMessageIds.length === 0) return [];
-    const d = schema.deliveries;
-    const o = schema.outbox;
     const json = JSON.stringify(
       rows.map((r) => ({
         id: r.id,
@@ -68,44 +118,15 @@ export class DeliveryLedger {
         status: r.status,
       })),
     );
-    // One parameter per list (JSON arrays), however many rows: fast for big fan-outs.
-    const r = await this.db.execute(sql`
-      with inserted as (
-        insert into ${d} (id, message_id, subscription_id, channel, destination_key, address, thread, domain, entity_id, status)
-        select id, message_id, subscription_id, channel, destination_key, address, thread, domain, entity_id, status
-        from json_to_recordset(${json}::json) as x(id text, message_id text, subscription_id text, channel text, destination_key text,
-          address text, thread text, domain text, entity_id text, status text)
-        on conflict (id) do nothing
-        returning id),
-      marked as (
-        update ${o} set fanned_out_at = now()
-        where ${o.id} in (select value from json_array_elements_text(${JSON.stringify(fannedOutMessageIds)}::json)) and ${o.fannedOutAt} is null
-          and ${ASYNC_COMMIT}
-        returning 1)
-      select id, (select count(*) from marked) as marked from inserted`);
-    return rowsOf<{ id: string }>(r).map((x) => x.id);
+    const ids = await this.enqueueStatement({ rows: json, messageIds: JSON.stringify(fannedOutMessageIds) });
+    return ids.map((x) => x.id);
   }
 
   /** A destination's waiting rows, oldest first, with their messages (read by the lock holder). */
   async waiting(destinationKey: string, limit = MAX_BATCH): Promise<ClaimedDelivery[]> {
-    const d = schema.deliveries;
-    const o = schema.outbox;
-    const s = schema.subscriptions;
-    // The batch is chosen from the ledger alone (the first rows of deliveries_waiting_order_idx),
-    // then joined: a long backlog is never sorted, nor joined with its messages, as a whole.
-    const r = await this.db.execute(sql`
-      select w.*, ${o.message}::text as message_json,
-        ${s.id} is not null as sub_exists, ${s.paused} as sub_paused, ${s.disabledAt} is not null as sub_disabled,
-        ${s.secret} as sub_secret, case when ${s.previousSecretUntil} > now() then ${s.previousSecret} end as sub_previous_secret
-      from (
-        select * from ${d}
-        where ${d.destinationKey} = ${destinationKey} and ${d.status} in ('queued', 'failed')
-        order by ${d.createdAt}, ${d.id}
-        limit ${limit}) as w
-      join ${o} on ${o.id} = w.message_id left join ${s} on ${s.id} = w.subscription_id
-      order by w.created_at, w.id`);
+    const rows = await this.waitingStatement({ destinationKey, limit });
     // The message stays JSON text: a webhook sends it as it is, without parsing and re-serializing.
-    return rowsOf<Record<string, unknown>>(r).map((x) => ({ ...toRow(x), messageJson: String(x.message_json), sub: subOf(x) }));
+    return rows.map((x) => ({ ...toRow(x), messageJson: String(x.message_json), sub: subOf(x) }));
   }
 
   /** Rows that will not be sent (their subscription is deleted, paused or disabled): dead letters, no attempt counted. */
@@ -137,21 +158,13 @@ export class DeliveryLedger {
    */
   async claim(ids: string[], batchId: string): Promise<void> {
     if (ids.length === 0) return;
-    const d = schema.deliveries;
-    await this.db
-      .update(d)
-      .set({ sends: sql`${d.sends} + 1`, batchId })
-      .where(and(anyId(ids), ASYNC_COMMIT));
+    await this.claimStatement({ ids, batchId });
   }
 
   /** `note` says how it went out when not as asked (a WhatsApp template outside the 24-hour window). */
   async markSent(ids: string[], providerMessageId: string | null, batchId: string, note?: string): Promise<void> {
     if (ids.length === 0) return;
-    const d = schema.deliveries;
-    await this.db
-      .update(d)
-      .set({ status: 'sent', attempts: sql`${d.attempts} + 1`, providerMessageId, batchId, sentAt: new Date(), updatedAt: new Date(), lastError: null, note: note ?? null })
-      .where(and(anyId(ids), ASYNC_COMMIT));
+    await this.markSentStatement({ ids, providerMessageId, batchId, note: note ?? null });
   }
 
   /**
