@@ -1,0 +1,44 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as schema from '../drizzle/schema.ts';
+import { DB_KINDS, openTestDatabase } from '../test/support/database.ts';
+import { inTransaction, type Database } from './db.ts';
+import { statement } from './db-statement.ts';
+
+describe.each(DB_KINDS)('statement (%s)', (kind) => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await openTestDatabase(kind);
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('runs with each call’s values, again and again, and joins the ambient transaction', async () => {
+    const o = schema.outbox;
+    const insert = statement<{ id: string }>(
+      database.db,
+      'test_outbox_insert',
+      sql`insert into ${o} (id, domain, entity_id, message) values (${sql.placeholder('id')}, 'todos', ${sql.placeholder('entity')}, ${sql.placeholder('message')}::jsonb) returning id`,
+    );
+    const byIds = statement<{ id: string; entity_id: string }>(
+      database.db,
+      'test_outbox_by_ids',
+      sql`select id, entity_id from ${o} where ${o.id} = any(${sql.placeholder('ids')}::text[]) order by id`,
+    );
+    for (const i of [1, 2, 3]) expect(await insert({ id: `m${i}`, entity: `e${i}`, message: JSON.stringify({ i }) })).toEqual([{ id: `m${i}` }]);
+    expect(await byIds({ ids: ['m1', 'm3', 'nope'] })).toEqual([
+      { id: 'm1', entity_id: 'e1' },
+      { id: 'm3', entity_id: 'e3' },
+    ]);
+    // Inside inTransaction it runs in that transaction: rolled back with it.
+    await expect(
+      inTransaction(database, async () => {
+        await insert({ id: 'm4', entity: 'e4', message: '{}' });
+        expect(await byIds({ ids: ['m4'] })).toHaveLength(1);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await byIds({ ids: ['m4'] })).toEqual([]);
+  });
+});
