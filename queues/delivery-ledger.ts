@@ -50,7 +50,6 @@ export class DeliveryLedger {
     // One parameter per list (JSON arrays), however many rows: fast for big fan-outs.
     this.enqueueStatement = statement(
       db,
-      'chitty_ledger_enqueue',
       sql`
       with inserted as (
         insert into ${d} (id, message_id, subscription_id, channel, destination_key, address, thread, domain, entity_id, status)
@@ -70,7 +69,6 @@ export class DeliveryLedger {
     // then joined: a long backlog is never sorted, nor joined with its messages, as a whole.
     this.waitingStatement = statement(
       db,
-      'chitty_ledger_waiting',
       sql`
       select w.*, ${o.message}::text as message_json,
         ${s.id} is not null as sub_exists, ${s.paused} as sub_paused, ${s.disabledAt} is not null as sub_disabled,
@@ -83,10 +81,9 @@ export class DeliveryLedger {
       join ${o} on ${o.id} = w.message_id left join ${s} on ${s.id} = w.subscription_id
       order by w.created_at, w.id`,
     );
-    this.claimStatement = statement(db, 'chitty_ledger_claim', sql`update ${d} set sends = ${d.sends} + 1, batch_id = ${p('batchId')} where ${d.id} = any(${p('ids')}::text[]) and ${ASYNC_COMMIT}`);
+    this.claimStatement = statement(db, sql`update ${d} set sends = ${d.sends} + 1, batch_id = ${p('batchId')} where ${d.id} = any(${p('ids')}::text[]) and ${ASYNC_COMMIT}`);
     this.markSentStatement = statement(
       db,
-      'chitty_ledger_sent',
       sql`update ${d} set status = 'sent', attempts = ${d.attempts} + 1, provider_message_id = ${p('providerMessageId')}, batch_id = ${p('batchId')},
         sent_at = now(), updated_at = now(), last_error = null, note = ${p('note')}
       where ${d.id} = any(${p('ids')}::text[]) and ${ASYNC_COMMIT}`,

@@ -18,14 +18,9 @@ describe.each(DB_KINDS)('statement (%s)', (kind) => {
     const o = schema.outbox;
     const insert = statement<{ id: string }>(
       database.db,
-      'test_outbox_insert',
       sql`insert into ${o} (id, domain, entity_id, message) values (${sql.placeholder('id')}, 'todos', ${sql.placeholder('entity')}, ${sql.placeholder('message')}::jsonb) returning id`,
     );
-    const byIds = statement<{ id: string; entity_id: string }>(
-      database.db,
-      'test_outbox_by_ids',
-      sql`select id, entity_id from ${o} where ${o.id} = any(${sql.placeholder('ids')}::text[]) order by id`,
-    );
+    const byIds = statement<{ id: string; entity_id: string }>(database.db, sql`select id, entity_id from ${o} where ${o.id} = any(${sql.placeholder('ids')}::text[]) order by id`);
     for (const i of [1, 2, 3]) expect(await insert({ id: `m${i}`, entity: `e${i}`, message: JSON.stringify({ i }) })).toEqual([{ id: `m${i}` }]);
     expect(await byIds({ ids: ['m1', 'm3', 'nope'] })).toEqual([
       { id: 'm1', entity_id: 'e1' },
