@@ -11,7 +11,7 @@
  */
 import { fillPlaceholders, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
-import type { Db } from './db.ts';
+import type { Db, Tx } from './db.ts';
 
 /** What node-postgres (Pool, PoolClient) and PGlite (instance, transaction) have in common. */
 interface DriverClient {
@@ -21,14 +21,20 @@ interface DriverClient {
 const dialect = new PgDialect();
 
 /**
- * A statement from `query`, whose values are `sql.placeholder(…)`s filled at each call. It runs
- * where `db` runs its queries: in the ambient transaction of `inTransaction` when there is one,
- * else the pool.
+ * A statement from `query`, whose values are `sql.placeholder(…)`s filled at each call, run on
+ * the database or transaction given at that call (`db` runs in the ambient transaction of
+ * `inTransaction` when there is one, else on the pool).
  */
-export function statement<T>(db: Db, query: SQL): (values: Record<string, unknown>) => Promise<T[]> {
+export function sqlStatement<T>(query: SQL): (db: Db | Tx, values: Record<string, unknown>) => Promise<T[]> {
   const { sql: text, params } = dialect.sqlToQuery(query);
-  return async (values) => {
+  return async (db, values) => {
     const client = (db as unknown as { session: { client: DriverClient } }).session.client;
     return (await client.query(text, fillPlaceholders(params, values))).rows as T[];
   };
+}
+
+/** {@link sqlStatement} always run on `db`. */
+export function statement<T>(db: Db, query: SQL): (values: Record<string, unknown>) => Promise<T[]> {
+  const run = sqlStatement<T>(query);
+  return (values) => run(db, values);
 }

@@ -1,8 +1,8 @@
 /** Sync orchestration: reconcile then broadcast state snapshots, and publish events, through the outbox. */
-import * as schema from '../../drizzle/schema.ts';
 import type { HubContext } from './context.ts';
 import { DOMAINS, type Domain } from './domains.ts';
 import { listAll, mustGet } from './reads.ts';
+import { writeOutbox } from './outbox-write.ts';
 import { reconcileAllProjects, reconcileProject, type ReconcileResult } from './reconcile-todos.ts';
 import type { Actor, Entity, ListFilter } from './types.ts';
 import { hubMessage } from '../sync/build-message.ts';
@@ -111,7 +111,7 @@ export async function publishEvent(hub: HubContext, domain: Domain, entityId: st
 /** Write messages to the outbox in one transaction; announced once committed. */
 async function enqueueMessages(hub: HubContext, domain: Domain, entityId: string | null, messages: SyncMessage[]): Promise<void> {
   await hub.transact(async (tx) => {
-    for (const m of messages) await tx.insert(schema.outbox).values({ id: m.id, domain, entityId, message: m });
+    await writeOutbox(tx, domain, messages, entityId);
     hub.announce(tx, messages);
   });
 }

@@ -6,8 +6,8 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
-import * as schema from '../../drizzle/schema.ts';
 import type { Gateway } from '../../src/app.ts';
+import { writeOutbox } from '../../src/hub/outbox-write.ts';
 import { messageId } from '../../src/hub/ids.ts';
 import type { SyncMessage } from '../../src/sync/sync-message.ts';
 
@@ -69,11 +69,12 @@ export class Receivers {
   }
 }
 
-/** Commit changes to the outbox as the hub does: one transaction per 1,000, announced by NOTIFY. */
+/** Commit changes to the outbox as the hub writes a batch of messages (src/hub/outbox-write.ts): one transaction per 1,000, announced by NOTIFY. */
 export async function commitToOutbox(gw: Gateway, messages: SyncMessage[]): Promise<void> {
   for (let i = 0; i < messages.length; i += 1000) {
+    const batch = messages.slice(i, i + 1000);
     await gw.database.db.transaction(async (tx) => {
-      await tx.insert(schema.outbox).values(messages.slice(i, i + 1000).map((m) => ({ id: m.id, domain: 'todos', entityId: m.payload.entity.chittyId, message: m })));
+      await writeOutbox(tx, 'todos', batch);
       await tx.execute(sql`select pg_notify(${gw.database.outboxChannel!}, '')`);
     });
   }
