@@ -16,6 +16,9 @@ import type { DeliveryScheduler } from './delivery-scheduler.ts';
 import { destinationKey } from './names.ts';
 import type { FanoutJobData } from './outbox-relay.ts';
 
+/** Most ledger rows one statement writes (and one fan-out job holds at a time). */
+export const FANOUT_ROWS_PER_STATEMENT = 5000;
+
 export class FanoutProcessor {
   constructor(
     private readonly db: Db,
@@ -28,9 +31,19 @@ export class FanoutProcessor {
   async process(job: Job<FanoutJobData>): Promise<number> {
     const o = schema.outbox;
     const messages = (await this.db.select({ message: o.message }).from(o).where(inArray(o.id, job.data.messageIds))).map((r) => r.message as SyncMessage);
-    const rows: NewDelivery[] = [];
     // One read of the subscriptions for the whole batch (read fresh: a new subscription counts at once).
     const all = await this.subscriptions.forScopes([...new Set(messages.flatMap(scopesOf))]);
+    let rows: NewDelivery[] = [];
+    let total = 0;
+    // Written FANOUT_ROWS_PER_STATEMENT rows at a time, so a job's memory is bounded by that, not
+    // by messages × destinations (500 changes to 1,000 destinations would be 500,000 rows at once).
+    const flush = async (fannedOut: string[]) => {
+      // Ledger rows (and, with the last part, the outbox's "fanned out" mark) in one statement.
+      await this.ledger.enqueue(rows, fannedOut);
+      await this.scheduler.schedule(rows.map((r) => ({ channel: r.channel as DestinationChannel, destinationKey: r.destinationKey, messageId: r.messageId })));
+      total += rows.length;
+      rows = [];
+    };
     for (const m of messages) {
       const scopes = new Set(['', ...scopesOf(m)]);
       const subs = planFanout(
@@ -56,11 +69,10 @@ export class FanoutProcessor {
           status: 'queued',
         });
       }
+      if (rows.length >= FANOUT_ROWS_PER_STATEMENT) await flush([]);
     }
-    // Ledger rows and the outbox's "fanned out" mark in one statement (one round trip).
-    await this.ledger.enqueue(rows, job.data.messageIds);
-    await this.scheduler.schedule(rows.map((r) => ({ channel: r.channel as DestinationChannel, destinationKey: r.destinationKey, messageId: r.messageId })));
-    observeFanout(job, messages, rows.length);
-    return rows.length;
+    await flush(job.data.messageIds);
+    observeFanout(job, messages, total);
+    return total;
   }
 }

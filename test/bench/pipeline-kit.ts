@@ -3,7 +3,10 @@
  * share: the benchmark's change, committing changes to the outbox as the hub does, the loopback
  * receivers in their own process, and the gateway's `worker` process.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { Gateway } from '../../src/app.ts';
@@ -114,12 +117,23 @@ export async function commitAndWait(gw: Gateway, receivers: Receivers, messages:
 }
 
 /**
- * The gateway's `worker` process; resolves once it says it is ready. BENCH_WORKER_NODE_ARGS: extra
- * node flags for it (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * The gateway's `worker` process as `npm run worker` runs it: the production build (built first
+ * when stale) under package.json's node flags. Resolves once it says it is ready.
+ * BENCH_WORKER_NODE_ARGS: extra node flags for it (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`);
+ * BENCH_WORKER_SOURCE=1 runs the TypeScript sources through tsx instead (profiles name our files).
  */
 export async function startBenchWorker(env: Record<string, string>): Promise<ChildProcess> {
   const extra = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'src/main.ts', 'worker'], {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  let args: string[];
+  if (process.env.BENCH_WORKER_SOURCE === '1') args = ['--import', 'tsx', 'src/main.ts', 'worker'];
+  else {
+    await promisify(execFile)(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: root });
+    const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    args = scripts.worker!.split(' ').slice(1); // "node <flags> dist/gateway/main.js worker"
+  }
+  const child = spawn(process.execPath, [...extra, ...args], {
+    cwd: root,
     env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', DATA_DIR: 'memory://', CHITTY_API_TOKEN: 'bench-token', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -211,7 +211,7 @@ async function main() {
       redis: REDIS_URL,
     },
     settings: {
-      layout: 'web side (committer) and worker in separate processes, as the Procfile runs them',
+      layout: 'web side (committer) and worker in separate processes, as the Procfile runs them; the worker as npm run worker runs it (production build, its node flags)',
       changes: CHANGES,
       repeat: REPEAT,
       digestWindowMs: WINDOW_MS,
