@@ -8,10 +8,12 @@
 import type { Queue } from 'bullmq';
 import type { RedisClient as Redis } from '../src/redis/client.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
+import { redisScript } from '../src/redis/script.ts';
 import { deliveryTag, dirtyKey, lockKey, pendingKey } from './names.ts';
 
 // KEYS: pending, lock, dirty. ARGV: job id, ttl (ms), forced ('1' or ''). 1: add the job.
-const MARK = `
+const mark = redisScript(
+  `
 if ARGV[3] == '1' then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return 1
@@ -22,7 +24,9 @@ if redis.call('EXISTS', KEYS[2]) == 1 then
 end
 if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
 return 0
-`;
+`,
+  3,
+);
 
 export interface DeliveryJobData {
   channel: DestinationChannel;
@@ -54,11 +58,12 @@ export class DeliveryScheduler {
     await Promise.all(
       [...new Set(unique.map((i) => i.channel))].map(async (ch) => {
         const list = unique.filter((i) => i.channel === ch);
+        mark.prepare(this.redis);
         const pipe = this.redis.pipeline();
         const tag = deliveryTag(this.prefix, ch);
         for (const i of list) {
           const ttl = (opts.delayMs ?? this.windows[i.channel]) + 60_000;
-          pipe.eval(MARK, 3, pendingKey(tag, i.destinationKey), lockKey(tag, i.destinationKey), dirtyKey(tag, i.destinationKey), jobId(i), String(ttl), opts.force ? '1' : '');
+          mark.queue(pipe, [pendingKey(tag, i.destinationKey), lockKey(tag, i.destinationKey), dirtyKey(tag, i.destinationKey)], [jobId(i), String(ttl), opts.force ? '1' : '']);
         }
         const res = (await pipe.exec()) ?? [];
         for (const [n, i] of list.entries()) {

@@ -162,7 +162,9 @@ describe('DeliveryProcessor while another job holds the destination', () => {
     const ledger = {
       waiting: async () => waiting.filter((r) => !sent.has(r.id)),
       claim: async () => undefined,
-      markSent: async (ids: string[]) => ids.forEach((id) => sent.add(id)),
+      markSent: async (ids: string[]) => {
+        for (const id of ids) sent.add(id);
+      },
       markFailed: async () => undefined,
     } as unknown as DeliveryLedger;
     const scheduled: unknown[] = [];

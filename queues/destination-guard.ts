@@ -8,6 +8,7 @@
  * State lives in Redis (every worker agrees; the semaphore's entries expire if a worker dies).
  */
 import type { RedisClient as Redis } from '../src/redis/client.ts';
+import { redisScript } from '../src/redis/script.ts';
 import { queueTag } from './names.ts';
 
 /** A destination stays trusted this long after its last successful send. */
@@ -19,7 +20,8 @@ export const trustKey = (prefix: string, dest: string): string => `${queueTag(pr
 export const breakerKey = (prefix: string, dest: string): string => `${queueTag(prefix, `dest-${dest}`)}:breaker`;
 export const untrustedSlotsKey = (prefix: string, channel: string): string => `${queueTag(prefix, `deliver-${channel}`)}:untrusted-slots`;
 
-const ACQUIRE = `
+const acquireSlot = redisScript(
+  `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -30,7 +32,9 @@ if redis.call('ZSCORE', KEYS[1], ARGV[2]) or redis.call('ZCARD', KEYS[1]) < cap 
   return 1
 end
 return 0
-`;
+`,
+  1,
+);
 
 export interface CircuitBreakerOptions {
   /** Consecutive failed sends after which the destination is parked. */
@@ -57,7 +61,7 @@ export class DestinationGuard {
 
   /** Take one of the channel's untrusted-send slots for `ttlMs` (freed by {@link release} or expiry). */
   async acquire(channel: string, owner: string, ttlMs: number): Promise<boolean> {
-    return Number(await this.redis.eval(ACQUIRE, 1, untrustedSlotsKey(this.prefix, channel), String(this.untrustedCap), owner, String(ttlMs))) === 1;
+    return Number(await acquireSlot.run(this.redis, [untrustedSlotsKey(this.prefix, channel)], [String(this.untrustedCap), owner, String(ttlMs)])) === 1;
   }
 
   async release(channel: string, owner: string): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import type { RedisClient as Redis } from '../src/redis/client.ts';
 import type { Pace } from './names.ts';
+import { redisScript } from '../src/redis/script.ts';
 
 const NOW = `
 local now
@@ -84,6 +85,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0
 `;
 
+const acquireScript = redisScript(SCRIPT, 6);
+const holdScript = redisScript(HOLD, 1);
+const finishScript = redisScript(FINISH, 2);
+const releaseScript = redisScript(RELEASE, 2);
+const extendScript = redisScript(EXTEND, 1);
+
 /**
  * The destination is being worked on by another job; the acquire script flagged it ("dirty") so
  * that job sends this one's changes before it lets go: this job has nothing left to do.
@@ -121,20 +128,10 @@ export interface DestinationKeys {
  * the Redis clock (tests).
  */
 export async function acquireDestination(redis: Redis, keys: DestinationKeys, pace: Pace, owner: string, lockMs: number, nowMs?: number): Promise<number> {
-  const r = await redis.eval(
-    SCRIPT,
-    6,
-    keys.bucket,
-    keys.pending,
-    keys.lock,
-    keys.hold,
-    keys.platformHold,
-    keys.dirty,
-    nowMs === undefined ? '' : String(nowMs),
-    String(pace.max),
-    String(pace.perMs / pace.max),
-    owner,
-    String(lockMs),
+  const r = await acquireScript.run(
+    redis,
+    [keys.bucket, keys.pending, keys.lock, keys.hold, keys.platformHold, keys.dirty],
+    [nowMs === undefined ? '' : String(nowMs), String(pace.max), String(pace.perMs / pace.max), owner, String(lockMs)],
   );
   return Number(r);
 }
@@ -144,7 +141,7 @@ export async function acquireDestination(redis: Redis, keys: DestinationKeys, pa
  * now; an existing later hold stays. Returns the hold's end (epoch ms, Redis clock unless `nowMs`).
  */
 export async function holdUntil(redis: Redis, key: string, ms: number, nowMs?: number): Promise<number> {
-  return Number(await redis.eval(HOLD, 1, key, nowMs === undefined ? '' : String(nowMs), String(Math.max(0, Math.ceil(ms)))));
+  return Number(await holdScript.run(redis, [key], [nowMs === undefined ? '' : String(nowMs), String(Math.max(0, Math.ceil(ms)))]));
 }
 
 /**
@@ -152,7 +149,7 @@ export async function holdUntil(redis: Redis, key: string, ms: number, nowMs?: n
  * cleared; the lock is kept for `lockMs` and the holder looks again), else the lock is released.
  */
 export async function finishDestination(redis: Redis, keys: Pick<DestinationKeys, 'lock' | 'dirty'>, owner: string, lockMs: number): Promise<boolean> {
-  return Number(await redis.eval(FINISH, 2, keys.lock, keys.dirty, owner, String(lockMs))) === 1;
+  return Number(await finishScript.run(redis, [keys.lock, keys.dirty], [owner, String(lockMs)])) === 1;
 }
 
 /**
@@ -160,7 +157,7 @@ export async function finishDestination(redis: Redis, keys: Pick<DestinationKeys
  * (changes arrived that nobody has looked at: the caller schedules a job for them).
  */
 export async function releaseDestination(redis: Redis, keys: Pick<DestinationKeys, 'lock' | 'dirty'>, owner: string): Promise<boolean> {
-  return Number(await redis.eval(RELEASE, 2, keys.lock, keys.dirty, owner)) === 1;
+  return Number(await releaseScript.run(redis, [keys.lock, keys.dirty], [owner])) === 1;
 }
 
 /**
@@ -168,5 +165,5 @@ export async function releaseDestination(redis: Redis, keys: Pick<DestinationKey
  * must not let a second job take the same rows); 0 when another job holds it now.
  */
 export async function extendDestination(redis: Redis, lock: string, owner: string, lockMs: number): Promise<number> {
-  return Number(await redis.eval(EXTEND, 1, lock, owner, String(lockMs)));
+  return Number(await extendScript.run(redis, [lock], [owner, String(lockMs)]));
 }
