@@ -129,7 +129,7 @@ describe('DeliveryProcessor after a worker died mid-send', () => {
     const done = new Set<string>();
     let sends = 0;
     const ledger = {
-      waiting: async () => backlog.filter((r) => !done.has(r.id)).slice(0, MAX_BATCH),
+      waiting: async (_d: string, limit = MAX_BATCH) => backlog.filter((r) => !done.has(r.id)).slice(0, limit),
       claim: async () => undefined,
       markSent: async (ids: string[]) => {
         for (const id of ids) done.add(id);
@@ -194,5 +194,44 @@ describe('DeliveryProcessor while another job holds the destination', () => {
     expect(scheduled).toHaveLength(0);
     const tag = deliveryTag(prefix, 'webhook');
     expect(await redis.exists(lockKey(tag, holder.data.destinationKey), dirtyKey(tag, holder.data.destinationKey))).toBe(0);
+  });
+});
+
+describe('DeliveryProcessor on a backlog', () => {
+  it('reads the next batch while the current one is sent, not after it', async () => {
+    const backlog = Array.from({ length: MAX_BATCH + 3 }, (_, i) => ({
+      ...row(`r${String(i).padStart(5, '0')}`),
+      messageId: `m${i}`,
+      address: 'https://example.test/hook',
+      thread: null,
+      createdAt: new Date(),
+      messageJson: '{}',
+    })) as unknown as ClaimedDelivery[];
+    const done = new Set<string>();
+    const calls: string[] = [];
+    const ledger = {
+      waiting: async (_d: string, limit = MAX_BATCH) => {
+        calls.push('read');
+        return backlog.filter((r) => !done.has(r.id)).slice(0, limit);
+      },
+      claim: async (ids: string[]) => void calls.push(`claim ${ids.length}`),
+      markSent: async (ids: string[]) => {
+        calls.push(`sent ${ids.length}`);
+        for (const id of ids) done.add(id);
+      },
+      markFailed: async () => undefined,
+    } as unknown as DeliveryLedger;
+    const scheduler = { schedule: async () => undefined } as unknown as DeliveryScheduler;
+    const sender: DeliverySender = {
+      send: async () => {
+        calls.push('send');
+        await new Promise((r) => setTimeout(r, 5));
+        return { providerMessageId: null };
+      },
+    };
+    const out = await processorWith(ledger, scheduler, sendersWith('webhook', sender), { ...DEFAULT_PACE, webhook: { max: 1000, perMs: 1000 } }).process(firstAttempt(), 'token');
+    expect(out.sent).toBe(MAX_BATCH + 3);
+    // The second batch was read as the first went out (before its outcome), and not read again after.
+    expect(calls).toEqual(['read', `claim ${MAX_BATCH}`, 'read', 'send', `sent ${MAX_BATCH}`, 'claim 3', 'send', 'sent 3']);
   });
 });

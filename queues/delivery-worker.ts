@@ -158,8 +158,12 @@ export class DeliveryProcessor {
       // A backlog drains in this job, batch after batch, while it holds the lock and the pace
       // allows (up to DRAIN_ROUNDS sends): no release, reschedule and pick-up between batches.
       // Changes that arrive meanwhile flag the destination dirty; the job looks again before it lets go.
+      /** The rows after the batch being sent, read while it was sent (a backlog's next batch). */
+      let ahead: Promise<ClaimedDelivery[]> | undefined;
       for (let looks = 1; ; looks++) {
-        const all = await this.ledger.waiting(destinationKey);
+        const read = await ahead?.catch(() => undefined);
+        ahead = undefined;
+        const all = read?.length ? read : await this.ledger.waiting(destinationKey);
         const sendable = await this.dropUnsendable(job, all);
         // A batch a dead worker sent without an outcome goes again as it was, under the same id.
         const next = nextBatch(sendable);
@@ -176,12 +180,23 @@ export class DeliveryProcessor {
         const first = rows[0]!;
         const secrets = [...new Set(rows.flatMap((r) => r.sub?.secrets ?? []))];
         const legacy = rows.some((r) => (r.sub?.secrets.length ?? 0) === 0);
+        // More is (or may be) waiting: read the next batch while this one is on its way (only this job sends
+        // to the destination, so they stay the next rows; what arrives meanwhile comes after them).
+        const reading =
+          more || rows.length >= MAX_BATCH
+            ? this.ledger.waiting(destinationKey, MAX_BATCH + ids.length).then((next) => {
+                const sending = new Set(ids);
+                return next.filter((x) => !sending.has(x.id));
+              })
+            : undefined;
+        reading?.catch(() => undefined); // a failed read is done again when its turn comes
         try {
           const r = await this.withTimeout(
             this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messagesJson: rows.map((x) => x.messageJson), signing: { secrets, legacy } }),
             channel,
           );
           await this.ledger.markSent(ids, r.providerMessageId, batchId, r.note);
+          ahead = reading;
           observeSent(channel, rows);
           // Trusted again, breaker closed: once per job (the mark lasts an hour).
           if (!trustNoted) await this.guard.succeeded(destinationKey);
