@@ -9,7 +9,7 @@ import { DESTINATION_CHANNELS, type DestinationChannel } from '../src/core/subsc
 import { MAX_BATCH, type ClaimedDelivery, type DeliveryLedger } from './delivery-ledger.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
 import { DeliveryProcessor, DRAIN_ROUNDS } from './delivery-worker.ts';
-import { DEFAULT_PACE, deliveryTag, dirtyKey, lockKey } from './names.ts';
+import { answeredKey, DEFAULT_PACE, deliveryTag, dirtyKey, lockKey } from './names.ts';
 import { UnconfiguredSender, type DeliveryBatch, type DeliverySender } from './senders.ts';
 import { dropRedisPrefix } from '../test/support/gateway.ts';
 
@@ -115,6 +115,35 @@ describe('DeliveryProcessor after a worker died mid-send', () => {
     // d3 goes in the next request, from the same job (it still holds the destination): nothing to schedule.
     expect(calls).toEqual(['claim d1,d2 d1+1', 'send 2 d1+1', 'sent d1,d2 d1+1', 'claim d3 d3', 'send 1 d3', 'sent d3 d3']);
     expect(scheduled).toHaveLength(0);
+  });
+
+  it('does not send a dead worker’s batch again when the receiver’s answer was noted before it died', async () => {
+    const job = firstAttempt();
+    const waiting = [
+      { ...row('d1', 'd1+1', 1), messageId: 'm1', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m1"}' },
+      { ...row('d2', 'd1+1', 1), messageId: 'm2', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m2"}' },
+      { ...row('d3'), messageId: 'm3', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m3"}' },
+    ] as unknown as ClaimedDelivery[];
+    const calls: string[] = [];
+    const ledger = {
+      waiting: async () => waiting.filter((r) => !calls.some((c) => c.startsWith('sent ') && c.split(' ')[1]!.split(',').includes(r.id))),
+      claim: async (ids: string[], batchId: string) => void calls.push(`claim ${ids.join(',')} ${batchId}`),
+      markSent: async (ids: string[], providerMessageId: string | null, batchId: string) => void calls.push(`sent ${ids.join(',')} ${batchId} ${providerMessageId}`),
+      markFailed: async () => undefined,
+    } as unknown as DeliveryLedger;
+    const scheduler = { schedule: async () => undefined } as unknown as DeliveryScheduler;
+    const recording: DeliverySender = {
+      send: async (b: DeliveryBatch) => {
+        calls.push(`send ${b.batchId}`);
+        return { providerMessageId: `p-${b.batchId}` };
+      },
+    };
+    const tag = deliveryTag(prefix, 'webhook');
+    await redis.set(answeredKey(tag, 'd1+1'), 'p-7', 'PX', 60_000); // the dead worker got the answer, not the ledger
+    await processorWith(ledger, scheduler, sendersWith('webhook', recording)).process(job, 'token');
+    expect(calls).toEqual(['sent d1,d2 d1+1 p-7', 'claim d3 d3', 'send d3', 'sent d3 d3 p-d3']);
+    // Each mark is dropped once the ledger has the outcome.
+    expect(await redis.exists(answeredKey(tag, 'd1+1'), answeredKey(tag, 'd3'))).toBe(0);
   });
 
   it('a backlog drains in one job for DRAIN_ROUNDS batches, then a new job takes over', async () => {

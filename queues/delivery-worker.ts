@@ -25,7 +25,7 @@ import type { Logger } from '../src/log.ts';
 import { MAX_BATCH, nextBatch, type ClaimedDelivery, type DeliveryLedger } from './delivery-ledger.ts';
 import { DEFAULT_BREAKER, DestinationGuard, type CircuitBreakerOptions } from './destination-guard.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
-import { bucketKey, deliveryTag, dirtyKey, lockKey, pendingKey, type Pace } from './names.ts';
+import { answeredKey, bucketKey, deliveryTag, dirtyKey, lockKey, pendingKey, type Pace } from './names.ts';
 import { observeDropped, observeSendFailed, observeSent } from '../src/telemetry/pipeline.ts';
 import type { DeliverySender } from './senders.ts';
 import { acquireDestination, extendDestination, finishDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination, type DestinationKeys } from './token-bucket.ts';
@@ -36,6 +36,12 @@ export const LOCK_RETRY_MS = 25;
 export const DRAIN_ROUNDS = 10;
 /** Longest wait for another job's lock (a slow or hanging send holds it up to the send timeout). */
 export const LOCK_RETRY_MAX_MS = 1000;
+
+/**
+ * How long a batch's "answered" mark (names.ts answeredKey) may outlive its worker: it is read when
+ * the next job finds the batch without an outcome, within a lock's expiry and a stalled-job check.
+ */
+export const ANSWERED_MARK_MS = 10 * 60_000;
 
 /** How long a retrying destination keeps new changes waiting for its retry (longest backoff). */
 export const RETRY_HOLD_MS = 15 * 60_000;
@@ -176,6 +182,20 @@ export class DeliveryProcessor {
         }
         const ids = rows.map((r) => r.id);
         batchId = next.batchId;
+        const answered = answeredKey(deliveryTag(this.prefix, channel), batchId);
+        if (next.resend) {
+          // Its worker died with this batch on its way. If the receiver's answer was noted before
+          // that, the batch arrived: write the outcome instead of sending it again.
+          const providerMessageId = await this.redis.get(answered).catch(() => null);
+          if (providerMessageId !== null) {
+            await this.ledger.markSent(ids, providerMessageId === '' ? null : providerMessageId, batchId);
+            observeSent(channel, rows);
+            void this.redis.del(answered).catch(() => undefined);
+            this.logger.info({ destination: destinationKey, batchId, rows: ids.length }, 'batch was answered before its worker died; marked sent, not sent again');
+            sent += rows.length;
+            continue;
+          }
+        }
         await this.ledger.claim(ids, batchId);
         const first = rows[0]!;
         const secrets = [...new Set(rows.flatMap((r) => r.sub?.secrets ?? []))];
@@ -195,7 +215,12 @@ export class DeliveryProcessor {
             this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messagesJson: rows.map((x) => x.messageJson), signing: { secrets, legacy } }),
             channel,
           );
+          // The answer is noted in Redis at once (sub-millisecond), then in the ledger: a worker
+          // dying between the two no longer makes the next job send the batch again.
+          const noted = this.redis.set(answered, r.providerMessageId ?? '', 'PX', ANSWERED_MARK_MS).catch(() => undefined);
           await this.ledger.markSent(ids, r.providerMessageId, batchId, r.note);
+          await noted;
+          void this.redis.del(answered).catch(() => undefined);
           ahead = reading;
           observeSent(channel, rows);
           // Trusted again, breaker closed: once per job (the mark lasts an hour).

@@ -46,6 +46,12 @@ export const lockKey = (tag: string, dest: string): string => `${tag}:lock:${des
  * it lets go, instead of a second job waiting for the lock (`tag`: {@link deliveryTag}).
  */
 export const dirtyKey = (tag: string, dest: string): string => `${tag}:dirty:${dest}`;
+/**
+ * Redis key: the receiver answered this batch (its provider id, or ''), written the moment the
+ * answer arrives and dropped once the ledger says `sent`. A job that finds the batch claimed but
+ * without an outcome (its worker died in between) reads it instead of sending again.
+ */
+export const answeredKey = (tag: string, batchId: string): string => `${tag}:answered:${batchId}`;
 /** Redis key: the destination's token bucket (`tag`: {@link deliveryTag}). */
 export const bucketKey = (tag: string, dest: string): string => `${tag}:bucket:${dest}`;
 /** Redis pub/sub channel carrying every committed SyncMessage to every web process (the configured prefix). */
