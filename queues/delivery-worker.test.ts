@@ -38,6 +38,37 @@ const firstAttempt = (channel: DestinationChannel = 'webhook') =>
   ({ id: `job-${randomUUID()}`, data: { channel, destinationKey: randomUUID() }, opts: { attempts: 8 }, attemptsMade: 0 }) as unknown as Job<DeliveryJobData>;
 /** Rows as `DeliveryLedger.waiting` returns them. */
 const row = (id: string, batchId: string | null = null, sends = 0, attempts = 0) => ({ id, batchId, sends, attempts });
+/** A waiting row of one destination, as the ledger hands it to the processor. */
+const waitingRow = (id: string, i = 0) =>
+  ({ ...row(id), messageId: `m-${i}-${id}`, address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: `{"id":"${id}"}` }) as unknown as ClaimedDelivery;
+/** `n` waiting rows, oldest first. */
+const backlogOf = (n: number) => Array.from({ length: n }, (_, i) => waitingRow(`r${String(i).padStart(5, '0')}`, i));
+/** A ledger over `rows` (which may grow): `waiting` gives the unsent ones up to its limit; reads, claims and outcomes are recorded in `calls`. */
+function ledgerOver(rows: ClaimedDelivery[]) {
+  const sent = new Set<string>();
+  const calls: string[] = [];
+  const ledger = {
+    waiting: async (_d: string, limit = MAX_BATCH) => {
+      calls.push('read');
+      return rows.filter((r) => !sent.has(r.id)).slice(0, limit);
+    },
+    claim: async (ids: string[]) => void calls.push(`claim ${ids.length}`),
+    markSent: async (ids: string[]) => {
+      calls.push(`sent ${ids.length}`);
+      for (const id of ids) sent.add(id);
+    },
+    markFailed: async () => undefined,
+  } as unknown as DeliveryLedger;
+  return { ledger, calls };
+}
+/** A scheduler that only records what it was asked to schedule. */
+function recordingScheduler() {
+  const scheduled: { items: unknown[]; opts: unknown }[] = [];
+  const scheduler = { schedule: async (items: unknown[], opts: unknown) => void scheduled.push({ items, opts }) } as unknown as DeliveryScheduler;
+  return { scheduler, scheduled };
+}
+/** Webhook pace high enough that a backlog never waits for a token. */
+const FAST_WEBHOOKS = { ...DEFAULT_PACE, webhook: { max: 1000, perMs: 1000 } };
 
 async function deliverThrowing(err: unknown, channel: DestinationChannel = 'webhook') {
   const marked: Array<{ ids: string[]; error: string; status: string }> = [];
@@ -90,35 +121,8 @@ describe('DeliveryProcessor retry decision (first of 8 attempts)', () => {
 });
 
 describe('DeliveryProcessor after a worker died mid-send', () => {
-  it('claims before sending, re-sends the dead worker’s batch with the same delivery id, then sends the rest in the same job', async () => {
-    const waiting = [
-      { ...row('d1', 'd1+1', 1), messageId: 'm1', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m1"}' },
-      { ...row('d2', 'd1+1', 1), messageId: 'm2', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m2"}' },
-      { ...row('d3'), messageId: 'm3', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m3"}' },
-    ] as unknown as ClaimedDelivery[];
-    const calls: string[] = [];
-    const ledger = {
-      waiting: async () => waiting.filter((r) => !calls.some((c) => c.startsWith('sent ') && c.split(' ')[1]!.split(',').includes(r.id))),
-      claim: async (ids: string[], batchId: string) => void calls.push(`claim ${ids.join(',')} ${batchId}`),
-      markSent: async (ids: string[], _p: unknown, batchId: string) => void calls.push(`sent ${ids.join(',')} ${batchId}`),
-      markFailed: async () => undefined,
-    } as unknown as DeliveryLedger;
-    const scheduled: unknown[] = [];
-    const scheduler = { schedule: async (items: unknown[], opts: unknown) => void scheduled.push({ items, opts }) } as unknown as DeliveryScheduler;
-    const recording: DeliverySender = {
-      send: async (b: DeliveryBatch) => {
-        calls.push(`send ${b.messagesJson.length} ${b.batchId}`);
-        return { providerMessageId: null };
-      },
-    };
-    await processorWith(ledger, scheduler, sendersWith('webhook', recording)).process(firstAttempt(), 'token');
-    // d3 goes in the next request, from the same job (it still holds the destination): nothing to schedule.
-    expect(calls).toEqual(['claim d1,d2 d1+1', 'send 2 d1+1', 'sent d1,d2 d1+1', 'claim d3 d3', 'send 1 d3', 'sent d3 d3']);
-    expect(scheduled).toHaveLength(0);
-  });
-
-  it('does not send a dead worker’s batch again when the receiver’s answer was noted before it died', async () => {
-    const job = firstAttempt();
+  /** d1 and d2 claimed as batch d1+1 by a worker that died without an outcome, d3 new; the ledger and sender record their calls. */
+  function afterDeadWorker() {
     const waiting = [
       { ...row('d1', 'd1+1', 1), messageId: 'm1', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m1"}' },
       { ...row('d2', 'd1+1', 1), messageId: 'm2', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m2"}' },
@@ -131,49 +135,47 @@ describe('DeliveryProcessor after a worker died mid-send', () => {
       markSent: async (ids: string[], providerMessageId: string | null, batchId: string) => void calls.push(`sent ${ids.join(',')} ${batchId} ${providerMessageId}`),
       markFailed: async () => undefined,
     } as unknown as DeliveryLedger;
-    const scheduler = { schedule: async () => undefined } as unknown as DeliveryScheduler;
-    const recording: DeliverySender = {
+    const sender: DeliverySender = {
       send: async (b: DeliveryBatch) => {
-        calls.push(`send ${b.batchId}`);
+        calls.push(`send ${b.messagesJson.length} ${b.batchId}`);
         return { providerMessageId: `p-${b.batchId}` };
       },
     };
+    return { calls, ledger, sender };
+  }
+
+  it('claims before sending, re-sends the dead worker’s batch with the same delivery id, then sends the rest in the same job', async () => {
+    const { calls, ledger, sender } = afterDeadWorker();
+    const scheduled: unknown[] = [];
+    const scheduler = { schedule: async (items: unknown[], opts: unknown) => void scheduled.push({ items, opts }) } as unknown as DeliveryScheduler;
+    await processorWith(ledger, scheduler, sendersWith('webhook', sender)).process(firstAttempt(), 'token');
+    // d3 goes in the next request, from the same job (it still holds the destination): nothing to schedule.
+    expect(calls).toEqual(['claim d1,d2 d1+1', 'send 2 d1+1', 'sent d1,d2 d1+1 p-d1+1', 'claim d3 d3', 'send 1 d3', 'sent d3 d3 p-d3']);
+    expect(scheduled).toHaveLength(0);
+  });
+
+  it('does not send a dead worker’s batch again when the receiver’s answer was noted before it died', async () => {
+    const { calls, ledger, sender } = afterDeadWorker();
+    const scheduler = { schedule: async () => undefined } as unknown as DeliveryScheduler;
     const tag = deliveryTag(prefix, 'webhook');
     await redis.set(answeredKey(tag, 'd1+1'), 'p-7', 'PX', 60_000); // the dead worker got the answer, not the ledger
-    await processorWith(ledger, scheduler, sendersWith('webhook', recording)).process(job, 'token');
-    expect(calls).toEqual(['sent d1,d2 d1+1 p-7', 'claim d3 d3', 'send d3', 'sent d3 d3 p-d3']);
-    // Each mark is dropped once the ledger has the outcome.
+    await processorWith(ledger, scheduler, sendersWith('webhook', sender)).process(firstAttempt(), 'token');
+    expect(calls).toEqual(['sent d1,d2 d1+1 p-7', 'claim d3 d3', 'send 1 d3', 'sent d3 d3 p-d3']);
+    // Each note is dropped once the ledger has the outcome.
     expect(await redis.exists(answeredKey(tag, 'd1+1'), answeredKey(tag, 'd3'))).toBe(0);
   });
 
   it('a backlog drains in one job for DRAIN_ROUNDS batches, then a new job takes over', async () => {
-    const backlog = Array.from({ length: MAX_BATCH * (DRAIN_ROUNDS + 1) }, (_, i) => ({
-      ...row(`r${String(i).padStart(5, '0')}`),
-      messageId: `m${i}`,
-      address: 'https://example.test/hook',
-      thread: null,
-      createdAt: new Date(),
-      messageJson: '{}',
-    })) as unknown as ClaimedDelivery[];
-    const done = new Set<string>();
+    const { ledger } = ledgerOver(backlogOf(MAX_BATCH * (DRAIN_ROUNDS + 1)));
+    const { scheduler, scheduled } = recordingScheduler();
     let sends = 0;
-    const ledger = {
-      waiting: async (_d: string, limit = MAX_BATCH) => backlog.filter((r) => !done.has(r.id)).slice(0, limit),
-      claim: async () => undefined,
-      markSent: async (ids: string[]) => {
-        for (const id of ids) done.add(id);
-      },
-      markFailed: async () => undefined,
-    } as unknown as DeliveryLedger;
-    const scheduled: unknown[] = [];
-    const scheduler = { schedule: async (items: unknown[], opts: unknown) => void scheduled.push({ items, opts }) } as unknown as DeliveryScheduler;
     const counting: DeliverySender = {
       send: async () => {
         sends++;
         return { providerMessageId: null };
       },
     };
-    const out = await processorWith(ledger, scheduler, sendersWith('webhook', counting), { ...DEFAULT_PACE, webhook: { max: 1000, perMs: 1000 } }).process(firstAttempt(), 'token');
+    const out = await processorWith(ledger, scheduler, sendersWith('webhook', counting), FAST_WEBHOOKS).process(firstAttempt(), 'token');
     expect(sends).toBe(DRAIN_ROUNDS);
     expect(out.sent).toBe(MAX_BATCH * DRAIN_ROUNDS);
     expect(scheduled).toHaveLength(1);
@@ -182,22 +184,10 @@ describe('DeliveryProcessor after a worker died mid-send', () => {
 });
 
 describe('DeliveryProcessor while another job holds the destination', () => {
-  const waitingRow = (id: string) =>
-    ({ ...row(id), messageId: `m-${id}`, address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: `{"id":"${id}"}` }) as unknown as ClaimedDelivery;
-
   it('a job that finds it held ends at once; the holder sends its changes before it lets go', async () => {
     const waiting: ClaimedDelivery[] = [waitingRow('d1')];
-    const sent = new Set<string>();
-    const ledger = {
-      waiting: async () => waiting.filter((r) => !sent.has(r.id)),
-      claim: async () => undefined,
-      markSent: async (ids: string[]) => {
-        for (const id of ids) sent.add(id);
-      },
-      markFailed: async () => undefined,
-    } as unknown as DeliveryLedger;
-    const scheduled: unknown[] = [];
-    const scheduler = { schedule: async (items: unknown[], opts: unknown) => void scheduled.push({ items, opts }) } as unknown as DeliveryScheduler;
+    const { ledger } = ledgerOver(waiting);
+    const { scheduler, scheduled } = recordingScheduler();
     const holder = firstAttempt();
     const late = { ...holder, id: `job-${randomUUID()}` } as unknown as Job<DeliveryJobData>;
     let lateOutcome: unknown;
@@ -228,29 +218,8 @@ describe('DeliveryProcessor while another job holds the destination', () => {
 
 describe('DeliveryProcessor on a backlog', () => {
   it('reads the next batch while the current one is sent, not after it', async () => {
-    const backlog = Array.from({ length: MAX_BATCH + 3 }, (_, i) => ({
-      ...row(`r${String(i).padStart(5, '0')}`),
-      messageId: `m${i}`,
-      address: 'https://example.test/hook',
-      thread: null,
-      createdAt: new Date(),
-      messageJson: '{}',
-    })) as unknown as ClaimedDelivery[];
-    const done = new Set<string>();
-    const calls: string[] = [];
-    const ledger = {
-      waiting: async (_d: string, limit = MAX_BATCH) => {
-        calls.push('read');
-        return backlog.filter((r) => !done.has(r.id)).slice(0, limit);
-      },
-      claim: async (ids: string[]) => void calls.push(`claim ${ids.length}`),
-      markSent: async (ids: string[]) => {
-        calls.push(`sent ${ids.length}`);
-        for (const id of ids) done.add(id);
-      },
-      markFailed: async () => undefined,
-    } as unknown as DeliveryLedger;
-    const scheduler = { schedule: async () => undefined } as unknown as DeliveryScheduler;
+    const { ledger, calls } = ledgerOver(backlogOf(MAX_BATCH + 3));
+    const { scheduler } = recordingScheduler();
     const sender: DeliverySender = {
       send: async () => {
         calls.push('send');
@@ -258,7 +227,7 @@ describe('DeliveryProcessor on a backlog', () => {
         return { providerMessageId: null };
       },
     };
-    const out = await processorWith(ledger, scheduler, sendersWith('webhook', sender), { ...DEFAULT_PACE, webhook: { max: 1000, perMs: 1000 } }).process(firstAttempt(), 'token');
+    const out = await processorWith(ledger, scheduler, sendersWith('webhook', sender), FAST_WEBHOOKS).process(firstAttempt(), 'token');
     expect(out.sent).toBe(MAX_BATCH + 3);
     // The second batch was read as the first went out (before its outcome), and not read again after.
     expect(calls).toEqual(['read', `claim ${MAX_BATCH}`, 'read', 'send', `sent ${MAX_BATCH}`, 'claim 3', 'send', 'sent 3']);
