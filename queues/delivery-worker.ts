@@ -30,13 +30,8 @@ import { observeDropped, observeSendFailed, observeSent } from '../src/telemetry
 import type { DeliverySender } from './senders.ts';
 import { acquireDestination, extendDestination, finishDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination, type DestinationKeys } from './token-bucket.ts';
 
-/** How soon a job retries a destination another job is working on (ms); doubles per wait, up to {@link LOCK_RETRY_MAX_MS}. */
-export const LOCK_RETRY_MS = 25;
 /** Most batches one job sends to its destination before it hands over to a new job. */
 export const DRAIN_ROUNDS = 10;
-/** Longest wait for another job's lock (a slow or hanging send holds it up to the send timeout). */
-export const LOCK_RETRY_MAX_MS = 1000;
-
 /**
  * How long a batch's "answered" mark (names.ts answeredKey) may outlive its worker: it is read when
  * the next job finds the batch without an outcome, within a lock's expiry and a stalled-job check.
@@ -268,7 +263,7 @@ export class DeliveryProcessor {
       const dirty = letGo ? false : await releaseDestination(this.redis, keys, owner);
       if (!comingBack && (dirty || more || rows.length === MAX_BATCH)) {
         // More is waiting, or arrived while this job held the destination: a new job takes it now.
-        const messageId = rows[rows.length - 1]?.messageId ?? owner;
+        const messageId = rows[rows.length - 1]?.messageId ?? `t${Date.now().toString(36)}`;
         await this.scheduler.schedule([{ channel, destinationKey, messageId }], { delayMs: handOverDelayMs, force: 'more' });
       }
     }
