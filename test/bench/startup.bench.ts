@@ -20,7 +20,6 @@
  * start times on a busy 2-core machine are not start times.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,8 +28,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { TEST_DATABASE_URL } from '../support/database.ts';
-import { dropRedisPrefix, TEST_REDIS_URL, TEST_TOKEN } from '../support/gateway.ts';
-import { freePort, postNumberedCommand } from '../support/gateway-process.ts';
+import { dropRedisPrefix, TEST_TOKEN } from '../support/gateway.ts';
+import { freePort, freshProcessEnv, postNumberedCommand } from '../support/gateway-process.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const arg = (name: string, dflt: number): number => {
@@ -98,21 +97,10 @@ interface Started {
 /** Spawn a gateway (`argv` after node, or through npm) on a fresh DATA_DIR, prefix and schema; wait for /health. */
 async function startFresh(kind: 'embedded' | 'postgres', viaNpm = false): Promise<Started> {
   const port = await freePort();
-  const prefix = `{bs${randomUUID().slice(0, 8)}}`;
-  const schema = `bs_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chitty-startup-'));
-  const env = {
-    ...process.env,
-    NODE_ENV: 'development',
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATA_DIR: dataDir,
-    REDIS_URL: TEST_REDIS_URL,
-    CHITTY_QUEUE_PREFIX: prefix,
-    CHITTY_API_TOKEN: TEST_TOKEN,
-    ...(kind === 'postgres' ? { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema } : {}),
-  };
+  const fresh = freshProcessEnv('startup', kind);
+  const { schema, prefix } = fresh;
+  const dataDir = fresh.env.DATA_DIR!;
+  const env = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...fresh.env };
   let err = '';
   const t0 = performance.now();
   const child = viaNpm

@@ -5,14 +5,12 @@
  * web page's static files, the migrations), and it stops cleanly.
  */
 import { execFile, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../support/gateway-process.ts';
-import { dropRedisPrefix, TEST_REDIS_URL, TEST_TOKEN } from '../support/gateway.ts';
+import { freePort, freshProcessEnv } from '../support/gateway-process.ts';
+import { dropRedisPrefix, TEST_TOKEN } from '../support/gateway.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -27,8 +25,9 @@ describe('production build', () => {
     expect(start[0]).toBe('node');
     expect(start.join(' ')).not.toMatch(/tsx|\.ts\b/);
 
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chitty-built-'));
-    const prefix = `{t${randomUUID().slice(0, 8)}}`;
+    const fresh = freshProcessEnv('built', 'embedded');
+    const dataDir = fresh.env.DATA_DIR!;
+    const { prefix } = fresh;
     cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
     cleanups.push(() => dropRedisPrefix(prefix));
     const port = await freePort();
@@ -40,10 +39,7 @@ describe('production build', () => {
         LOG_LEVEL: 'warn',
         HOST: '127.0.0.1',
         PORT: String(port),
-        DATA_DIR: dataDir,
-        REDIS_URL: TEST_REDIS_URL,
-        CHITTY_QUEUE_PREFIX: prefix,
-        CHITTY_API_TOKEN: TEST_TOKEN,
+        ...fresh.env,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -79,13 +79,15 @@ export async function startGatewayProcess(env: Record<string, string>, mode: 'al
   };
 }
 
-/** The environment of a gateway process on a fresh Postgres schema and Redis prefix (drop both after). */
-export function freshProcessEnv(tag: string): { env: Record<string, string>; schema: string; prefix: string } {
+/**
+ * The environment of a gateway process on a fresh Redis prefix, DATA_DIR and Postgres schema
+ * (drop them after), or on an embedded database in that DATA_DIR (`database: 'embedded'`).
+ */
+export function freshProcessEnv(tag: string, database: 'postgres' | 'embedded' = 'postgres'): { env: Record<string, string>; schema: string; prefix: string } {
   const schema = `t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const prefix = `{t${randomUUID().slice(0, 8)}}`;
   const env = {
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_SCHEMA: schema,
+    ...(database === 'postgres' ? { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema } : {}),
     REDIS_URL: TEST_REDIS_URL,
     CHITTY_QUEUE_PREFIX: prefix,
     CHITTY_API_TOKEN: TEST_TOKEN,
