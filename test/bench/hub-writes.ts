@@ -45,27 +45,19 @@ export async function hubWrites(database: Database, url: string, schemaName: str
        from todos t where t.id = any($1)`,
       [ids],
     );
-    const perChangeSeconds = await timed(rows.length, concurrency, (i) => {
-      const r = rows[i]!;
-      return pool.query(
-        `with a as (insert into plain_todos select * from json_populate_record(null::plain_todos, $1)),
-              b as (insert into plain_events select * from json_populate_record(null::plain_events, $2))
-         insert into plain_outbox select * from json_populate_recordset(null::plain_outbox, $3)`,
-        [JSON.stringify(r.entity), JSON.stringify(r.event), JSON.stringify(r.outbox)],
-      );
-    });
-    for (const t of tables) await pool.query(`truncate "plain_${t}"`);
-    const chunks: (typeof rows)[] = [];
-    for (let i = 0; i < rows.length; i += 1000) chunks.push(rows.slice(i, i + 1000));
-    const batchedSeconds = await timed(chunks.length, concurrency, (i) => {
-      const c = chunks[i]!;
-      return pool.query(
+    // The same rows into the copies: one statement per change, then one per 1,000 changes.
+    const insertPlain = (c: typeof rows) =>
+      pool.query(
         `with a as (insert into plain_todos select * from json_populate_recordset(null::plain_todos, $1)),
               b as (insert into plain_events select * from json_populate_recordset(null::plain_events, $2))
          insert into plain_outbox select * from json_populate_recordset(null::plain_outbox, $3)`,
         [JSON.stringify(c.map((r) => r.entity)), JSON.stringify(c.map((r) => r.event)), JSON.stringify(c.flatMap((r) => r.outbox as unknown[]))],
       );
-    });
+    const perChangeSeconds = await timed(rows.length, concurrency, (i) => insertPlain([rows[i]!]));
+    for (const t of tables) await pool.query(`truncate "plain_${t}"`);
+    const chunks: (typeof rows)[] = [];
+    for (let i = 0; i < rows.length; i += 1000) chunks.push(rows.slice(i, i + 1000));
+    const batchedSeconds = await timed(chunks.length, concurrency, (i) => insertPlain(chunks[i]!));
     for (const t of tables) await pool.query(`drop table "plain_${t}"`);
     // These changes have no subscribers: mark them relayed so the pipeline sections start clean.
     await pool.query(`update outbox set dispatched_at = now(), fanned_out_at = now() where dispatched_at is null`);
