@@ -1,39 +1,33 @@
 /**
- * RSS of the bench's processes over time (Linux: /proc/<pid>/status), so a long run shows
- * whether memory stays flat. Samples every `everyMs`; a process that has exited is skipped.
+ * What the benches read of their processes (Linux /proc): RSS and CPU now ({@link procStats}), CPU
+ * over a run ({@link cpuMeter}), and RSS over time, so a long run shows whether memory stays flat
+ * ({@link RssSampler}: samples every `everyMs`; a process that has exited is skipped).
  */
 import { readFileSync } from 'node:fs';
 
-function rssMb(pid: number): number | undefined {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU seconds (user + system) a process has used so far (Linux: /proc/<pid>/stat; ticks of 10 ms). */
-export function cpuSeconds(pid: number | undefined): number | undefined {
+/** VmRSS / VmHWM of a process in MB and its CPU ms so far (utime + stime); undefined once it has exited. */
+export function procStats(pid: number | undefined): { rssMb: number; peakMb: number; cpuMs: number } | undefined {
   if (pid === undefined) return undefined;
   try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return { rssMb: Math.round(kb('VmRSS') / 1024), peakMb: Math.round(kb('VmHWM') / 1024), cpuMs: (Number(fields[11]) + Number(fields[12])) * 10 };
   } catch {
     return undefined;
   }
 }
 
-/** CPU each process used between `start()` and the returned function's call, in ms per `per` units of work. */
+/** CPU each process used from this call to the returned function's, in ms per `per` units of work. */
 export function cpuMeter(pids: Record<string, number | undefined>): (units: number, per?: number) => Record<string, number> {
-  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, procStats(pid)?.cpuMs]));
   return (units, per = 1000) =>
     Object.fromEntries(
       Object.entries(pids).flatMap(([k, pid]) => {
         const a = before[k];
-        const b = cpuSeconds(pid);
-        return a === undefined || b === undefined ? [] : [[k, Math.round((((b - a) * 1000) / Math.max(1, units)) * per)]];
+        const b = procStats(pid)?.cpuMs;
+        return a === undefined || b === undefined ? [] : [[k, Math.round(((b - a) / Math.max(1, units)) * per)]];
       }),
     );
 }
@@ -55,7 +49,7 @@ export class RssSampler {
   private sample(): void {
     const atS = Math.round((performance.now() - this.t0) / 100) / 10;
     for (const [name, pid] of Object.entries(this.pids)) {
-      const mb = pid === undefined ? undefined : rssMb(pid);
+      const mb = procStats(pid)?.rssMb;
       if (mb === undefined) continue;
       this.samples.set(name, [...(this.samples.get(name) ?? []), { atS, mb }]);
     }

@@ -30,6 +30,7 @@ import pg from 'pg';
 import { TEST_DATABASE_URL } from '../support/database.ts';
 import { dropRedisPrefix, TEST_TOKEN } from '../support/gateway.ts';
 import { freePort, freshProcessEnv, postNumberedCommand } from '../support/gateway-process.ts';
+import { procStats } from './rss.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const arg = (name: string, dflt: number): number => {
@@ -51,20 +52,12 @@ function startCommand(): string[] {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** VmRSS / VmHWM of a process in MB, and its CPU ms (utime + stime). */
-function procStats(pid: number): { rssMb: number; peakMb: number; cpuMs: number } {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return { rssMb: Math.round(kb('VmRSS') / 1024), peakMb: Math.round(kb('VmHWM') / 1024), cpuMs: (Number(stat[11]) + Number(stat[12])) * 10 };
-}
-
 /** RSS once it holds still: 3 s (12 samples) within 2 MB, at most 20 s. */
 async function settledRss(pid: number): Promise<number> {
   const samples: number[] = [];
   const until = Date.now() + 20_000;
   for (;;) {
-    samples.push(procStats(pid).rssMb);
+    samples.push(procStats(pid)!.rssMb);
     const recent = samples.slice(-12);
     if ((recent.length === 12 && Math.max(...recent) - Math.min(...recent) <= 2) || Date.now() > until) return samples.at(-1)!;
     await sleep(250);
@@ -182,13 +175,13 @@ async function measure(kind: 'embedded' | 'postgres', withChitty: boolean) {
     const gw = await startFresh(kind);
     try {
       const pid = gw.child.pid!;
-      const cpuMsAtHealth = procStats(pid).cpuMs;
+      const cpuMsAtHealth = procStats(pid)!.cpuMs;
       const settledMb = await settledRss(pid);
       const t0 = performance.now();
       const failed = await commands(gw.url, COMMANDS);
       const commandsMs = Math.round(performance.now() - t0);
       const afterCommandsMb = await settledRss(pid);
-      runs.push({ toHealthMs: gw.ms, cpuMsAtHealth, settledMb, afterCommandsMb, peakMb: procStats(pid).peakMb, commandsMs, failed });
+      runs.push({ toHealthMs: gw.ms, cpuMsAtHealth, settledMb, afterCommandsMb, peakMb: procStats(pid)!.peakMb, commandsMs, failed });
       if (withChitty && r === 0) chitty = await chittyMedians(gw.url);
     } finally {
       await gw.close();
