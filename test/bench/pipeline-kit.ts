@@ -1,7 +1,7 @@
 /**
  * What `npm run bench` (pipeline.bench.ts) and `npm run bench -- --cluster` (cluster.bench.ts)
  * share: the benchmark's change, committing changes to the outbox as the hub does, the loopback
- * receivers in their own process, and the gateway's `worker` process.
+ * receivers in their own process (also `npm run chaos`'s worker kill), and the gateway's `worker` process.
  */
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import type { Gateway } from '../../src/app.ts';
 import { writeOutbox } from '../../src/hub/outbox-write.ts';
 import { messageId } from '../../src/hub/ids.ts';
 import type { SyncMessage } from '../../src/sync/sync-message.ts';
+import type { RecordedRequest } from './receiver-process.ts';
 
 export const BENCH_SECRET = 'bench-secret';
 export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -43,7 +44,7 @@ export function benchChange(projectId: string, i: number, tag = 'BENCH'): SyncMe
   };
 }
 
-/** Loopback receivers in a child process (see receiver-process.ts), driven over IPC. */
+/** Loopback receivers in a child process (see receiver-process.ts), driven over IPC; one question at a time. */
 export class Receivers {
   readonly child: ChildProcess;
   constructor() {
@@ -55,14 +56,19 @@ export class Receivers {
       this.child.send(msg);
     });
   }
-  async start(n: number): Promise<string[]> {
-    return (await this.ask<{ urls: string[] }>({ cmd: 'start', n })).urls;
+  /** Starts `n` receivers; `record` also keeps a log of every request for `requests()` (off for the benches). */
+  async start(n: number, opts: { record?: boolean } = {}): Promise<string[]> {
+    return (await this.ask<{ urls: string[] }>({ cmd: 'start', n, ...(opts.record ? { record: true } : {}) })).urls;
   }
   stats() {
     return this.ask<{ requests: number; deliveries: number }>({ cmd: 'stats' });
   }
   async arrivals() {
     return (await this.ask<{ arrivals: { id: string; at: number }[] }>({ cmd: 'arrivals' })).arrivals;
+  }
+  /** The requests logged (start `record`) from position `since` on, in arrival order; `receiver` is the index of its URL in what `start` returned, counting across starts. */
+  async requests(since = 0): Promise<RecordedRequest[]> {
+    return (await this.ask<{ requests: RecordedRequest[] }>({ cmd: 'requests', since })).requests;
   }
   reset() {
     return this.ask({ cmd: 'reset' });

@@ -6,7 +6,11 @@
  * - fuzz: fuzzRequests (test/chaos/fuzz.ts) against an in-process gateway (target: 0 5xx, 0 table changes);
  * - workerKill: deliveries while the worker process is SIGKILLed and restarted: lost, duplicated
  *   (a change a receiver accepted twice), duplicates a receiver deduping on X-Chitty-Delivery would
- *   still see (a re-send under a new delivery id), and the ledger's re-sent rows (sends > 1; target ≤ 0.1 %);
+ *   still see (a re-send under a new delivery id), and the ledger's re-sent rows (sends > 1; target ≤ 0.1 %).
+ *   Its 5 receivers run in their own process (test/bench/receiver-process.ts, as the benches' do)
+ *   and this one polls their request log over IPC: this process makes changes in a tight loop, and
+ *   receivers sharing its event loop answered late, widening the window between a row's claim and
+ *   its recorded answer — the window a kill turns into re-sends — by the harness, not the gateway;
  * - redisRestart: deliveries across a Redis restart that loses every key (lost, duplicated);
  * - commandsUnderKill9: 600 commands while the gateway process is SIGKILLed twice (commands-kill.ts).
  * Options: --samples N (isolation), --fuzz N (requests), --hang-ms N (0: healthy neighbours, to
@@ -20,6 +24,8 @@ import { startTestGateway, TEST_TOKEN, type TestGateway } from '../support/gatew
 import { freePort } from '../support/gateway-process.ts';
 import { startRedisServer, startWorkerProcess, stopProcess } from '../support/processes.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
+import { Receivers } from '../bench/pipeline-kit.ts';
+import type { RecordedRequest } from '../bench/receiver-process.ts';
 import { commandsUnderKill } from './commands-kill.ts';
 import { fuzzRequests, tableCounts } from './fuzz.ts';
 
@@ -109,20 +115,55 @@ const stop = stopProcess;
 const startWorker = (gw: TestGateway) => startWorkerProcess(gw, { webhookSecret: SECRET, logLevel: 'error', stdio: ['ignore', 'ignore', 'inherit'] });
 
 /**
+ * What one receiver in the receiver process took, mirrored here from its request log (`pull`).
+ * The figures mean what WebhookReceiver's do: `messageIds`/`duplicates` as its own methods,
+ * `accepted` as the `accepted` helper below.
+ */
+class RemoteReceiver {
+  readonly received: RecordedRequest[] = [];
+  constructor(readonly url: string) {}
+  /** Message ids of every accepted (2xx) request, digests flattened, in arrival order. */
+  messageIds(): string[] {
+    const ids: string[] = [];
+    for (const r of this.received) if (r.status >= 200 && r.status < 300) for (const m of r.messages) if (m.id !== undefined) ids.push(m.id);
+    return ids;
+  }
+  /** How many distinct message ids were accepted (2xx) more than once. */
+  duplicates(): number {
+    const seen = new Map<string, number>();
+    for (const id of this.messageIds()) seen.set(id, (seen.get(id) ?? 0) + 1);
+    let dup = 0;
+    for (const n of seen.values()) if (n > 1) dup++;
+    return dup;
+  }
+  /** Entity ids accepted (200). */
+  accepted(): Set<string | undefined> {
+    return new Set(this.received.filter((x) => x.status === 200).flatMap((x) => x.messages.map((m) => m.entity)));
+  }
+}
+
+/** Brings `receivers` (index i: the i-th URL `rx.start` returned) up to date with what the receiver process logged since the last pull. */
+async function pull(rx: Receivers, receivers: RemoteReceiver[], log: { next: number }): Promise<void> {
+  const fresh = await rx.requests(log.next);
+  log.next += fresh.length;
+  for (const r of fresh) receivers[r.receiver]!.received.push(r);
+}
+
+/**
  * Changes a receiver that drops any request whose X-Chitty-Delivery id it has already accepted
  * would still take twice (a re-send that came under a new delivery id).
  */
-function duplicatesPastDeliveryIdDedupe(r: WebhookReceiver): number {
+function duplicatesPastDeliveryIdDedupe(r: RemoteReceiver): number {
   const ids = new Set<string>();
   const seen = new Set<string>();
   let dup = 0;
   for (const x of r.received) {
     if (x.status !== 200) continue;
-    const id = String(x.headers['x-chitty-delivery']);
+    const id = String(x.delivery);
     if (ids.has(id)) continue;
     ids.add(id);
     for (const m of x.messages) {
-      const key = (m as { id?: string }).id ?? '';
+      const key = m.id ?? '';
       if (seen.has(key)) dup++;
       seen.add(key);
     }
@@ -135,14 +176,15 @@ const accepted = (r: WebhookReceiver) => new Set(r.received.filter((x) => x.stat
 
 async function workerKill() {
   const gw = await startTestGateway('postgres', {}, { mode: 'web' });
-  const receivers: WebhookReceiver[] = [];
+  const rx = new Receivers();
+  const receivers: RemoteReceiver[] = [];
+  const log = { next: 0 };
   let worker: ChildProcess | undefined;
   try {
     const P = (await gw.call('POST', '/api/v1/projects', { name: 'Kill' })).json.chittyId;
-    for (let i = 0; i < 5; i++) {
-      const r = await startWebhookReceiver({ secret: SECRET, verify: false });
-      receivers.push(r);
-      await subscribe(gw, r.url, P);
+    for (const url of await rx.start(5, { record: true })) {
+      receivers.push(new RemoteReceiver(url));
+      await subscribe(gw, url, P);
     }
     worker = startWorker(gw);
     const CHANGES = Math.max(10, Math.round(KILL_DELIVERIES / receivers.length));
@@ -153,14 +195,26 @@ async function workerKill() {
       made.push((await gw.hub.create('todos', { content: `Change ${i}`, projectId: P })).chittyId);
       if (i === KILL_AT) {
         // Kill while deliveries are flowing: once half of what was made so far has arrived.
-        for (let k = 0; k < 400 && total() < (KILL_AT * receivers.length) / 2; k++) await sleep(25);
+        for (let k = 0; k < 400; k++) {
+          await pull(rx, receivers, log);
+          if (total() >= (KILL_AT * receivers.length) / 2) break;
+          await sleep(25);
+        }
         await stop(worker, 'SIGKILL');
         worker = startWorker(gw);
       }
     }
     const deadline = Date.now() + 90_000 + CHANGES * 20;
-    while (Date.now() < deadline && receivers.some((r) => made.some((id) => !accepted(r).has(id)))) await sleep(200);
-    const lost = receivers.reduce((n, r) => n + made.filter((id) => !accepted(r).has(id)).length, 0);
+    const missing = (r: RemoteReceiver) => {
+      const got = r.accepted();
+      return made.filter((id) => !got.has(id)).length;
+    };
+    for (;;) {
+      await pull(rx, receivers, log);
+      if (Date.now() >= deadline || !receivers.some((r) => missing(r) > 0)) break;
+      await sleep(200);
+    }
+    const lost = receivers.reduce((n, r) => n + missing(r), 0);
     // Duplicated: a change a receiver accepted more than once (at-least-once re-sends after the kill).
     const duplicated = receivers.reduce((n, r) => n + r.duplicates(), 0);
     const ledger = rowsOf<{ rows: number; resent: number; multi: number }>(
@@ -178,7 +232,7 @@ async function workerKill() {
     };
   } finally {
     if (worker) await stop(worker, 'SIGKILL');
-    await Promise.all(receivers.map((r) => r.close()));
+    rx.stop();
     await gw.close();
   }
 }
