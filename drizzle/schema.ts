@@ -247,9 +247,9 @@ export const deliveries = pgTable(
     status: text('status').$type<'queued' | 'sent' | 'failed' | 'dead'>().notNull(),
     attempts: integer('attempts').notNull().default(0),
     /**
-     * Requests that carried it, counted just before each is sent (claimed with its `batch_id`):
-     * more sends than attempts means a worker died between a send and its outcome, and the row was
-     * sent again under the same `batch_id` (the X-Chitty-Delivery id).
+     * Requests that carried it, written with each outcome (a send's claim is counted in
+     * `delivery_claims` until then): more sends than attempts means a worker died between a send
+     * and its outcome, and the row was sent again under the same `batch_id` (the X-Chitty-Delivery id).
      */
     sends: integer('sends').notNull().default(0),
     lastError: text('last_error'),
@@ -282,6 +282,22 @@ export const deliveries = pgTable(
     index('deliveries_entity_idx').on(t.entityId),
   ],
 );
+
+/**
+ * The request on its way to a destination, written just before it is sent and deleted with its
+ * outcome (one row per destination: only the lock holder sends there). One small row instead of
+ * writing every row of the batch twice. A job that finds one left behind by a dead worker sends
+ * those rows again as the same batch, under the same `batch_id`; `sends` counts the requests that
+ * carried it without an outcome, added to the rows' own `sends` when the outcome is written.
+ */
+export const deliveryClaims = pgTable('delivery_claims', {
+  destinationKey: text('destination_key').primaryKey(),
+  batchId: text('batch_id').notNull(),
+  /** The deliveries rows the request carries. */
+  ids: text('ids').array().notNull(),
+  sends: integer('sends').notNull().default(1),
+  claimedAt: timestamp('claimed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
 
 /**
  * Where an entity's story lives on a destination that has threads: the platform's id of the first

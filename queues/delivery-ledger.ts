@@ -50,11 +50,15 @@ export const ANALYZE_MIN_INTERVAL_MS = 10_000;
 /** Most rows one prune statement deletes (short statements, short locks). */
 export const PRUNE_BATCH = 1000;
 
+/** A request's rows: which destination, its id (X-Chitty-Delivery) and the deliveries rows it carried. */
+export type SentBatch = { destinationKey: string; batchId: string; ids: string[] };
+
 export class DeliveryLedger {
   constructor(private readonly db: Db) {
     const d = schema.deliveries;
     const o = schema.outbox;
     const s = schema.subscriptions;
+    const c = schema.deliveryClaims;
     const p = (name: string) => sql.placeholder(name);
     // One parameter per list (JSON arrays), however many rows: fast for big fan-outs.
     this.enqueueStatement = statement(
@@ -90,19 +94,40 @@ export class DeliveryLedger {
       join ${o} on ${o.id} = w.message_id left join ${s} on ${s.id} = w.subscription_id
       order by w.created_at, w.id`,
     );
-    this.claimStatement = statement(db, sql`update ${d} set sends = ${d.sends} + 1, batch_id = ${p('batchId')} where ${d.id} = any(${p('ids')}::text[]) and ${ASYNC_COMMIT}`);
+    // One small row per request on its way (see schema.deliveryClaims); the same batch claimed again counts one more send.
+    this.claimStatement = statement(
+      db,
+      sql`insert into ${c} (destination_key, batch_id, ids, sends)
+        select ${p('destinationKey')}, ${p('batchId')}, ${p('ids')}::text[], 1 where ${ASYNC_COMMIT}
+      on conflict (destination_key) do update set batch_id = excluded.batch_id, ids = excluded.ids, claimed_at = now(),
+        sends = case when ${c.batchId} = excluded.batch_id then ${c.sends} + 1 else 1 end`,
+    );
+    this.claimOfStatement = statement(db, sql`select batch_id, ids, sends from ${c} where ${c.destinationKey} = ${p('destinationKey')}`);
+    // The outcome and the claim's sends go onto the rows, and the claim goes, in one statement.
+    const claimed = sql`with claim as (delete from ${c} where ${c.destinationKey} = ${p('destinationKey')} and ${c.batchId} = ${p('batchId')} returning sends)`;
+    const sends = sql`${d.sends} + coalesce((select sends from claim), 1)`;
     this.markSentStatement = statement(
       db,
-      sql`update ${d} set status = 'sent', attempts = ${d.attempts} + 1, provider_message_id = ${p('providerMessageId')}, batch_id = ${p('batchId')},
+      sql`${claimed} update ${d} set status = 'sent', attempts = ${d.attempts} + 1, sends = ${sends}, provider_message_id = ${p('providerMessageId')}, batch_id = ${p('batchId')},
         sent_at = now(), updated_at = now(), last_error = null, note = ${p('note')}
       where ${d.id} = any(${p('ids')}::text[]) and ${ASYNC_COMMIT}`,
+    );
+    this.markFailedStatement = statement(
+      db,
+      sql`${claimed}, decided as (select case when ${d.id} = any(${p('dead')}::text[]) then 'dead' else ${p('status')}::text end as status, ${d.id} as id
+        from ${d} where ${d.id} = any(${p('ids')}::text[]))
+      update ${d} set status = decided.status, last_error = ${p('error')}, updated_at = now(), sends = ${sends}, batch_id = ${p('batchId')},
+        attempts = ${d.attempts} + case when decided.status = 'queued' then 0 else 1 end
+      from decided where ${d.id} = decided.id`,
     );
   }
 
   private readonly enqueueStatement: (values: { rows: string; messageIds: string }) => Promise<{ id: string }[]>;
   private readonly waitingStatement: (values: { destinationKey: string; limit: number }) => Promise<Record<string, unknown>[]>;
-  private readonly claimStatement: (values: { ids: string[]; batchId: string }) => Promise<unknown[]>;
-  private readonly markSentStatement: (values: { ids: string[]; providerMessageId: string | null; batchId: string; note: string | null }) => Promise<unknown[]>;
+  private readonly claimStatement: (values: { destinationKey: string; ids: string[]; batchId: string }) => Promise<unknown[]>;
+  private readonly claimOfStatement: (values: { destinationKey: string }) => Promise<{ batch_id: string; ids: string[]; sends: number }[]>;
+  private readonly markSentStatement: (values: SentBatch & { providerMessageId: string | null; note: string | null }) => Promise<unknown[]>;
+  private readonly markFailedStatement: (values: SentBatch & { error: string; status: 'failed' | 'dead' | 'queued'; dead: string[] }) => Promise<unknown[]>;
 
   /**
    * Record deliveries (idempotent: a row that exists is left alone) and, in the same statement,
@@ -148,11 +173,25 @@ export class DeliveryLedger {
       });
   }
 
-  /** A destination's waiting rows, oldest first, with their messages (read by the lock holder). */
-  async waiting(destinationKey: string, limit = MAX_BATCH): Promise<ClaimedDelivery[]> {
-    const rows = await this.waitingStatement({ destinationKey, limit });
+  /**
+   * A destination's waiting rows, oldest first, with their messages (read by the lock holder).
+   * `claims`: also look for a request a dead worker left without an outcome; its rows are returned
+   * as that batch, with its sends counted (what {@link nextBatch} reads). A job's first read needs
+   * it; its later reads follow its own outcomes.
+   */
+  async waiting(destinationKey: string, limit = MAX_BATCH, claims = false): Promise<ClaimedDelivery[]> {
+    const [rows, claim] = await Promise.all([this.waitingStatement({ destinationKey, limit }), claims ? this.claimOfStatement({ destinationKey }) : []]);
+    const open = claim[0];
+    const inFlight = new Set(open?.ids);
     // The message stays JSON text: a webhook sends it as it is, without parsing and re-serializing.
-    return rows.map((x) => ({ ...toRow(x), messageJson: String(x.message_json), sub: subOf(x) }));
+    return rows.map((x) => {
+      const row: ClaimedDelivery = { ...toRow(x), messageJson: String(x.message_json), sub: subOf(x) };
+      if (open && inFlight.has(row.id)) {
+        row.batchId = open.batch_id;
+        row.sends += Number(open.sends);
+      }
+      return row;
+    });
   }
 
   /** Rows that will not be sent (their subscription is deleted, paused or disabled): dead letters, no attempt counted. */
@@ -177,20 +216,23 @@ export class DeliveryLedger {
   }
 
   /**
-   * Just before a send: the rows carry this request's id and one more send. The columns written
-   * are in no index, so Postgres updates the rows in place (HOT). Should the worker die before
-   * the outcome is written, the next job finds them claimed and sends them again as the same
-   * batch, under the same id (see {@link nextBatch}).
+   * Just before a send: the destination's claim names this request's id and rows (one row
+   * written, not the batch's rows). Should the worker die before the outcome is written, the next
+   * job finds the claim and sends the rows again as the same batch, under the same id (see
+   * {@link waiting} and {@link nextBatch}).
    */
-  async claim(ids: string[], batchId: string): Promise<void> {
+  async claim(destinationKey: string, ids: string[], batchId: string): Promise<void> {
     if (ids.length === 0) return;
-    await this.claimStatement({ ids, batchId });
+    await this.claimStatement({ destinationKey, ids, batchId });
   }
 
-  /** `note` says how it went out when not as asked (a WhatsApp template outside the 24-hour window). */
-  async markSent(ids: string[], providerMessageId: string | null, batchId: string, note?: string): Promise<void> {
-    if (ids.length === 0) return;
-    await this.markSentStatement({ ids, providerMessageId, batchId, note: note ?? null });
+  /**
+   * The batch went out: its rows are `sent`, with the request's id and sends, and its claim is
+   * done. `note` says how it went out when not as asked (a WhatsApp template outside the 24-hour window).
+   */
+  async markSent(batch: SentBatch, providerMessageId: string | null, note?: string): Promise<void> {
+    if (batch.ids.length === 0) return;
+    await this.markSentStatement({ ...batch, providerMessageId, note: note ?? null });
   }
 
   /**
@@ -238,14 +280,15 @@ export class DeliveryLedger {
     return { retry: retry.map((r) => r.id), dead: dead.map((r) => r.id) };
   }
 
-  /** A failed attempt: `failed` waits for a retry, `dead` is a dead letter; `queued` gives the attempt back (rate limited). */
-  async markFailed(ids: string[], error: string, status: 'failed' | 'dead' | 'queued'): Promise<void> {
-    if (ids.length === 0) return;
-    const d = schema.deliveries;
-    await this.db
-      .update(d)
-      .set({ status, lastError: error.slice(0, 2000), updatedAt: new Date(), ...(status === 'queued' ? {} : { attempts: sql`${d.attempts} + 1` }) })
-      .where(inArray(d.id, ids));
+  /**
+   * A failed attempt of a sent batch: its rows become `status`, but those in `dead`, which are
+   * dead letters. `failed` waits for a retry (as the same batch, under the same id), `dead` is a
+   * dead letter; `queued` gives the attempt back (rate limited). The request counts as a send, and
+   * its claim is done.
+   */
+  async markFailed(batch: SentBatch, error: string, status: 'failed' | 'dead' | 'queued', dead: string[] = []): Promise<void> {
+    if (batch.ids.length === 0) return;
+    await this.markFailedStatement({ ...batch, error: error.slice(0, 2000), status, dead });
   }
 
   async get(id: string): Promise<DeliveryRow | undefined> {
@@ -283,6 +326,15 @@ export class DeliveryLedger {
       .where(and(eq(d.status, 'dead'), lt(d.updatedAt, olderThan)))
       .returning({ id: d.id });
     return rows.length;
+  }
+
+  /**
+   * Claims older than the date: their rows were dropped or pruned since (a claim lives for one
+   * request, a lock's lifetime when its worker dies). Returns how many went.
+   */
+  async pruneClaims(olderThan: Date): Promise<number> {
+    const c = schema.deliveryClaims;
+    return (await this.db.delete(c).where(lt(c.claimedAt, olderThan)).returning({ key: c.destinationKey })).length;
   }
 
   /** Sent rows sent before the date, at most `batch` of them in one statement; returns how many went. */

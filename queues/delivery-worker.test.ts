@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RenderValidationError } from '../renderers/errors.ts';
 import { NetworkError, ServerError, ValidationError } from '../src/core/channel-errors.ts';
 import { DESTINATION_CHANNELS, type DestinationChannel } from '../src/core/subscription-store.ts';
-import { MAX_BATCH, type ClaimedDelivery, type DeliveryLedger } from './delivery-ledger.ts';
+import { MAX_BATCH, type ClaimedDelivery, type DeliveryLedger, type SentBatch } from './delivery-ledger.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
 import { DeliveryProcessor, DRAIN_ROUNDS } from './delivery-worker.ts';
 import { answeredKey, DEFAULT_PACE, deliveryTag, dirtyKey, lockKey } from './names.ts';
@@ -52,8 +52,8 @@ function ledgerOver(rows: ClaimedDelivery[]) {
       calls.push('read');
       return rows.filter((r) => !sent.has(r.id)).slice(0, limit);
     },
-    claim: async (ids: string[]) => void calls.push(`claim ${ids.length}`),
-    markSent: async (ids: string[]) => {
+    claim: async (_d: string, ids: string[]) => void calls.push(`claim ${ids.length}`),
+    markSent: async ({ ids }: SentBatch) => {
       calls.push(`sent ${ids.length}`);
       for (const id of ids) sent.add(id);
     },
@@ -71,12 +71,12 @@ function recordingScheduler() {
 const FAST_WEBHOOKS = { ...DEFAULT_PACE, webhook: { max: 1000, perMs: 1000 } };
 
 async function deliverThrowing(err: unknown, channel: DestinationChannel = 'webhook') {
-  const marked: Array<{ ids: string[]; error: string; status: string }> = [];
+  const marked: Array<{ ids: string[]; error: string; status: string; dead: string[] }> = [];
   const ledger = {
     waiting: async () => [{ id: 'd1', messageId: 'm1', address: 'https://example.test/hook', thread: null, messageJson: '{}' }],
     claim: async () => undefined,
     markSent: async () => undefined,
-    markFailed: async (ids: string[], error: string, status: string) => void marked.push({ ids, error, status }),
+    markFailed: async ({ ids }: SentBatch, error: string, status: string, dead: string[] = []) => void marked.push({ ids, error, status, dead }),
   } as unknown as DeliveryLedger;
   const scheduler = { schedule: async () => undefined } as unknown as DeliveryScheduler;
   const throwing: DeliverySender = { send: async () => Promise.reject(err) };
@@ -96,7 +96,7 @@ describe('DeliveryProcessor retry decision (first of 8 attempts)', () => {
     ['an unknown error (a bug)', new TypeError("Cannot read properties of undefined (reading 'text')")],
   ])('%s is dead-lettered at once', async (_name, err) => {
     const { marked, thrown } = await deliverThrowing(err);
-    expect(marked).toEqual([{ ids: ['d1'], error: (err as Error).message, status: 'dead' }]);
+    expect(marked).toEqual([{ ids: ['d1'], error: (err as Error).message, status: 'dead', dead: ['d1'] }]);
     expect(thrown).toBeInstanceOf(UnrecoverableError);
   });
 
@@ -106,7 +106,7 @@ describe('DeliveryProcessor retry decision (first of 8 attempts)', () => {
     ['an unwrapped ECONNRESET', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })],
   ])('%s is retried', async (_name, err) => {
     const { marked, thrown } = await deliverThrowing(err);
-    expect(marked).toEqual([{ ids: ['d1'], error: (err as Error).message, status: 'failed' }]);
+    expect(marked).toEqual([{ ids: ['d1'], error: (err as Error).message, status: 'failed', dead: [] }]);
     expect(thrown).not.toBeInstanceOf(UnrecoverableError);
     expect(thrown).toBe(err);
   });
@@ -131,8 +131,8 @@ describe('DeliveryProcessor after a worker died mid-send', () => {
     const calls: string[] = [];
     const ledger = {
       waiting: async () => waiting.filter((r) => !calls.some((c) => c.startsWith('sent ') && c.split(' ')[1]!.split(',').includes(r.id))),
-      claim: async (ids: string[], batchId: string) => void calls.push(`claim ${ids.join(',')} ${batchId}`),
-      markSent: async (ids: string[], providerMessageId: string | null, batchId: string) => void calls.push(`sent ${ids.join(',')} ${batchId} ${providerMessageId}`),
+      claim: async (_d: string, ids: string[], batchId: string) => void calls.push(`claim ${ids.join(',')} ${batchId}`),
+      markSent: async ({ ids, batchId }: SentBatch, providerMessageId: string | null) => void calls.push(`sent ${ids.join(',')} ${batchId} ${providerMessageId}`),
       markFailed: async () => undefined,
     } as unknown as DeliveryLedger;
     const sender: DeliverySender = {

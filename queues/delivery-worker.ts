@@ -22,7 +22,7 @@ import { DestinationNotFoundError, NetworkError, RateLimitedError } from '../src
 import { classifyError } from '../src/core/chitty-error.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
 import type { Logger } from '../src/log.ts';
-import { MAX_BATCH, nextBatch, type ClaimedDelivery, type DeliveryLedger } from './delivery-ledger.ts';
+import { MAX_BATCH, nextBatch, type ClaimedDelivery, type DeliveryLedger, type SentBatch } from './delivery-ledger.ts';
 import { DEFAULT_BREAKER, DestinationGuard, type CircuitBreakerOptions } from './destination-guard.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
 import { answeredKey, bucketKey, deliveryTag, dirtyKey, lockKey, pendingKey, type Pace } from './names.ts';
@@ -164,7 +164,8 @@ export class DeliveryProcessor {
       for (let looks = 1; ; looks++) {
         const read = await ahead?.catch(() => undefined);
         ahead = undefined;
-        const all = read?.length ? read : await this.ledger.waiting(destinationKey);
+        // The job's first read also finds a request a dead worker left without an outcome.
+        const all = read?.length ? read : await this.ledger.waiting(destinationKey, MAX_BATCH, looks === 1);
         const sendable = await this.dropUnsendable(job, all);
         // A batch a dead worker sent without an outcome goes again as it was, under the same id.
         const next = nextBatch(sendable);
@@ -177,13 +178,14 @@ export class DeliveryProcessor {
         }
         const ids = rows.map((r) => r.id);
         batchId = next.batchId;
+        const batch = { destinationKey, batchId, ids };
         const answered = answeredKey(deliveryTag(this.prefix, channel), batchId);
         if (next.resend) {
           // Its worker died with this batch on its way. If the receiver's answer was noted before
           // that, the batch arrived: write the outcome instead of sending it again.
           const providerMessageId = await this.redis.get(answered).catch(() => null);
           if (providerMessageId !== null) {
-            await this.ledger.markSent(ids, providerMessageId === '' ? null : providerMessageId, batchId);
+            await this.ledger.markSent(batch, providerMessageId === '' ? null : providerMessageId);
             observeSent(channel, rows);
             void this.redis.del(answered).catch(() => undefined);
             this.logger.info({ destination: destinationKey, batchId, rows: ids.length }, 'batch was answered before its worker died; marked sent, not sent again');
@@ -191,7 +193,7 @@ export class DeliveryProcessor {
             continue;
           }
         }
-        await this.ledger.claim(ids, batchId);
+        await this.ledger.claim(destinationKey, ids, batchId);
         const first = rows[0]!;
         const secrets = [...new Set(rows.flatMap((r) => r.sub?.secrets ?? []))];
         const legacy = rows.some((r) => (r.sub?.secrets.length ?? 0) === 0);
@@ -213,7 +215,7 @@ export class DeliveryProcessor {
           // The answer is noted in Redis at once (sub-millisecond), then in the ledger: a worker
           // dying between the two no longer makes the next job send the batch again.
           const noted = this.redis.set(answered, r.providerMessageId ?? '', 'PX', ANSWERED_MARK_MS).catch(() => undefined);
-          await this.ledger.markSent(ids, r.providerMessageId, batchId, r.note);
+          await this.ledger.markSent(batch, r.providerMessageId, r.note);
           await noted;
           void this.redis.del(answered).catch(() => undefined);
           ahead = reading;
@@ -224,7 +226,7 @@ export class DeliveryProcessor {
         } catch (err) {
           observeSendFailed(channel, rows, err, job.opts.attempts ?? 1);
           try {
-            await this.fail(job, token, rows, err);
+            await this.fail(job, token, batch, rows, err);
           } catch (decided) {
             // Delayed (Retry-After), rate limited or retried: this job runs again. A dead letter or
             // a gone destination ends it; what else waits goes to a new job (below).
@@ -306,13 +308,12 @@ export class DeliveryProcessor {
     }
   }
 
-  private async fail(job: Job<DeliveryJobData>, token: string | undefined, rows: ClaimedDelivery[], err: unknown): Promise<never> {
-    const ids = rows.map((r) => r.id);
+  private async fail(job: Job<DeliveryJobData>, token: string | undefined, batch: SentBatch, rows: ClaimedDelivery[], err: unknown): Promise<never> {
     const message = (err as Error)?.message ?? String(err);
     if (err instanceof RateLimitedError && err.scope === 'platform' && this.pausePlatform) {
       // The platform limits the whole app, not one conversation: every destination of the channel
       // waits (checked by each job while this one still holds the destination), and its queue pauses.
-      await this.ledger.markFailed(ids, message, 'queued');
+      await this.ledger.markFailed(batch, message, 'queued');
       await holdUntil(this.redis, platformHoldKey(deliveryTag(this.prefix, job.data.channel), job.data.channel), err.retryAfterMs);
       await this.holdDestination(job, err.retryAfterMs);
       this.logger.warn({ channel: job.data.channel, retryAfterMs: err.retryAfterMs }, 'platform rate limit; pausing the channel queue for Retry-After');
@@ -320,7 +321,7 @@ export class DeliveryProcessor {
     }
     if (err instanceof RateLimitedError) {
       // Held before the lock is released: no job sends to this destination before Retry-After ends.
-      await this.ledger.markFailed(ids, message, 'queued');
+      await this.ledger.markFailed(batch, message, 'queued');
       await holdUntil(this.redis, holdKey(deliveryTag(this.prefix, job.data.channel), job.data.destinationKey), err.retryAfterMs);
       await this.holdDestination(job, err.retryAfterMs);
       this.logger.warn({ destination: job.data.destinationKey, retryAfterMs: err.retryAfterMs }, 'rate limited by the destination; waiting Retry-After');
@@ -329,7 +330,7 @@ export class DeliveryProcessor {
     }
     if (err instanceof DestinationNotFoundError) {
       // The destination is gone: one dead letter, and nothing more is fanned out to it.
-      await this.ledger.markFailed(ids, message, 'dead');
+      await this.ledger.markFailed(batch, message, 'dead');
       const first = rows[0]!;
       const disabled = await this.ledger.disableDestination({ channel: job.data.channel, address: first.address, thread: first.thread }, message);
       this.logger.warn({ destination: job.data.destinationKey, subscriptions: disabled, err: message }, 'destination gone; its subscriptions are disabled (subscribe again to enable)');
@@ -340,8 +341,7 @@ export class DeliveryProcessor {
     const retryable = classifyError(err).retryable;
     const dead = rows.filter((r) => !retryable || (r.attempts ?? 0) + 1 >= max).map((r) => r.id);
     const retry = rows.filter((r) => !dead.includes(r.id)).map((r) => r.id);
-    if (dead.length > 0) await this.ledger.markFailed(dead, message, 'dead');
-    if (retry.length > 0) await this.ledger.markFailed(retry, message, 'failed');
+    await this.ledger.markFailed(batch, message, retry.length > 0 ? 'failed' : 'dead', dead);
     const breaker = retryable ? await this.guard.failed(job.data.destinationKey) : { failures: 0, parkMs: 0 };
     if (dead.length > 0) this.logger.warn({ destination: job.data.destinationKey, rows: dead.length, err: message, attempt: job.attemptsMade + 1 }, 'delivery dead-lettered');
     if (retry.length === 0) throw new UnrecoverableError(message);

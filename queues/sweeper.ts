@@ -132,6 +132,7 @@ export class Sweeper {
     const batch = this.opts.pruneBatch;
     const deliveries = await this.inBatches(() => this.ledger.pruneSent(olderThan, batch));
     const outbox = await this.inBatches(() => this.ledger.pruneOutbox(olderThan, batch));
+    await this.ledger.pruneClaims(olderThan);
     return { deliveries, outbox };
   }
 

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as schema from '../drizzle/schema.ts';
+import type { Database } from '../src/db.ts';
+import { DB_KINDS, openTestDatabase } from '../test/support/database.ts';
+import { DeliveryLedger, nextBatch } from './delivery-ledger.ts';
+
+// A request on its way is one claim row; its outcome goes onto the rows with the sends it took.
+describe.each(DB_KINDS)('DeliveryLedger claims (%s)', (kind) => {
+  let database: Database;
+  let ledger: DeliveryLedger;
+  beforeAll(async () => {
+    database = await openTestDatabase(kind);
+    ledger = new DeliveryLedger(database.db);
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  /** `n` queued rows for destination `dest`, each with its outbox message. */
+  async function queued(dest: string, n: number): Promise<string[]> {
+    const ids = Array.from({ length: n }, (_, i) => `${dest}-d${i}`);
+    await database.db.insert(schema.outbox).values(ids.map((id) => ({ id: `${id}-m`, domain: 'todos', message: { id: `${id}-m` } })));
+    await ledger.enqueue(
+      ids.map((id) => ({ id, messageId: `${id}-m`, subscriptionId: 's1', channel: 'webhook', destinationKey: dest, address: 'https://example.test/hook', domain: 'todos', status: 'queued' })),
+    );
+    return ids;
+  }
+  const rowsOf = async (ids: string[]) => (await Promise.all(ids.map((id) => ledger.get(id)))).map((r) => ({ status: r!.status, sends: r!.sends, attempts: r!.attempts, batchId: r!.batchId }));
+  const claims = async (dest: string) => (await database.db.select().from(schema.deliveryClaims)).filter((c) => c.destinationKey === dest);
+
+  it('a sent batch: one claim row while it is on its way, then the rows sent once and the claim gone', async () => {
+    const ids = await queued('A', 3);
+    await ledger.claim('A', ids, 'A-d0+2');
+    expect((await claims('A')).map((c) => [c.batchId, c.ids, c.sends])).toEqual([['A-d0+2', ids, 1]]);
+    // The rows themselves are not written before the outcome.
+    expect(await rowsOf(ids)).toEqual(ids.map(() => ({ status: 'queued', sends: 0, attempts: 0, batchId: null })));
+    await ledger.markSent({ destinationKey: 'A', batchId: 'A-d0+2', ids }, 'p1');
+    expect(await rowsOf(ids)).toEqual(ids.map(() => ({ status: 'sent', sends: 1, attempts: 1, batchId: 'A-d0+2' })));
+    expect(await claims('A')).toEqual([]);
+  });
+
+  it('a dead worker’s claim: the next read returns its rows as that batch, to send again; both sends are counted', async () => {
+    const ids = await queued('B', 3);
+    await ledger.claim('B', ids.slice(0, 2), 'B-d0+1'); // ...and the worker died
+    // Only the job's first read looks for it.
+    expect(nextBatch(await ledger.waiting('B')).batchId).toBe('B-d0+2');
+    const next = nextBatch(await ledger.waiting('B', 500, true));
+    expect(next).toMatchObject({ batchId: 'B-d0+1', resend: true });
+    expect(next.rows.map((r) => r.id)).toEqual(ids.slice(0, 2));
+    await ledger.claim('B', ids.slice(0, 2), 'B-d0+1');
+    await ledger.markSent({ destinationKey: 'B', batchId: 'B-d0+1', ids: ids.slice(0, 2) }, null);
+    expect(await rowsOf(ids.slice(0, 2))).toEqual([0, 1].map(() => ({ status: 'sent', sends: 2, attempts: 1, batchId: 'B-d0+1' })));
+    // A new batch replaces a claim left behind, its count starts again.
+    await ledger.claim('B', ids.slice(2), 'B-d2');
+    expect((await claims('B')).map((c) => [c.batchId, c.sends])).toEqual([['B-d2', 1]]);
+  });
+
+  it('a failed send: dead rows and rows to retry in one statement; a retry goes as the same batch, not as a re-send', async () => {
+    const ids = await queued('C', 3);
+    await ledger.claim('C', ids, 'C-d0+2');
+    await ledger.markFailed({ destinationKey: 'C', batchId: 'C-d0+2', ids }, '502', 'failed', [ids[1]!]);
+    expect(await rowsOf(ids)).toEqual([
+      { status: 'failed', sends: 1, attempts: 1, batchId: 'C-d0+2' },
+      { status: 'dead', sends: 1, attempts: 1, batchId: 'C-d0+2' },
+      { status: 'failed', sends: 1, attempts: 1, batchId: 'C-d0+2' },
+    ]);
+    expect(await claims('C')).toEqual([]);
+    const retry = nextBatch(await ledger.waiting('C', 500, true));
+    expect(retry).toMatchObject({ batchId: 'C-d0+2', resend: false });
+    expect(retry.rows.map((r) => r.id)).toEqual([ids[0], ids[2]]);
+    // A 429 gives the attempt back but counts the request.
+    await ledger.claim('C', [ids[0]!, ids[2]!], 'C-d0+2');
+    await ledger.markFailed({ destinationKey: 'C', batchId: 'C-d0+2', ids: [ids[0]!, ids[2]!] }, '429', 'queued');
+    expect((await rowsOf([ids[0]!]))[0]).toEqual({ status: 'queued', sends: 2, attempts: 1, batchId: 'C-d0+2' });
+  });
+
+  it('prunes claims older than the retention', async () => {
+    await ledger.claim('D', ['x'], 'x');
+    expect(await ledger.pruneClaims(new Date(Date.now() - 60_000))).toBe(0);
+    expect(await ledger.pruneClaims(new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(1);
+    expect(await claims('D')).toEqual([]);
+  });
+});
