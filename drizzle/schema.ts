@@ -284,20 +284,25 @@ export const deliveries = pgTable(
 );
 
 /**
- * The request on its way to a destination, written just before it is sent and deleted with its
- * outcome (one row per destination: only the lock holder sends there). One small row instead of
- * writing every row of the batch twice. A job that finds one left behind by a dead worker sends
- * those rows again as the same batch, under the same `batch_id`; `sends` counts the requests that
- * carried it without an outcome, added to the rows' own `sends` when the outcome is written.
+ * Requests on their way, each written just before it is sent and deleted with its outcome: one
+ * small row instead of writing every row of the batch twice. A destination has at most two (only
+ * the lock holder sends there; the outcome of one is written while the next is sent). A job that
+ * finds one left behind by a dead worker sends those rows again as the same batch, under the same
+ * `batch_id`; `sends` counts the requests that carried it without an outcome, added to the rows'
+ * own `sends` when the outcome is written.
  */
-export const deliveryClaims = pgTable('delivery_claims', {
-  destinationKey: text('destination_key').primaryKey(),
-  batchId: text('batch_id').notNull(),
-  /** The deliveries rows the request carries. */
-  ids: text('ids').array().notNull(),
-  sends: integer('sends').notNull().default(1),
-  claimedAt: timestamp('claimed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-});
+export const deliveryClaims = pgTable(
+  'delivery_claims',
+  {
+    batchId: text('batch_id').primaryKey(),
+    destinationKey: text('destination_key').notNull(),
+    /** The deliveries rows the request carries. */
+    ids: text('ids').array().notNull(),
+    sends: integer('sends').notNull().default(1),
+    claimedAt: timestamp('claimed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('delivery_claims_destination_idx').on(t.destinationKey)],
+);
 
 /**
  * Where an entity's story lives on a destination that has threads: the platform's id of the first

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as schema from '../drizzle/schema.ts';
 import type { Database } from '../src/db.ts';
 import { DB_KINDS, openTestDatabase } from '../test/support/database.ts';
-import { DeliveryLedger, nextBatch } from './delivery-ledger.ts';
+import { DeliveryLedger, nextBatch, withClaims } from './delivery-ledger.ts';
 
 // A request on its way is one claim row; its outcome goes onto the rows with the sends it took.
 describe.each(DB_KINDS)('DeliveryLedger claims (%s)', (kind) => {
@@ -27,6 +27,8 @@ describe.each(DB_KINDS)('DeliveryLedger claims (%s)', (kind) => {
   }
   const rowsOf = async (ids: string[]) => (await Promise.all(ids.map((id) => ledger.get(id)))).map((r) => ({ status: r!.status, sends: r!.sends, attempts: r!.attempts, batchId: r!.batchId }));
   const claims = async (dest: string) => (await database.db.select().from(schema.deliveryClaims)).filter((c) => c.destinationKey === dest);
+  /** The next batch as a job that just took the destination's lock sees it. */
+  const firstBatch = async (dest: string) => nextBatch(withClaims(await ledger.waiting(dest), await ledger.openClaims(dest)));
 
   it('a sent batch: one claim row while it is on its way, then the rows sent once and the claim gone', async () => {
     const ids = await queued('A', 3);
@@ -39,20 +41,22 @@ describe.each(DB_KINDS)('DeliveryLedger claims (%s)', (kind) => {
     expect(await claims('A')).toEqual([]);
   });
 
-  it('a dead worker’s claim: the next read returns its rows as that batch, to send again; both sends are counted', async () => {
-    const ids = await queued('B', 3);
-    await ledger.claim('B', ids.slice(0, 2), 'B-d0+1'); // ...and the worker died
-    // Only the job's first read looks for it.
-    expect(nextBatch(await ledger.waiting('B')).batchId).toBe('B-d0+2');
-    const next = nextBatch(await ledger.waiting('B', 500, true));
-    expect(next).toMatchObject({ batchId: 'B-d0+1', resend: true });
-    expect(next.rows.map((r) => r.id)).toEqual(ids.slice(0, 2));
+  it('a dead worker’s claims: the next job sends their rows again as those batches, in order; both sends are counted', async () => {
+    const ids = await queued('B', 5);
+    // The worker sent d0-d1, then d2-d3 while the first outcome was being written, and died.
+    await ledger.claim('B', ids.slice(0, 2), 'B-d0+1');
+    await ledger.claim('B', ids.slice(2, 4), 'B-d2+1');
+    expect(nextBatch(await ledger.waiting('B')).batchId).toBe('B-d0+4'); // what a read without the claims would send
+    const first = await firstBatch('B');
+    expect(first).toMatchObject({ batchId: 'B-d0+1', resend: true });
+    expect(first.rows.map((r) => r.id)).toEqual(ids.slice(0, 2));
     await ledger.claim('B', ids.slice(0, 2), 'B-d0+1');
     await ledger.markSent({ destinationKey: 'B', batchId: 'B-d0+1', ids: ids.slice(0, 2) }, null);
     expect(await rowsOf(ids.slice(0, 2))).toEqual([0, 1].map(() => ({ status: 'sent', sends: 2, attempts: 1, batchId: 'B-d0+1' })));
-    // A new batch replaces a claim left behind, its count starts again.
-    await ledger.claim('B', ids.slice(2), 'B-d2');
-    expect((await claims('B')).map((c) => [c.batchId, c.sends])).toEqual([['B-d2', 1]]);
+    // Then the second, as its batch.
+    const second = await firstBatch('B');
+    expect(second).toMatchObject({ batchId: 'B-d2+1', resend: true });
+    expect((await claims('B')).map((c) => [c.batchId, c.sends])).toEqual([['B-d2+1', 1]]);
   });
 
   it('a failed send: dead rows and rows to retry in one statement; a retry goes as the same batch, not as a re-send', async () => {
@@ -65,13 +69,22 @@ describe.each(DB_KINDS)('DeliveryLedger claims (%s)', (kind) => {
       { status: 'failed', sends: 1, attempts: 1, batchId: 'C-d0+2' },
     ]);
     expect(await claims('C')).toEqual([]);
-    const retry = nextBatch(await ledger.waiting('C', 500, true));
+    const retry = await firstBatch('C');
     expect(retry).toMatchObject({ batchId: 'C-d0+2', resend: false });
     expect(retry.rows.map((r) => r.id)).toEqual([ids[0], ids[2]]);
     // A 429 gives the attempt back but counts the request.
     await ledger.claim('C', [ids[0]!, ids[2]!], 'C-d0+2');
     await ledger.markFailed({ destinationKey: 'C', batchId: 'C-d0+2', ids: [ids[0]!, ids[2]!] }, '429', 'queued');
     expect((await rowsOf([ids[0]!]))[0]).toEqual({ status: 'queued', sends: 2, attempts: 1, batchId: 'C-d0+2' });
+  });
+
+  it('reads the rows after a given row in sending order (a backlog’s next batch, read during a send)', async () => {
+    const ids = await queued('E', 6);
+    expect((await ledger.waitingAfter('E', ids[1]!, 3)).map((r) => r.id)).toEqual(ids.slice(2, 5));
+    expect((await ledger.waitingAfter('E', ids[5]!)).map((r) => r.id)).toEqual([]);
+    // Sent rows are not waiting, whether before or after the row.
+    await ledger.markSent({ destinationKey: 'E', batchId: 'x', ids: [ids[3]!] }, null);
+    expect((await ledger.waitingAfter('E', ids[1]!)).map((r) => r.id)).toEqual([ids[2], ids[4], ids[5]]);
   });
 
   it('prunes claims older than the retention', async () => {

@@ -80,31 +80,29 @@ export class DeliveryLedger {
     );
     // The batch is chosen from the ledger alone (the first rows of deliveries_waiting_order_idx),
     // then joined: a long backlog is never sorted, nor joined with its messages, as a whole.
-    this.waitingStatement = statement(
-      db,
-      sql`
+    const waitingRows = (after: SQL) => sql`
       select w.*, ${o.message}::text as message_json,
         ${s.id} is not null as sub_exists, ${s.paused} as sub_paused, ${s.disabledAt} is not null as sub_disabled,
         ${s.secret} as sub_secret, case when ${s.previousSecretUntil} > now() then ${s.previousSecret} end as sub_previous_secret
       from (
         select * from ${d}
-        where ${d.destinationKey} = ${p('destinationKey')} and ${d.status} in ('queued', 'failed')
+        where ${d.destinationKey} = ${p('destinationKey')} and ${d.status} in ('queued', 'failed') ${after}
         order by ${d.createdAt}, ${d.id}
         limit ${p('limit')}) as w
       join ${o} on ${o.id} = w.message_id left join ${s} on ${s.id} = w.subscription_id
-      order by w.created_at, w.id`,
-    );
+      order by w.created_at, w.id`;
+    this.waitingStatement = statement(db, waitingRows(sql``));
+    this.waitingAfterStatement = statement(db, waitingRows(sql`and (${d.createdAt}, ${d.id}) > (select created_at, id from ${d} where ${d.id} = ${p('afterId')})`));
     // One small row per request on its way (see schema.deliveryClaims); the same batch claimed again counts one more send.
     this.claimStatement = statement(
       db,
-      sql`insert into ${c} (destination_key, batch_id, ids, sends)
-        select ${p('destinationKey')}, ${p('batchId')}, ${p('ids')}::text[], 1 where ${ASYNC_COMMIT}
-      on conflict (destination_key) do update set batch_id = excluded.batch_id, ids = excluded.ids, claimed_at = now(),
-        sends = case when ${c.batchId} = excluded.batch_id then ${c.sends} + 1 else 1 end`,
+      sql`insert into ${c} (batch_id, destination_key, ids, sends)
+        select ${p('batchId')}, ${p('destinationKey')}, ${p('ids')}::text[], 1 where ${ASYNC_COMMIT}
+      on conflict (batch_id) do update set ids = excluded.ids, claimed_at = now(), sends = ${c.sends} + 1`,
     );
-    this.claimOfStatement = statement(db, sql`select batch_id, ids, sends from ${c} where ${c.destinationKey} = ${p('destinationKey')}`);
+    this.claimsOfStatement = statement(db, sql`select batch_id, ids, sends from ${c} where ${c.destinationKey} = ${p('destinationKey')}`);
     // The outcome and the claim's sends go onto the rows, and the claim goes, in one statement.
-    const claimed = sql`with claim as (delete from ${c} where ${c.destinationKey} = ${p('destinationKey')} and ${c.batchId} = ${p('batchId')} returning sends)`;
+    const claimed = sql`with claim as (delete from ${c} where ${c.batchId} = ${p('batchId')} returning sends)`;
     const sends = sql`${d.sends} + coalesce((select sends from claim), 1)`;
     this.markSentStatement = statement(
       db,
@@ -124,8 +122,9 @@ export class DeliveryLedger {
 
   private readonly enqueueStatement: (values: { rows: string; messageIds: string }) => Promise<{ id: string }[]>;
   private readonly waitingStatement: (values: { destinationKey: string; limit: number }) => Promise<Record<string, unknown>[]>;
+  private readonly waitingAfterStatement: (values: { destinationKey: string; afterId: string; limit: number }) => Promise<Record<string, unknown>[]>;
   private readonly claimStatement: (values: { destinationKey: string; ids: string[]; batchId: string }) => Promise<unknown[]>;
-  private readonly claimOfStatement: (values: { destinationKey: string }) => Promise<{ batch_id: string; ids: string[]; sends: number }[]>;
+  private readonly claimsOfStatement: (values: { destinationKey: string }) => Promise<{ batch_id: string; ids: string[]; sends: number }[]>;
   private readonly markSentStatement: (values: SentBatch & { providerMessageId: string | null; note: string | null }) => Promise<unknown[]>;
   private readonly markFailedStatement: (values: SentBatch & { error: string; status: 'failed' | 'dead' | 'queued'; dead: string[] }) => Promise<unknown[]>;
 
@@ -173,25 +172,26 @@ export class DeliveryLedger {
       });
   }
 
+  /** A destination's waiting rows, oldest first, with their messages (read by the lock holder; see {@link withClaims}). */
+  async waiting(destinationKey: string, limit = MAX_BATCH): Promise<ClaimedDelivery[]> {
+    return (await this.waitingStatement({ destinationKey, limit })).map(claimedOf);
+  }
+
   /**
-   * A destination's waiting rows, oldest first, with their messages (read by the lock holder).
-   * `claims`: also look for a request a dead worker left without an outcome; its rows are returned
-   * as that batch, with its sends counted (what {@link nextBatch} reads). A job's first read needs
-   * it; its later reads follow its own outcomes.
+   * Requests to the destination that have no outcome: only a dead worker leaves them (the lock
+   * holder writes its own before it reads again). Read once by a job, as it takes the lock.
    */
-  async waiting(destinationKey: string, limit = MAX_BATCH, claims = false): Promise<ClaimedDelivery[]> {
-    const [rows, claim] = await Promise.all([this.waitingStatement({ destinationKey, limit }), claims ? this.claimOfStatement({ destinationKey }) : []]);
-    const open = claim[0];
-    const inFlight = new Set(open?.ids);
-    // The message stays JSON text: a webhook sends it as it is, without parsing and re-serializing.
-    return rows.map((x) => {
-      const row: ClaimedDelivery = { ...toRow(x), messageJson: String(x.message_json), sub: subOf(x) };
-      if (open && inFlight.has(row.id)) {
-        row.batchId = open.batch_id;
-        row.sends += Number(open.sends);
-      }
-      return row;
-    });
+  async openClaims(destinationKey: string): Promise<OpenClaims> {
+    const rows = await this.claimsOfStatement({ destinationKey });
+    return new Map(rows.flatMap((c) => c.ids.map((id) => [id, { batchId: c.batch_id, sends: Number(c.sends) }] as const)));
+  }
+
+  /**
+   * The destination's waiting rows after row `afterId` in sending order (a backlog's next batch,
+   * read while the batch ending with that row is sent), at most `limit`: the index's next rows.
+   */
+  async waitingAfter(destinationKey: string, afterId: string, limit = MAX_BATCH): Promise<ClaimedDelivery[]> {
+    return (await this.waitingAfterStatement({ destinationKey, afterId, limit })).map(claimedOf);
   }
 
   /** Rows that will not be sent (their subscription is deleted, paused or disabled): dead letters, no attempt counted. */
@@ -387,6 +387,21 @@ export class DeliveryLedger {
   }
 }
 
+/** Deliveries row id → the request without an outcome that carried it (see {@link DeliveryLedger.openClaims}). */
+export type OpenClaims = Map<string, { batchId: string; sends: number }>;
+
+/**
+ * Waiting rows as {@link nextBatch} must see them: a row carried by a request without an outcome
+ * belongs to that batch, and that request counts as a send.
+ */
+export function withClaims<T extends Pick<DeliveryRow, 'id' | 'batchId' | 'sends'>>(rows: T[], claims: OpenClaims): T[] {
+  if (claims.size === 0) return rows;
+  return rows.map((r) => {
+    const claim = claims.get(r.id);
+    return claim ? { ...r, batchId: claim.batchId, sends: r.sends + claim.sends } : r;
+  });
+}
+
 /**
  * Which of a destination's waiting rows (oldest first) the next request carries, and its id. Rows
  * already claimed by an earlier request that has no outcome (its worker died, or it failed and is
@@ -405,6 +420,11 @@ export function nextBatch<T extends Pick<DeliveryRow, 'id' | 'batchId' | 'sends'
   const end = rows.findIndex((r) => r.batchId);
   const fresh = end < 0 ? rows : rows.slice(0, end);
   return { rows: fresh, batchId: fresh.length === 1 ? first.id : `${first.id}+${fresh.length - 1}`, resend: false };
+}
+
+/** A row of the waiting statements. The message stays JSON text: a webhook sends it as it is, without parsing and re-serializing. */
+function claimedOf(x: Record<string, unknown>): ClaimedDelivery {
+  return { ...toRow(x), messageJson: String(x.message_json), sub: subOf(x) };
 }
 
 function subOf(x: Record<string, unknown>): RowSubscription {

@@ -43,8 +43,12 @@ const waitingRow = (id: string, i = 0) =>
   ({ ...row(id), messageId: `m-${i}-${id}`, address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: `{"id":"${id}"}` }) as unknown as ClaimedDelivery;
 /** `n` waiting rows, oldest first. */
 const backlogOf = (n: number) => Array.from({ length: n }, (_, i) => waitingRow(`r${String(i).padStart(5, '0')}`, i));
-/** A ledger over `rows` (which may grow): `waiting` gives the unsent ones up to its limit; reads, claims and outcomes are recorded in `calls`. */
-function ledgerOver(rows: ClaimedDelivery[]) {
+/**
+ * A ledger over `rows` (which may grow): `waiting` gives the unsent ones up to its limit; reads,
+ * claims and outcomes are recorded in `calls`. `outcomeMs`: a `sent` write takes that long, and its
+ * end is recorded too.
+ */
+function ledgerOver(rows: ClaimedDelivery[], outcomeMs = 0) {
   const sent = new Set<string>();
   const calls: string[] = [];
   const ledger = {
@@ -52,10 +56,17 @@ function ledgerOver(rows: ClaimedDelivery[]) {
       calls.push('read');
       return rows.filter((r) => !sent.has(r.id)).slice(0, limit);
     },
+    waitingAfter: async (_d: string, afterId: string, limit = MAX_BATCH) => {
+      calls.push('read after');
+      return rows.filter((r) => !sent.has(r.id) && r.id > afterId).slice(0, limit);
+    },
+    openClaims: async () => new Map(),
     claim: async (_d: string, ids: string[]) => void calls.push(`claim ${ids.length}`),
     markSent: async ({ ids }: SentBatch) => {
       calls.push(`sent ${ids.length}`);
+      if (outcomeMs > 0) await new Promise((r) => setTimeout(r, outcomeMs));
       for (const id of ids) sent.add(id);
+      if (outcomeMs > 0) calls.push(`sent ${ids.length} written`);
     },
     markFailed: async () => undefined,
   } as unknown as DeliveryLedger;
@@ -74,6 +85,7 @@ async function deliverThrowing(err: unknown, channel: DestinationChannel = 'webh
   const marked: Array<{ ids: string[]; error: string; status: string; dead: string[] }> = [];
   const ledger = {
     waiting: async () => [{ id: 'd1', messageId: 'm1', address: 'https://example.test/hook', thread: null, messageJson: '{}' }],
+    openClaims: async () => new Map(),
     claim: async () => undefined,
     markSent: async () => undefined,
     markFailed: async ({ ids }: SentBatch, error: string, status: string, dead: string[] = []) => void marked.push({ ids, error, status, dead }),
@@ -124,13 +136,18 @@ describe('DeliveryProcessor after a worker died mid-send', () => {
   /** d1 and d2 claimed as batch d1+1 by a worker that died without an outcome, d3 new; the ledger and sender record their calls. */
   function afterDeadWorker() {
     const waiting = [
-      { ...row('d1', 'd1+1', 1), messageId: 'm1', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m1"}' },
-      { ...row('d2', 'd1+1', 1), messageId: 'm2', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m2"}' },
+      { ...row('d1'), messageId: 'm1', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m1"}' },
+      { ...row('d2'), messageId: 'm2', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m2"}' },
       { ...row('d3'), messageId: 'm3', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m3"}' },
     ] as unknown as ClaimedDelivery[];
     const calls: string[] = [];
     const ledger = {
       waiting: async () => waiting.filter((r) => !calls.some((c) => c.startsWith('sent ') && c.split(' ')[1]!.split(',').includes(r.id))),
+      openClaims: async () =>
+        new Map([
+          ['d1', { batchId: 'd1+1', sends: 1 }],
+          ['d2', { batchId: 'd1+1', sends: 1 }],
+        ]),
       claim: async (_d: string, ids: string[], batchId: string) => void calls.push(`claim ${ids.join(',')} ${batchId}`),
       markSent: async ({ ids, batchId }: SentBatch, providerMessageId: string | null) => void calls.push(`sent ${ids.join(',')} ${batchId} ${providerMessageId}`),
       markFailed: async () => undefined,
@@ -217,8 +234,8 @@ describe('DeliveryProcessor while another job holds the destination', () => {
 });
 
 describe('DeliveryProcessor on a backlog', () => {
-  it('reads the next batch while the current one is sent, not after it', async () => {
-    const { ledger, calls } = ledgerOver(backlogOf(MAX_BATCH + 3));
+  it('reads the next batch while the current one is sent, and writes its outcome while the next is sent', async () => {
+    const { ledger, calls } = ledgerOver(backlogOf(MAX_BATCH + 3), 20);
     const { scheduler } = recordingScheduler();
     const sender: DeliverySender = {
       send: async () => {
@@ -229,7 +246,8 @@ describe('DeliveryProcessor on a backlog', () => {
     };
     const out = await processorWith(ledger, scheduler, sendersWith('webhook', sender), FAST_WEBHOOKS).process(firstAttempt(), 'token');
     expect(out.sent).toBe(MAX_BATCH + 3);
-    // The second batch was read as the first went out (before its outcome), and not read again after.
-    expect(calls).toEqual(['read', `claim ${MAX_BATCH}`, 'read', 'send', `sent ${MAX_BATCH}`, 'claim 3', 'send', 'sent 3']);
+    // The second batch was read (the rows after the first) as the first went out, and not read again after;
+    // the first's outcome was written while the second was claimed and sent, and before the second's.
+    expect(calls).toEqual(['read', `claim ${MAX_BATCH}`, 'read after', 'send', `sent ${MAX_BATCH}`, 'claim 3', 'send', `sent ${MAX_BATCH} written`, 'sent 3', 'sent 3 written']);
   });
 });

@@ -22,7 +22,7 @@ import { DestinationNotFoundError, NetworkError, RateLimitedError } from '../src
 import { classifyError } from '../src/core/chitty-error.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
 import type { Logger } from '../src/log.ts';
-import { MAX_BATCH, nextBatch, type ClaimedDelivery, type DeliveryLedger, type SentBatch } from './delivery-ledger.ts';
+import { MAX_BATCH, nextBatch, withClaims, type ClaimedDelivery, type DeliveryLedger, type SentBatch } from './delivery-ledger.ts';
 import { DEFAULT_BREAKER, DestinationGuard, type CircuitBreakerOptions } from './destination-guard.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
 import { answeredKey, bucketKey, deliveryTag, dirtyKey, lockKey, pendingKey, type Pace } from './names.ts';
@@ -66,6 +66,22 @@ export interface IsolationOptions {
   breaker?: CircuitBreakerOptions;
   /** How soon a job whose destination found no untrusted slot looks again (ms, default 500, ±50%). */
   slotRetryMs?: number;
+}
+
+/** A ledger write the job goes on without, awaited (and its failure thrown) before the next one or the job's end. */
+class PendingOutcome {
+  private write: Promise<void> | undefined;
+
+  set(write: Promise<void>): void {
+    write.catch(() => undefined); // thrown at settle
+    this.write = write;
+  }
+
+  async settle(): Promise<void> {
+    const w = this.write;
+    this.write = undefined;
+    await w;
+  }
 }
 
 export class DeliveryProcessor {
@@ -136,6 +152,8 @@ export class DeliveryProcessor {
     let comingBack = false;
     /** When a job handing over should run: the destination's pace says wait this long. */
     let handOverDelayMs = 0;
+    /** The last batch's outcome, written to the ledger while the next batch is claimed and sent. */
+    const outcome = new PendingOutcome();
     // Renewed while the job runs (as BullMQ renews the job's own lock); it lapses only if this process dies.
     const renew = setInterval(() => void extendDestination(this.redis, keys.lock, owner, this.lockMs).catch(() => undefined), Math.max(100, this.lockMs / 3));
     try {
@@ -161,17 +179,20 @@ export class DeliveryProcessor {
       // Changes that arrive meanwhile flag the destination dirty; the job looks again before it lets go.
       /** The rows after the batch being sent, read while it was sent (a backlog's next batch). */
       let ahead: Promise<ClaimedDelivery[]> | undefined;
+      // Requests a dead worker sent without an outcome: their rows go again as those batches, under the same ids.
+      const leftBehind = this.ledger.openClaims(destinationKey);
       for (let looks = 1; ; looks++) {
         const read = await ahead?.catch(() => undefined);
         ahead = undefined;
-        // The job's first read also finds a request a dead worker left without an outcome.
-        const all = read?.length ? read : await this.ledger.waiting(destinationKey, MAX_BATCH, looks === 1);
-        const sendable = await this.dropUnsendable(job, all);
+        if (!read?.length) await outcome.settle(); // a read of the ledger sees the last batch's outcome
+        const [all, claims] = await Promise.all([read?.length ? read : this.ledger.waiting(destinationKey), leftBehind]);
+        const sendable = await this.dropUnsendable(job, withClaims(all, claims));
         // A batch a dead worker sent without an outcome goes again as it was, under the same id.
         const next = nextBatch(sendable);
         rows = next.rows;
         more = sendable.length > rows.length;
         if (rows.length === 0) {
+          await outcome.settle();
           if (looks < 2 * DRAIN_ROUNDS && (await finishDestination(this.redis, keys, owner, this.lockMs))) continue;
           letGo = looks < 2 * DRAIN_ROUNDS; // else released below, and a job takes over
           break;
@@ -197,52 +218,51 @@ export class DeliveryProcessor {
         const first = rows[0]!;
         const secrets = [...new Set(rows.flatMap((r) => r.sub?.secrets ?? []))];
         const legacy = rows.some((r) => (r.sub?.secrets.length ?? 0) === 0);
-        // More is (or may be) waiting: read the next batch while this one is on its way (only this job sends
-        // to the destination, so they stay the next rows; what arrives meanwhile comes after them).
-        const reading =
-          more || rows.length >= MAX_BATCH
-            ? this.ledger.waiting(destinationKey, MAX_BATCH + ids.length).then((next) => {
-                const sending = new Set(ids);
-                return next.filter((x) => !sending.has(x.id));
-              })
-            : undefined;
+        // More is (or may be) waiting: read the next batch while this one is on its way: the rows after
+        // its last (only this job sends to the destination; what arrives meanwhile comes after them, and
+        // flags it dirty). A batch sent again (a retry, a dead worker's) may have gaps: the ledger is read again.
+        const reading = (more || rows.length >= MAX_BATCH) && !first.batchId ? this.ledger.waitingAfter(destinationKey, ids[ids.length - 1]!) : undefined;
         reading?.catch(() => undefined); // a failed read is done again when its turn comes
-        try {
-          const r = await this.withTimeout(
-            this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messagesJson: rows.map((x) => x.messageJson), signing: { secrets, legacy } }),
-            channel,
-          );
-          // The answer is noted in Redis at once (sub-millisecond), then in the ledger: a worker
-          // dying between the two no longer makes the next job send the batch again.
-          const noted = this.redis.set(answered, r.providerMessageId ?? '', 'PX', ANSWERED_MARK_MS).catch(() => undefined);
-          await this.ledger.markSent(batch, r.providerMessageId, r.note);
-          await noted;
-          void this.redis.del(answered).catch(() => undefined);
-          ahead = reading;
-          observeSent(channel, rows);
-          // Trusted again, breaker closed: once per job (the mark lasts an hour).
-          if (!trustNoted) await this.guard.succeeded(destinationKey);
-          trustNoted = true;
-        } catch (err) {
+        const r = await this.withTimeout(
+          this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messagesJson: rows.map((x) => x.messageJson), signing: { secrets, legacy } }),
+          channel,
+        ).catch(async (err: unknown) => {
           observeSendFailed(channel, rows, err, job.opts.attempts ?? 1);
+          await outcome.settle(); // outcomes are written in the order of the sends
           try {
-            await this.fail(job, token, batch, rows, err);
+            return await this.fail(job, token, batch, rows, err);
           } catch (decided) {
             // Delayed (Retry-After), rate limited or retried: this job runs again. A dead letter or
             // a gone destination ends it; what else waits goes to a new job (below).
             comingBack = !(decided instanceof UnrecoverableError);
             throw decided;
           }
-        }
+        });
+        // The answer is noted in Redis at once (sub-millisecond), then in the ledger: a worker dying
+        // between the two does not make the next job send the batch again. The ledger's write runs
+        // while the next batch is claimed and sent (after the previous batch's: in order).
+        const noted = this.redis.set(answered, r.providerMessageId ?? '', 'PX', ANSWERED_MARK_MS).catch(() => undefined);
+        await outcome.settle();
+        const marked = this.ledger.markSent(batch, r.providerMessageId, r.note);
+        await noted;
+        outcome.set(marked.then(() => void this.redis.del(answered).catch(() => undefined)));
+        ahead = reading;
+        observeSent(channel, rows);
+        // Trusted again, breaker closed: once per job (the mark lasts an hour).
+        if (!trustNoted) await this.guard.succeeded(destinationKey);
+        trustNoted = true;
         sent += rows.length;
         sends++;
         // One destination holds a worker for DRAIN_ROUNDS sends at most: then a new job takes what waits (below).
         if (sends >= DRAIN_ROUNDS || looks >= 2 * DRAIN_ROUNDS) break;
         // Everything that waited went in this batch: done, unless changes arrived meanwhile (dirty).
         // No second look at an empty ledger: a change arriving after this schedules its own job.
-        if (!more && rows.length < MAX_BATCH && !(await finishDestination(this.redis, keys, owner, this.lockMs))) {
-          letGo = true;
-          break;
+        if (!more && rows.length < MAX_BATCH) {
+          await outcome.settle();
+          if (!(await finishDestination(this.redis, keys, owner, this.lockMs))) {
+            letGo = true;
+            break;
+          }
         }
         // The next batch needs a token too, and confirms the lock is still this job's.
         const again = await acquireDestination(this.redis, keys, this.paces[channel], owner, this.lockMs);
@@ -258,8 +278,13 @@ export class DeliveryProcessor {
         rows = [];
         more = false;
       }
+      await outcome.settle();
       return batchId === undefined ? { sent } : { sent, batchId };
     } finally {
+      // Thrown past: a batch whose outcome was not written stays claimed with its answer noted; the next job marks it sent.
+      await outcome
+        .settle()
+        .catch((err: unknown) => this.logger.warn({ destination: destinationKey, err: (err as Error)?.message }, 'outcome of an answered batch not written; the next job writes it'));
       clearInterval(renew);
       if (slot) await this.guard.release(channel, owner);
       const dirty = letGo ? false : await releaseDestination(this.redis, keys, owner);
