@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as schema from '../drizzle/schema.ts';
 import type { Database } from '../src/db.ts';
 import { DB_KINDS, openTestDatabase } from '../test/support/database.ts';
-import { DeliveryLedger, nextBatch, withClaims } from './delivery-ledger.ts';
+import { DeliveryLedger, nextBatch } from './delivery-ledger.ts';
 
 // A request on its way is one claim row; its outcome goes onto the rows with the sends it took.
 describe.each(DB_KINDS)('DeliveryLedger claims (%s)', (kind) => {
@@ -28,7 +28,7 @@ describe.each(DB_KINDS)('DeliveryLedger claims (%s)', (kind) => {
   const rowsOf = async (ids: string[]) => (await Promise.all(ids.map((id) => ledger.get(id)))).map((r) => ({ status: r!.status, sends: r!.sends, attempts: r!.attempts, batchId: r!.batchId }));
   const claims = async (dest: string) => (await database.db.select().from(schema.deliveryClaims)).filter((c) => c.destinationKey === dest);
   /** The next batch as a job that just took the destination's lock sees it. */
-  const firstBatch = async (dest: string) => nextBatch(withClaims(await ledger.waiting(dest), await ledger.openClaims(dest)));
+  const firstBatch = async (dest: string) => nextBatch(await ledger.waiting(dest));
 
   it('a sent batch: one claim row while it is on its way, then the rows sent once and the claim gone', async () => {
     const ids = await queued('A', 3);
@@ -46,7 +46,6 @@ describe.each(DB_KINDS)('DeliveryLedger claims (%s)', (kind) => {
     // The worker sent d0-d1, then d2-d3 while the first outcome was being written, and died.
     await ledger.claim('B', ids.slice(0, 2), 'B-d0+1');
     await ledger.claim('B', ids.slice(2, 4), 'B-d2+1');
-    expect(nextBatch(await ledger.waiting('B')).batchId).toBe('B-d0+4'); // what a read without the claims would send
     const first = await firstBatch('B');
     expect(first).toMatchObject({ batchId: 'B-d0+1', resend: true });
     expect(first.rows.map((r) => r.id)).toEqual(ids.slice(0, 2));

@@ -80,8 +80,12 @@ export class DeliveryLedger {
     );
     // The batch is chosen from the ledger alone (the first rows of deliveries_waiting_order_idx),
     // then joined: a long backlog is never sorted, nor joined with its messages, as a whole.
+    // Requests to the destination without an outcome come along (computed once, on every row; null
+    // when there are none): only a dead worker leaves them, as the holder writes its own before it reads again.
     const waitingRows = (after: SQL) => sql`
       select w.*, ${o.message}::text as message_json,
+        (select json_agg(json_build_object('batchId', ${c.batchId}, 'sends', ${c.sends}, 'ids', ${c.ids})) from ${c}
+          where ${c.destinationKey} = ${p('destinationKey')}) as open_claims,
         ${s.id} is not null as sub_exists, ${s.paused} as sub_paused, ${s.disabledAt} is not null as sub_disabled,
         ${s.secret} as sub_secret, case when ${s.previousSecretUntil} > now() then ${s.previousSecret} end as sub_previous_secret
       from (
@@ -100,7 +104,6 @@ export class DeliveryLedger {
         select ${p('batchId')}, ${p('destinationKey')}, ${p('ids')}::text[], 1 where ${ASYNC_COMMIT}
       on conflict (batch_id) do update set ids = excluded.ids, claimed_at = now(), sends = ${c.sends} + 1`,
     );
-    this.claimsOfStatement = statement(db, sql`select batch_id, ids, sends from ${c} where ${c.destinationKey} = ${p('destinationKey')}`);
     // The outcome and the claim's sends go onto the rows, and the claim goes, in one statement.
     const claimed = sql`with claim as (delete from ${c} where ${c.batchId} = ${p('batchId')} returning sends)`;
     const sends = sql`${d.sends} + coalesce((select sends from claim), 1)`;
@@ -124,7 +127,6 @@ export class DeliveryLedger {
   private readonly waitingStatement: (values: { destinationKey: string; limit: number }) => Promise<Record<string, unknown>[]>;
   private readonly waitingAfterStatement: (values: { destinationKey: string; afterId: string; limit: number }) => Promise<Record<string, unknown>[]>;
   private readonly claimStatement: (values: { destinationKey: string; ids: string[]; batchId: string }) => Promise<unknown[]>;
-  private readonly claimsOfStatement: (values: { destinationKey: string }) => Promise<{ batch_id: string; ids: string[]; sends: number }[]>;
   private readonly markSentStatement: (values: SentBatch & { providerMessageId: string | null; note: string | null }) => Promise<unknown[]>;
   private readonly markFailedStatement: (values: SentBatch & { error: string; status: 'failed' | 'dead' | 'queued'; dead: string[] }) => Promise<unknown[]>;
 
@@ -172,18 +174,13 @@ export class DeliveryLedger {
       });
   }
 
-  /** A destination's waiting rows, oldest first, with their messages (read by the lock holder; see {@link withClaims}). */
-  async waiting(destinationKey: string, limit = MAX_BATCH): Promise<ClaimedDelivery[]> {
-    return (await this.waitingStatement({ destinationKey, limit })).map(claimedOf);
-  }
-
   /**
-   * Requests to the destination that have no outcome: only a dead worker leaves them (the lock
-   * holder writes its own before it reads again). Read once by a job, as it takes the lock.
+   * A destination's waiting rows, oldest first, with their messages (read by the lock holder). A
+   * row carried by a request without an outcome (a dead worker's) comes as that batch, with that
+   * request counted as a send: what {@link nextBatch} reads to send it again under the same id.
    */
-  async openClaims(destinationKey: string): Promise<OpenClaims> {
-    const rows = await this.claimsOfStatement({ destinationKey });
-    return new Map(rows.flatMap((c) => c.ids.map((id) => [id, { batchId: c.batch_id, sends: Number(c.sends) }] as const)));
+  async waiting(destinationKey: string, limit = MAX_BATCH): Promise<ClaimedDelivery[]> {
+    return withClaims(await this.waitingStatement({ destinationKey, limit }));
   }
 
   /**
@@ -191,7 +188,7 @@ export class DeliveryLedger {
    * read while the batch ending with that row is sent), at most `limit`: the index's next rows.
    */
   async waitingAfter(destinationKey: string, afterId: string, limit = MAX_BATCH): Promise<ClaimedDelivery[]> {
-    return (await this.waitingAfterStatement({ destinationKey, afterId, limit })).map(claimedOf);
+    return withClaims(await this.waitingAfterStatement({ destinationKey, afterId, limit }));
   }
 
   /** Rows that will not be sent (their subscription is deleted, paused or disabled): dead letters, no attempt counted. */
@@ -387,21 +384,6 @@ export class DeliveryLedger {
   }
 }
 
-/** Deliveries row id → the request without an outcome that carried it (see {@link DeliveryLedger.openClaims}). */
-export type OpenClaims = Map<string, { batchId: string; sends: number }>;
-
-/**
- * Waiting rows as {@link nextBatch} must see them: a row carried by a request without an outcome
- * belongs to that batch, and that request counts as a send.
- */
-export function withClaims<T extends Pick<DeliveryRow, 'id' | 'batchId' | 'sends'>>(rows: T[], claims: OpenClaims): T[] {
-  if (claims.size === 0) return rows;
-  return rows.map((r) => {
-    const claim = claims.get(r.id);
-    return claim ? { ...r, batchId: claim.batchId, sends: r.sends + claim.sends } : r;
-  });
-}
-
 /**
  * Which of a destination's waiting rows (oldest first) the next request carries, and its id. Rows
  * already claimed by an earlier request that has no outcome (its worker died, or it failed and is
@@ -422,9 +404,23 @@ export function nextBatch<T extends Pick<DeliveryRow, 'id' | 'batchId' | 'sends'
   return { rows: fresh, batchId: fresh.length === 1 ? first.id : `${first.id}+${fresh.length - 1}`, resend: false };
 }
 
-/** A row of the waiting statements. The message stays JSON text: a webhook sends it as it is, without parsing and re-serializing. */
-function claimedOf(x: Record<string, unknown>): ClaimedDelivery {
-  return { ...toRow(x), messageJson: String(x.message_json), sub: subOf(x) };
+/**
+ * Rows of the waiting statements. The message stays JSON text: a webhook sends it as it is,
+ * without parsing and re-serializing. A row carried by an open claim belongs to that batch, and
+ * that request counts as a send.
+ */
+function withClaims(rows: Record<string, unknown>[]): ClaimedDelivery[] {
+  const open = (rows[0]?.open_claims ?? null) as { batchId: string; sends: number; ids: string[] }[] | null;
+  const claimOf = new Map(open?.flatMap((c) => c.ids.map((id) => [id, c] as const)));
+  return rows.map((x) => {
+    const row: ClaimedDelivery = { ...toRow(x), messageJson: String(x.message_json), sub: subOf(x) };
+    const claim = claimOf.get(row.id);
+    if (claim) {
+      row.batchId = claim.batchId;
+      row.sends += Number(claim.sends);
+    }
+    return row;
+  });
 }
 
 function subOf(x: Record<string, unknown>): RowSubscription {

@@ -60,7 +60,6 @@ function ledgerOver(rows: ClaimedDelivery[], outcomeMs = 0) {
       calls.push('read after');
       return rows.filter((r) => !sent.has(r.id) && r.id > afterId).slice(0, limit);
     },
-    openClaims: async () => new Map(),
     claim: async (_d: string, ids: string[]) => void calls.push(`claim ${ids.length}`),
     markSent: async ({ ids }: SentBatch) => {
       calls.push(`sent ${ids.length}`);
@@ -85,7 +84,6 @@ async function deliverThrowing(err: unknown, channel: DestinationChannel = 'webh
   const marked: Array<{ ids: string[]; error: string; status: string; dead: string[] }> = [];
   const ledger = {
     waiting: async () => [{ id: 'd1', messageId: 'm1', address: 'https://example.test/hook', thread: null, messageJson: '{}' }],
-    openClaims: async () => new Map(),
     claim: async () => undefined,
     markSent: async () => undefined,
     markFailed: async ({ ids }: SentBatch, error: string, status: string, dead: string[] = []) => void marked.push({ ids, error, status, dead }),
@@ -136,18 +134,13 @@ describe('DeliveryProcessor after a worker died mid-send', () => {
   /** d1 and d2 claimed as batch d1+1 by a worker that died without an outcome, d3 new; the ledger and sender record their calls. */
   function afterDeadWorker() {
     const waiting = [
-      { ...row('d1'), messageId: 'm1', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m1"}' },
-      { ...row('d2'), messageId: 'm2', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m2"}' },
+      { ...row('d1', 'd1+1', 1), messageId: 'm1', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m1"}' },
+      { ...row('d2', 'd1+1', 1), messageId: 'm2', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m2"}' },
       { ...row('d3'), messageId: 'm3', address: 'https://example.test/hook', thread: null, createdAt: new Date(), messageJson: '{"id":"m3"}' },
     ] as unknown as ClaimedDelivery[];
     const calls: string[] = [];
     const ledger = {
       waiting: async () => waiting.filter((r) => !calls.some((c) => c.startsWith('sent ') && c.split(' ')[1]!.split(',').includes(r.id))),
-      openClaims: async () =>
-        new Map([
-          ['d1', { batchId: 'd1+1', sends: 1 }],
-          ['d2', { batchId: 'd1+1', sends: 1 }],
-        ]),
       claim: async (_d: string, ids: string[], batchId: string) => void calls.push(`claim ${ids.join(',')} ${batchId}`),
       markSent: async ({ ids, batchId }: SentBatch, providerMessageId: string | null) => void calls.push(`sent ${ids.join(',')} ${batchId} ${providerMessageId}`),
       markFailed: async () => undefined,

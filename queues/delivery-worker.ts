@@ -22,7 +22,7 @@ import { DestinationNotFoundError, NetworkError, RateLimitedError } from '../src
 import { classifyError } from '../src/core/chitty-error.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
 import type { Logger } from '../src/log.ts';
-import { MAX_BATCH, nextBatch, withClaims, type ClaimedDelivery, type DeliveryLedger, type SentBatch } from './delivery-ledger.ts';
+import { MAX_BATCH, nextBatch, type ClaimedDelivery, type DeliveryLedger, type SentBatch } from './delivery-ledger.ts';
 import { DEFAULT_BREAKER, DestinationGuard, type CircuitBreakerOptions } from './destination-guard.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
 import { answeredKey, bucketKey, deliveryTag, dirtyKey, lockKey, pendingKey, type Pace } from './names.ts';
@@ -179,14 +179,12 @@ export class DeliveryProcessor {
       // Changes that arrive meanwhile flag the destination dirty; the job looks again before it lets go.
       /** The rows after the batch being sent, read while it was sent (a backlog's next batch). */
       let ahead: Promise<ClaimedDelivery[]> | undefined;
-      // Requests a dead worker sent without an outcome: their rows go again as those batches, under the same ids.
-      const leftBehind = this.ledger.openClaims(destinationKey);
       for (let looks = 1; ; looks++) {
         const read = await ahead?.catch(() => undefined);
         ahead = undefined;
         if (!read?.length) await outcome.settle(); // a read of the ledger sees the last batch's outcome
-        const [all, claims] = await Promise.all([read?.length ? read : this.ledger.waiting(destinationKey), leftBehind]);
-        const sendable = await this.dropUnsendable(job, withClaims(all, claims));
+        const all = read?.length ? read : await this.ledger.waiting(destinationKey);
+        const sendable = await this.dropUnsendable(job, all);
         // A batch a dead worker sent without an outcome goes again as it was, under the same id.
         const next = nextBatch(sendable);
         rows = next.rows;
