@@ -80,12 +80,12 @@ export class DeliveryLedger {
     );
     // The batch is chosen from the ledger alone (the first rows of deliveries_waiting_order_idx),
     // then joined: a long backlog is never sorted, nor joined with its messages, as a whole.
-    // Requests to the destination without an outcome come along (computed once, on every row; null
-    // when there are none): only a dead worker leaves them, as the holder writes its own before it reads again.
-    const waitingRows = (after: SQL) => sql`
-      select w.*, ${o.message}::text as message_json,
-        (select json_agg(json_build_object('batchId', ${c.batchId}, 'sends', ${c.sends}, 'ids', ${c.ids})) from ${c}
-          where ${c.destinationKey} = ${p('destinationKey')}) as open_claims,
+    // The destination's requests without an outcome come along on the first row (null when there
+    // are none): only a dead worker leaves them, as the holder writes its own before it reads again.
+    const openClaims = sql`case when row_number() over (order by w.created_at, w.id) = 1 then
+        (select json_agg(json_build_object('batchId', ${c.batchId}, 'sends', ${c.sends}, 'ids', ${c.ids})) from ${c} where ${c.destinationKey} = ${p('destinationKey')}) end`;
+    const waitingRows = (after: SQL, claims: SQL) => sql`
+      select w.*, ${o.message}::text as message_json, ${claims} as open_claims,
         ${s.id} is not null as sub_exists, ${s.paused} as sub_paused, ${s.disabledAt} is not null as sub_disabled,
         ${s.secret} as sub_secret, case when ${s.previousSecretUntil} > now() then ${s.previousSecret} end as sub_previous_secret
       from (
@@ -95,8 +95,9 @@ export class DeliveryLedger {
         limit ${p('limit')}) as w
       join ${o} on ${o.id} = w.message_id left join ${s} on ${s.id} = w.subscription_id
       order by w.created_at, w.id`;
-    this.waitingStatement = statement(db, waitingRows(sql``));
-    this.waitingAfterStatement = statement(db, waitingRows(sql`and (${d.createdAt}, ${d.id}) > (select created_at, id from ${d} where ${d.id} = ${p('afterId')})`));
+    this.waitingStatement = statement(db, waitingRows(sql``, openClaims));
+    // Read while this job's own request is on its way (its claim is not another's to re-send).
+    this.waitingAfterStatement = statement(db, waitingRows(sql`and (${d.createdAt}, ${d.id}) > (select created_at, id from ${d} where ${d.id} = ${p('afterId')})`, sql`null`));
     // One small row per request on its way (see schema.deliveryClaims); the same batch claimed again counts one more send.
     this.claimStatement = statement(
       db,
@@ -186,6 +187,8 @@ export class DeliveryLedger {
   /**
    * The destination's waiting rows after row `afterId` in sending order (a backlog's next batch,
    * read while the batch ending with that row is sent), at most `limit`: the index's next rows.
+   * Open claims are not read: a dead worker's come first in the destination's order, and were
+   * sent again (by the reads of {@link waiting}) before any fresh batch, whose rows these follow.
    */
   async waitingAfter(destinationKey: string, afterId: string, limit = MAX_BATCH): Promise<ClaimedDelivery[]> {
     return withClaims(await this.waitingAfterStatement({ destinationKey, afterId, limit }));
