@@ -416,8 +416,10 @@ function withClaims(rows: Record<string, unknown>[]): ClaimedDelivery[] {
   const open = (rows[0]?.open_claims ?? null) as { batchId: string; sends: number; ids: string[] }[] | null;
   const claimOf = new Map(open?.flatMap((c) => c.ids.map((id) => [id, c] as const)));
   return rows.map((x) => {
-    const row: ClaimedDelivery = { ...toRow(x), messageJson: String(x.message_json), sub: subOf(x) };
-    const claim = claimOf.get(row.id);
+    const row = toRow(x) as ClaimedDelivery;
+    row.messageJson = String(x.message_json);
+    row.sub = subOf(x);
+    const claim = open ? claimOf.get(row.id) : undefined;
     if (claim) {
       row.batchId = claim.batchId;
       row.sends += Number(claim.sends);
