@@ -132,6 +132,8 @@ export class DeliveryProcessor {
     const { channel, destinationKey } = job.data;
     const owner = job.id ?? `${destinationKey}-${Date.now()}`;
     const keys = this.keys(channel, destinationKey);
+    // Asked alongside the lock (one round trip for both); unknown counts as untrusted.
+    const isTrusted = this.guard.trusted(destinationKey).catch(() => false);
     const wait = await acquireDestination(this.redis, keys, this.paces[channel], owner, this.lockMs);
     // Another job is sending to this destination: the script flagged it, and that job sends these
     // changes before it lets go. Nothing to wait for (a job polling the lock was most of the work).
@@ -157,7 +159,7 @@ export class DeliveryProcessor {
     // Renewed while the job runs (as BullMQ renews the job's own lock); it lapses only if this process dies.
     const renew = setInterval(() => void extendDestination(this.redis, keys.lock, owner, this.lockMs).catch(() => undefined), Math.max(100, this.lockMs / 3));
     try {
-      const trusted = await this.guard.trusted(destinationKey);
+      const trusted = await isTrusted;
       if (!trusted) {
         slot = await this.guard.acquire(channel, owner, this.lockMs);
         if (!slot) {
