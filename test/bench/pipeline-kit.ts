@@ -4,7 +4,7 @@
  * receivers in their own process (also `npm run chaos`'s worker kill), and the gateway's `worker` process.
  */
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -126,7 +126,8 @@ export async function commitAndWait(gw: Gateway, receivers: Receivers, messages:
  * The gateway's `worker` process as `npm run worker` runs it: the production build (built first
  * when stale) under package.json's node flags. Resolves once it says it is ready.
  * BENCH_WORKER_NODE_ARGS: extra node flags for it (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`);
- * BENCH_WORKER_SOURCE=1 runs the TypeScript sources through tsx instead (profiles name our files).
+ * BENCH_WORKER_SOURCE=1 runs the TypeScript sources through tsx instead (profiles name our files);
+ * BENCH_WORKER_LOG=<file> appends its log (pino JSON, info and up) to that file.
  */
 export async function startBenchWorker(env: Record<string, string>): Promise<ChildProcess> {
   const extra = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -151,6 +152,7 @@ export async function startBenchWorker(env: Record<string, string>): Promise<Chi
     });
     child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
   });
-  child.stdout!.resume();
+  if (process.env.BENCH_WORKER_LOG) child.stdout!.pipe(createWriteStream(process.env.BENCH_WORKER_LOG, { flags: 'a' }));
+  else child.stdout!.resume();
   return child;
 }
