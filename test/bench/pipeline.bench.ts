@@ -83,7 +83,16 @@ async function throughput(gw: Gateway, receivers: Receivers, urls: string[], des
     want,
     900_000,
   );
-  return { destinationsPerChange: destinations, changes, ...run, cpuMsPer1000Deliveries: cpu(run.deliveries) };
+  const cpuMsPer1000Deliveries = cpu(run.deliveries);
+  // A run much slower than its neighbours: were sends retried (timeouts, 5xx) or did work wait for the sweeper?
+  const d = schema.deliveries;
+  const s = schema.subscriptions;
+  const [failures] = rowsOf<{ retried: number; lastError: string | null }>(
+    await gw.database.db.execute(sql`
+      select count(*) filter (where ${d.attempts} > 1 or ${d.sends} > ${d.attempts})::int as retried, max(${d.lastError}) as "lastError"
+      from ${d} join ${s} on ${s.id} = ${d.subscriptionId} where ${s.scope} = ${projectId}`),
+  );
+  return { destinationsPerChange: destinations, changes, ...run, cpuMsPer1000Deliveries, rowsSentMoreThanOnce: failures?.retried ?? 0, lastError: failures?.lastError ?? null };
 }
 
 async function latency(gw: Gateway, receivers: Receivers, urls: string[], ratePerSecond: number, destinations: number, seconds: number) {
