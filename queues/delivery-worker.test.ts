@@ -243,4 +243,29 @@ describe('DeliveryProcessor on a backlog', () => {
     // the first's outcome was written while the second was claimed and sent, and before the second's.
     expect(calls).toEqual(['read', `claim ${MAX_BATCH}`, 'read after', 'send', `sent ${MAX_BATCH}`, 'claim 3', 'send', `sent ${MAX_BATCH} written`, 'sent 3', 'sent 3 written']);
   });
+
+  it('an outcome that cannot be written fails the job after the next send, and leaves the answer noted for the next job', async () => {
+    const { ledger, calls } = ledgerOver(backlogOf(MAX_BATCH + 3));
+    ledger.markSent = async ({ ids }: SentBatch) => {
+      calls.push(`sent ${ids.length}`);
+      throw new Error('connection terminated');
+    };
+    const { scheduler } = recordingScheduler();
+    const batches: string[] = [];
+    const sender: DeliverySender = {
+      send: async (b: DeliveryBatch) => {
+        batches.push(b.batchId);
+        return { providerMessageId: `p-${b.batchId}` };
+      },
+    };
+    const job = firstAttempt();
+    await expect(processorWith(ledger, scheduler, sendersWith('webhook', sender), FAST_WEBHOOKS).process(job, 'token')).rejects.toThrow('connection terminated');
+    // The second batch went out while the first's outcome was being written; the job stopped there.
+    expect(calls).toEqual(['read', `claim ${MAX_BATCH}`, 'read after', `sent ${MAX_BATCH}`, 'claim 3']);
+    // Both answers stay noted: the next job writes their outcomes from the notes instead of sending again.
+    const tag = deliveryTag(prefix, 'webhook');
+    expect(await redis.mget(...batches.map((b) => answeredKey(tag, b)))).toEqual(batches.map((b) => `p-${b}`));
+    // And the destination was let go.
+    expect(await redis.exists(lockKey(tag, job.data.destinationKey))).toBe(0);
+  });
 });
