@@ -244,6 +244,32 @@ describe('DeliveryProcessor on a backlog', () => {
     expect(calls).toEqual(['read', `claim ${MAX_BATCH}`, 'read after', 'send', `sent ${MAX_BATCH}`, 'claim 3', 'send', `sent ${MAX_BATCH} written`, 'sent 3', 'sent 3 written']);
   });
 
+  it('a row committed late, ordered before the batch being sent, is still sent before the job lets go', async () => {
+    // A concurrent fan-out commits rows stamped earlier than rows already read: the read-ahead (by
+    // position) never sees them; the destination's dirty flag must survive until the job looks again.
+    const backlog = backlogOf(MAX_BATCH + 3);
+    const { ledger } = ledgerOver(backlog);
+    const { scheduler, scheduled } = recordingScheduler();
+    const job = firstAttempt();
+    const tag = deliveryTag(prefix, 'webhook');
+    const sentIds: string[] = [];
+    const sender: DeliverySender = {
+      send: async (b: DeliveryBatch) => {
+        const ids = b.messagesJson.map((m) => (JSON.parse(m) as { id: string }).id);
+        if (sentIds.length === 0) {
+          backlog.splice(1, 0, waitingRow('r00000-late'));
+          await redis.set(dirtyKey(tag, job.data.destinationKey), '1', 'PX', 60_000); // what the scheduler does for a held destination
+        }
+        sentIds.push(...ids);
+        return { providerMessageId: null };
+      },
+    };
+    const out = await processorWith(ledger, scheduler, sendersWith('webhook', sender), FAST_WEBHOOKS).process(job, 'token');
+    expect(sentIds).toContain('r00000-late');
+    expect(out.sent).toBe(MAX_BATCH + 4);
+    expect(scheduled).toHaveLength(0);
+  });
+
   it('an outcome that cannot be written fails the job after the next send, and leaves the answer noted for the next job', async () => {
     const { ledger, calls } = ledgerOver(backlogOf(MAX_BATCH + 3));
     ledger.markSent = async ({ ids }: SentBatch) => {

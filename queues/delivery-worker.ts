@@ -28,7 +28,7 @@ import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts
 import { answeredKey, bucketKey, deliveryTag, dirtyKey, lockKey, pendingKey, type Pace } from './names.ts';
 import { observeDropped, observeSendFailed, observeSent } from '../src/telemetry/pipeline.ts';
 import type { DeliverySender } from './senders.ts';
-import { acquireDestination, extendDestination, finishDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination, type DestinationKeys } from './token-bucket.ts';
+import { acquireDestination, extendDestination, nextRound, finishDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination, type DestinationKeys } from './token-bucket.ts';
 
 /** Most batches one job sends to its destination before it hands over to a new job. */
 export const DRAIN_ROUNDS = 10;
@@ -265,7 +265,7 @@ export class DeliveryProcessor {
           }
         }
         // The next batch needs a token too, and confirms the lock is still this job's.
-        const again = await acquireDestination(this.redis, keys, this.paces[channel], owner, this.lockMs);
+        const again = await nextRound(this.redis, keys, this.paces[channel], owner, this.lockMs);
         if (again === LOCKED) {
           letGo = true; // the lock expired and another job took it (and was flagged to look)
           break;

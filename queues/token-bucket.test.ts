@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireDestination, extendDestination, finishDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination } from './token-bucket.ts';
+import { acquireDestination, extendDestination, finishDestination, holdKey, holdUntil, LOCKED, nextRound, platformHoldKey, releaseDestination } from './token-bucket.ts';
 
 const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
 const prefix = `{t${randomUUID().slice(0, 8)}}`;
@@ -48,6 +48,21 @@ describe('destination token bucket and lock', () => {
     expect(await acquireDestination(redis, k, pace, 'jobB', 5000)).toBe(LOCKED);
     await releaseDestination(redis, k, 'jobA');
     expect(await acquireDestination(redis, k, pace, 'jobB', 5000)).toBe(0);
+  });
+
+  it('the holder’s next round keeps the dirty flag (it reads by position); taking the destination clears it', async () => {
+    const k = keys('next-round');
+    const pace = { max: 100, perMs: 1000 };
+    expect(await acquireDestination(redis, k, pace, 'holder', 5000)).toBe(0);
+    await redis.set(k.dirty, '1'); // a change arrived while it sent
+    expect(await nextRound(redis, k, pace, 'holder', 5000)).toBe(0);
+    expect(await redis.exists(k.dirty)).toBe(1);
+    expect(await nextRound(redis, k, pace, 'other', 5000)).toBe(LOCKED); // a lost lock is still noticed
+    expect(await finishDestination(redis, k, 'holder', 5000)).toBe(true); // looks again
+    await releaseDestination(redis, k, 'holder');
+    await redis.set(k.dirty, '1');
+    expect(await acquireDestination(redis, k, pace, 'next', 5000)).toBe(0);
+    expect(await redis.exists(k.dirty)).toBe(0);
   });
 
   it('a job finding the destination held hands over: the holder looks again before it lets go', async () => {

@@ -48,7 +48,10 @@ redis.call('HSET', bucket, 'tokens', tostring(tokens), 'ts', now)
 redis.call('PEXPIRE', bucket, math.ceil(cap * interval) + 1000)
 if wait == 0 then
   redis.call('SET', lock, owner, 'PX', lockMs)
-  redis.call('DEL', pending, dirty)
+  -- Taking the destination: its next read sees every waiting row. A holder's next round keeps the
+  -- flags: it reads by position, and a row committed late (stamped before it) waits for the look
+  -- before it lets go.
+  if ARGV[6] == '1' then redis.call('DEL', pending, dirty) end
 end
 return wait
 `;
@@ -128,13 +131,27 @@ export interface DestinationKeys {
  * the Redis clock (tests).
  */
 export async function acquireDestination(redis: Redis, keys: DestinationKeys, pace: Pace, owner: string, lockMs: number, nowMs?: number): Promise<number> {
-  const r = await acquireScript.run(
-    redis,
-    [keys.bucket, keys.pending, keys.lock, keys.hold, keys.platformHold, keys.dirty],
-    [nowMs === undefined ? '' : String(nowMs), String(pace.max), String(pace.perMs / pace.max), owner, String(lockMs)],
-  );
-  return Number(r);
+  return Number(await acquireScript.run(redis, acquireKeys(keys), acquireArgs(pace, owner, lockMs, nowMs, true)));
 }
+
+/**
+ * {@link acquireDestination} for the holder's next batch: a token, and the lock confirmed (LOCKED
+ * when it expired and another job took it). The "dirty" flag stays: changes flagged since the
+ * holder last read the whole ledger are looked for before it lets go (`finishDestination`).
+ */
+export async function nextRound(redis: Redis, keys: DestinationKeys, pace: Pace, owner: string, lockMs: number, nowMs?: number): Promise<number> {
+  return Number(await acquireScript.run(redis, acquireKeys(keys), acquireArgs(pace, owner, lockMs, nowMs, false)));
+}
+
+const acquireKeys = (keys: DestinationKeys) => [keys.bucket, keys.pending, keys.lock, keys.hold, keys.platformHold, keys.dirty];
+const acquireArgs = (pace: Pace, owner: string, lockMs: number, nowMs: number | undefined, taking: boolean) => [
+  nowMs === undefined ? '' : String(nowMs),
+  String(pace.max),
+  String(pace.perMs / pace.max),
+  owner,
+  String(lockMs),
+  taking ? '1' : '',
+];
 
 /**
  * Nothing may be sent through `key` (a {@link holdKey} or {@link platformHoldKey}) for `ms` from
