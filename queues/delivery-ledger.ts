@@ -1,8 +1,9 @@
 /**
  * The deliveries ledger in the database: what must reach which destination, and what happened.
  * A delivery job reads a destination's waiting rows (only one job per destination works at a
- * time: it holds the destination's lock in Redis), then marks them sent, failed (to retry) or
- * dead. A row is written three times at most: queued, then its outcome.
+ * time: it holds the destination's lock in Redis), claims each request just before it is sent
+ * (one `delivery_claims` row), then marks its rows sent, failed (to retry) or dead. A row is
+ * written twice per attempt at most: queued, then its outcome.
  */
 import { and, desc, eq, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
@@ -216,8 +217,8 @@ export class DeliveryLedger {
   }
 
   /**
-   * Just before a send: the destination's claim names this request's id and rows (one row
-   * written, not the batch's rows). Should the worker die before the outcome is written, the next
+   * Just before a send: a claim names this request's id and rows (one row written, not the
+   * batch's rows). Should the worker die before the outcome is written, the next
    * job finds the claim and sends the rows again as the same batch, under the same id (see
    * {@link waiting} and {@link nextBatch}).
    */
