@@ -243,9 +243,9 @@ export class DeliveryProcessor {
         // while the next batch is claimed and sent (after the previous batch's: in order).
         const noted = this.redis.set(answered, r.providerMessageId ?? '', 'PX', ANSWERED_MARK_MS).catch(() => undefined);
         await outcome.settle();
-        const marked = this.ledger.markSent(batch, r.providerMessageId, r.note);
+        // Handed to `outcome` at once: a failed write is thrown when it settles, never left unhandled.
+        outcome.set(this.ledger.markSent(batch, r.providerMessageId, r.note).then(() => void this.redis.del(answered).catch(() => undefined)));
         await noted;
-        outcome.set(marked.then(() => void this.redis.del(answered).catch(() => undefined)));
         ahead = reading;
         observeSent(channel, rows);
         // Trusted again, breaker closed: once per job (the mark lasts an hour).
