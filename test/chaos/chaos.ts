@@ -10,7 +10,9 @@
  *   Its 5 receivers run in their own process (test/bench/receiver-process.ts, as the benches' do)
  *   and this one polls their request log over IPC: this process makes changes in a tight loop, and
  *   receivers sharing its event loop answered late, widening the window between a row's claim and
- *   its recorded answer — the window a kill turns into re-sends — by the harness, not the gateway;
+ *   its recorded answer — the window a kill turns into re-sends — by the harness, not the gateway.
+ *   `backlogAtKill`: deliveries made but not yet arrived at the kill (a backlog draining then is sent
+ *   in big requests, and whatever request was unanswered goes again);
  * - redisRestart: deliveries across a Redis restart that loses every key (lost, duplicated);
  * - commandsUnderKill9: 600 commands while the gateway process is SIGKILLed twice (commands-kill.ts).
  * Options: --samples N (isolation), --fuzz N (requests), --hang-ms N (0: healthy neighbours, to
@@ -191,6 +193,8 @@ async function workerKill() {
     const KILL_AT = Math.floor(CHANGES / 3);
     const made: string[] = [];
     const total = () => receivers.reduce((n, r) => n + new Set(r.messageIds()).size, 0);
+    /** Deliveries made but not yet arrived when the worker was killed: what may have been on its way. */
+    let backlogAtKill = 0;
     for (let i = 0; i < CHANGES; i++) {
       made.push((await gw.hub.create('todos', { content: `Change ${i}`, projectId: P })).chittyId);
       if (i === KILL_AT) {
@@ -200,6 +204,7 @@ async function workerKill() {
           if (total() >= (KILL_AT * receivers.length) / 2) break;
           await sleep(25);
         }
+        backlogAtKill = made.length * receivers.length - total();
         await stop(worker, 'SIGKILL');
         worker = startWorker(gw);
       }
@@ -223,6 +228,7 @@ async function workerKill() {
     const deliveries = CHANGES * receivers.length;
     return {
       deliveries,
+      backlogAtKill,
       lost,
       duplicated,
       duplicatedUnderNewDeliveryId: receivers.reduce((n, r) => n + duplicatesPastDeliveryIdDedupe(r), 0),
