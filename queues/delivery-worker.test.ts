@@ -175,6 +175,24 @@ describe('DeliveryProcessor after a worker died mid-send', () => {
     expect(await redis.exists(answeredKey(tag, 'd1+1'), answeredKey(tag, 'd3'))).toBe(0);
   });
 
+  it('a dead worker’s batch goes again whole, under its id, even when rows committed late push part of it past one read', async () => {
+    // b0 … b299 were claimed as one request; 250 rows stamped earlier but committed later sit among them.
+    const claimed = (i: number) => ({ ...waitingRow(`b${String(i).padStart(3, '0')}`, i), batchId: 'b000+299', sends: 1 }) as ClaimedDelivery;
+    const rows = [claimed(0), ...Array.from({ length: 250 }, (_, i) => waitingRow(`i${String(i).padStart(3, '0')}`, 1000 + i)), ...Array.from({ length: 299 }, (_, i) => claimed(i + 1))];
+    const { ledger } = ledgerOver(rows);
+    const { scheduler } = recordingScheduler();
+    const requests: Array<[string, number]> = [];
+    const sender: DeliverySender = {
+      send: async (b: DeliveryBatch) => {
+        requests.push([b.batchId, b.messagesJson.length]);
+        return { providerMessageId: null };
+      },
+    };
+    await processorWith(ledger, scheduler, sendersWith('webhook', sender), FAST_WEBHOOKS).process(firstAttempt(), 'token');
+    expect(requests[0]).toEqual(['b000+299', 300]);
+    expect(requests.filter(([id]) => id === 'b000+299')).toHaveLength(1);
+  });
+
   it('a backlog drains in one job for DRAIN_ROUNDS batches, then a new job takes over', async () => {
     const { ledger } = ledgerOver(backlogOf(MAX_BATCH * (DRAIN_ROUNDS + 1)));
     const { scheduler, scheduled } = recordingScheduler();

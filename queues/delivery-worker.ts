@@ -185,7 +185,11 @@ export class DeliveryProcessor {
         const read = await ahead?.catch(() => undefined);
         ahead = undefined;
         if (!read?.length) await outcome.settle(); // a read of the ledger sees the last batch's outcome
-        const all = read?.length ? read : await this.ledger.waiting(destinationKey);
+        let all = read?.length ? read : await this.ledger.waiting(destinationKey);
+        // A batch sent before (a dead worker's, a retry) goes again whole under its id (a receiver
+        // deduping on it would drop a second part): rows committed late but stamped earlier may sit
+        // among its rows and push some past one read, so a full read is extended (a batch is at most MAX_BATCH).
+        if (!read?.length && all.length >= MAX_BATCH && all[0]?.batchId) all = await this.ledger.waiting(destinationKey, 2 * MAX_BATCH);
         const sendable = await this.dropUnsendable(job, all);
         // A batch a dead worker sent without an outcome goes again as it was, under the same id.
         const next = nextBatch(sendable);
