@@ -358,10 +358,11 @@ export class DeliveryProcessor {
       throw new DelayedError();
     }
     if (err instanceof DestinationNotFoundError) {
-      // The destination is gone: one dead letter, and nothing more is fanned out to it.
-      await this.ledger.markFailed(batch, message, 'dead');
+      // The destination is gone: nothing more is fanned out to it, and one dead letter (in that
+      // order: whoever sees the dead letter sees the subscription disabled).
       const first = rows[0]!;
       const disabled = await this.ledger.disableDestination({ channel: job.data.channel, address: first.address, thread: first.thread }, message);
+      await this.ledger.markFailed(batch, message, 'dead');
       this.logger.warn({ destination: job.data.destinationKey, subscriptions: disabled, err: message }, 'destination gone; its subscriptions are disabled (subscribe again to enable)');
       throw new UnrecoverableError(message);
     }
