@@ -32,7 +32,7 @@ describe.each(DB_KINDS)('DeliveryLedger claims (%s)', (kind) => {
 
   it('a sent batch: one claim row while it is on its way, then the rows sent once and the claim gone', async () => {
     const ids = await queued('A', 3);
-    await ledger.claim('A', ids, 'A-d0+2');
+    await ledger.claim({ destinationKey: 'A', ids, batchId: 'A-d0+2' });
     expect((await claims('A')).map((c) => [c.batchId, c.ids, c.sends])).toEqual([['A-d0+2', ids, 1]]);
     // The rows themselves are not written before the outcome.
     expect(await rowsOf(ids)).toEqual(ids.map(() => ({ status: 'queued', sends: 0, attempts: 0, batchId: null })));
@@ -44,12 +44,12 @@ describe.each(DB_KINDS)('DeliveryLedger claims (%s)', (kind) => {
   it('a dead worker’s claims: the next job sends their rows again as those batches, in order; both sends are counted', async () => {
     const ids = await queued('B', 5);
     // The worker sent d0-d1, then d2-d3 while the first outcome was being written, and died.
-    await ledger.claim('B', ids.slice(0, 2), 'B-d0+1');
-    await ledger.claim('B', ids.slice(2, 4), 'B-d2+1');
+    await ledger.claim({ destinationKey: 'B', ids: ids.slice(0, 2), batchId: 'B-d0+1' });
+    await ledger.claim({ destinationKey: 'B', ids: ids.slice(2, 4), batchId: 'B-d2+1' });
     const first = await firstBatch('B');
     expect(first).toMatchObject({ batchId: 'B-d0+1', resend: true });
     expect(first.rows.map((r) => r.id)).toEqual(ids.slice(0, 2));
-    await ledger.claim('B', ids.slice(0, 2), 'B-d0+1');
+    await ledger.claim({ destinationKey: 'B', ids: ids.slice(0, 2), batchId: 'B-d0+1' });
     await ledger.markSent({ destinationKey: 'B', batchId: 'B-d0+1', ids: ids.slice(0, 2) }, null);
     expect(await rowsOf(ids.slice(0, 2))).toEqual([0, 1].map(() => ({ status: 'sent', sends: 2, attempts: 1, batchId: 'B-d0+1' })));
     // Then the second, as its batch.
@@ -60,7 +60,7 @@ describe.each(DB_KINDS)('DeliveryLedger claims (%s)', (kind) => {
 
   it('a failed send: dead rows and rows to retry in one statement; a retry goes as the same batch, not as a re-send', async () => {
     const ids = await queued('C', 3);
-    await ledger.claim('C', ids, 'C-d0+2');
+    await ledger.claim({ destinationKey: 'C', ids, batchId: 'C-d0+2' });
     await ledger.markFailed({ destinationKey: 'C', batchId: 'C-d0+2', ids }, '502', 'failed', [ids[1]!]);
     expect(await rowsOf(ids)).toEqual([
       { status: 'failed', sends: 1, attempts: 1, batchId: 'C-d0+2' },
@@ -72,7 +72,7 @@ describe.each(DB_KINDS)('DeliveryLedger claims (%s)', (kind) => {
     expect(retry).toMatchObject({ batchId: 'C-d0+2', resend: false });
     expect(retry.rows.map((r) => r.id)).toEqual([ids[0], ids[2]]);
     // A 429 gives the attempt back but counts the request.
-    await ledger.claim('C', [ids[0]!, ids[2]!], 'C-d0+2');
+    await ledger.claim({ destinationKey: 'C', ids: [ids[0]!, ids[2]!], batchId: 'C-d0+2' });
     await ledger.markFailed({ destinationKey: 'C', batchId: 'C-d0+2', ids: [ids[0]!, ids[2]!] }, '429', 'queued');
     expect((await rowsOf([ids[0]!]))[0]).toEqual({ status: 'queued', sends: 2, attempts: 1, batchId: 'C-d0+2' });
   });
@@ -87,7 +87,7 @@ describe.each(DB_KINDS)('DeliveryLedger claims (%s)', (kind) => {
   });
 
   it('prunes claims older than the retention', async () => {
-    await ledger.claim('D', ['x'], 'x');
+    await ledger.claim({ destinationKey: 'D', ids: ['x'], batchId: 'x' });
     expect(await ledger.pruneClaims(new Date(Date.now() - 60_000))).toBe(0);
     expect(await ledger.pruneClaims(new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(1);
     expect(await claims('D')).toEqual([]);

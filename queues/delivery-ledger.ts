@@ -128,7 +128,7 @@ export class DeliveryLedger {
   private readonly enqueueStatement: (values: { rows: string; messageIds: string }) => Promise<{ id: string }[]>;
   private readonly waitingStatement: (values: { destinationKey: string; limit: number }) => Promise<Record<string, unknown>[]>;
   private readonly waitingAfterStatement: (values: { destinationKey: string; afterId: string; limit: number }) => Promise<Record<string, unknown>[]>;
-  private readonly claimStatement: (values: { destinationKey: string; ids: string[]; batchId: string }) => Promise<unknown[]>;
+  private readonly claimStatement: (values: SentBatch) => Promise<unknown[]>;
   private readonly markSentStatement: (values: SentBatch & { providerMessageId: string | null; note: string | null }) => Promise<unknown[]>;
   private readonly markFailedStatement: (values: SentBatch & { error: string; status: 'failed' | 'dead' | 'queued'; dead: string[] }) => Promise<unknown[]>;
 
@@ -222,9 +222,9 @@ export class DeliveryLedger {
    * job finds the claim and sends the rows again as the same batch, under the same id (see
    * {@link waiting} and {@link nextBatch}).
    */
-  async claim(destinationKey: string, ids: string[], batchId: string): Promise<void> {
-    if (ids.length === 0) return;
-    await this.claimStatement({ destinationKey, ids, batchId });
+  async claim(batch: SentBatch): Promise<void> {
+    if (batch.ids.length === 0) return;
+    await this.claimStatement(batch);
   }
 
   /**

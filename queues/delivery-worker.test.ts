@@ -60,7 +60,7 @@ function ledgerOver(rows: ClaimedDelivery[], outcomeMs = 0) {
       calls.push('read after');
       return rows.filter((r) => !sent.has(r.id) && r.id > afterId).slice(0, limit);
     },
-    claim: async (_d: string, ids: string[]) => void calls.push(`claim ${ids.length}`),
+    claim: async ({ ids }: SentBatch) => void calls.push(`claim ${ids.length}`),
     markSent: async ({ ids }: SentBatch) => {
       calls.push(`sent ${ids.length}`);
       if (outcomeMs > 0) await new Promise((r) => setTimeout(r, outcomeMs));
@@ -141,7 +141,7 @@ describe('DeliveryProcessor after a worker died mid-send', () => {
     const calls: string[] = [];
     const ledger = {
       waiting: async () => waiting.filter((r) => !calls.some((c) => c.startsWith('sent ') && c.split(' ')[1]!.split(',').includes(r.id))),
-      claim: async (_d: string, ids: string[], batchId: string) => void calls.push(`claim ${ids.join(',')} ${batchId}`),
+      claim: async ({ ids, batchId }: SentBatch) => void calls.push(`claim ${ids.join(',')} ${batchId}`),
       markSent: async ({ ids, batchId }: SentBatch, providerMessageId: string | null) => void calls.push(`sent ${ids.join(',')} ${batchId} ${providerMessageId}`),
       markFailed: async () => undefined,
     } as unknown as DeliveryLedger;

@@ -218,7 +218,7 @@ export class DeliveryProcessor {
             continue;
           }
         }
-        await this.ledger.claim(destinationKey, ids, batchId);
+        await this.ledger.claim(batch);
         const first = rows[0]!;
         const secrets = [...new Set(rows.flatMap((r) => r.sub?.secrets ?? []))];
         const legacy = rows.some((r) => (r.sub?.secrets.length ?? 0) === 0);
