@@ -6,7 +6,8 @@
  * - destinations with waiting deliveries but no job waiting in Redis get a new job (their jobs'
  *   states are read in one script per channel);
  * - sent deliveries, and outbox rows whose deliveries are all sent, older than the retention are
- *   deleted in batches (dead letters stay until `DELETE /deliveries/dead`).
+ *   deleted in batches (dead letters stay until `DELETE /deliveries/dead`);
+ * - the queue tables are vacuumed once enough of their rows are dead (table-upkeep.ts).
  */
 import type { Queue } from 'bullmq';
 import type { RedisClient as Redis } from '../src/redis/client.ts';
@@ -19,6 +20,7 @@ import type { Logger } from '../src/log.ts';
 import { PRUNE_BATCH, type DeliveryLedger } from './delivery-ledger.ts';
 import type { DeliveryScheduler } from './delivery-scheduler.ts';
 import { deliveryTag, pendingKey } from './names.ts';
+import { TableUpkeep } from './table-upkeep.ts';
 
 export interface SweeperOptions {
   /** How often to look (ms). */
@@ -71,6 +73,7 @@ export class Sweeper {
   private failureLog: ThrottledErrorLog | undefined;
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<unknown> | undefined;
+  private readonly upkeep: TableUpkeep;
 
   constructor(
     private readonly db: Db,
@@ -81,7 +84,9 @@ export class Sweeper {
     private readonly queues: Record<DestinationChannel, Queue>,
     private readonly logger: Logger,
     private readonly opts: SweeperOptions = DEFAULT_SWEEPER,
-  ) {}
+  ) {
+    this.upkeep = new TableUpkeep(db, logger);
+  }
 
   start(): void {
     this.timer = setInterval(() => {
@@ -101,7 +106,7 @@ export class Sweeper {
     await this.busy;
   }
 
-  async sweep(): Promise<{ refanned: number; rescheduled: number; pruned: { deliveries: number; outbox: number } }> {
+  async sweep(): Promise<{ refanned: number; rescheduled: number; pruned: { deliveries: number; outbox: number }; vacuumed: string[] }> {
     const now = Date.now();
     const o = schema.outbox;
     const refanned = await this.db
@@ -124,7 +129,9 @@ export class Sweeper {
     if (refanned.length || rescheduled) this.logger.info({ refanned: refanned.length, rescheduled }, 'sweeper recovered lost work');
     const pruned = await this.prune(new Date(now - this.opts.retentionMs));
     if (pruned.deliveries || pruned.outbox) this.logger.info(pruned, 'pruned sent deliveries and delivered outbox rows past the retention');
-    return { refanned: refanned.length, rescheduled, pruned };
+    // Last: what the prune deleted is dead rows too.
+    const vacuumed = await this.upkeep.run();
+    return { refanned: refanned.length, rescheduled, pruned, vacuumed };
   }
 
   /** Delete what is past the retention, a batch per statement: sent deliveries first, then their outbox rows. */
