@@ -74,6 +74,9 @@ export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<unknown> | undefined;
   private readonly upkeep: TableUpkeep;
+  private readonly upkeepFailures: ThrottledErrorLog;
+  /** The upkeep runs beside the sweeps (a paced vacuum of a big table can take seconds), one at a time. */
+  private upkeeping: Promise<void> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -86,6 +89,7 @@ export class Sweeper {
     private readonly opts: SweeperOptions = DEFAULT_SWEEPER,
   ) {
     this.upkeep = new TableUpkeep(db, logger);
+    this.upkeepFailures = new ThrottledErrorLog(logger, 'Vacuuming the queue tables', 'the next sweep tries again; until then reads of waiting rows slow down as dead rows pile up');
   }
 
   start(): void {
@@ -104,9 +108,10 @@ export class Sweeper {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.busy;
+    await this.upkeeping;
   }
 
-  async sweep(): Promise<{ refanned: number; rescheduled: number; pruned: { deliveries: number; outbox: number }; vacuumed: string[] }> {
+  async sweep(): Promise<{ refanned: number; rescheduled: number; pruned: { deliveries: number; outbox: number } }> {
     const now = Date.now();
     const o = schema.outbox;
     const refanned = await this.db
@@ -130,8 +135,14 @@ export class Sweeper {
     const pruned = await this.prune(new Date(now - this.opts.retentionMs));
     if (pruned.deliveries || pruned.outbox) this.logger.info(pruned, 'pruned sent deliveries and delivered outbox rows past the retention');
     // Last: what the prune deleted is dead rows too.
-    const vacuumed = await this.upkeep.run();
-    return { refanned: refanned.length, rescheduled, pruned, vacuumed };
+    this.upkeeping ??= this.upkeep
+      .run()
+      .then(
+        () => this.upkeepFailures.recovered(),
+        (err: unknown) => this.upkeepFailures.report(err),
+      )
+      .finally(() => (this.upkeeping = undefined));
+    return { refanned: refanned.length, rescheduled, pruned };
   }
 
   /** Delete what is past the retention, a batch per statement: sent deliveries first, then their outbox rows. */
