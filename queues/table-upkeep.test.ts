@@ -25,18 +25,7 @@ describe.each(['postgres', 'pglite'] as const)('TableUpkeep (%s)', (kind) => {
   const enqueueAndSend = async (from: number, n: number) => {
     const ids = Array.from({ length: n }, (_, i) => `d${from + i}`);
     await ledger.enqueue(
-      ids.map((id) => ({
-        id,
-        messageId: `m-${id}`,
-        subscriptionId: 's1',
-        channel: 'webhook',
-        destinationKey: 'D1',
-        address: 'https://example.test/hook',
-        thread: null,
-        domain: 'todos',
-        entityId: null,
-        status: 'queued' as const,
-      })),
+      ids.map((id) => ({ id, messageId: `m-${id}`, subscriptionId: 's1', channel: 'webhook', destinationKey: 'D1', address: 'https://example.test/hook', domain: 'todos', status: 'queued' })),
     );
     const d = schema.deliveries;
     await database.db.execute(sql`update ${d} set status = 'sent', sent_at = now() where ${d.status} = 'queued'`);
