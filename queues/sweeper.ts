@@ -108,6 +108,8 @@ export class Sweeper {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.busy;
+    // A running vacuum is cancelled: it would hold its connection (and the shutdown) until it ends.
+    if (this.upkeeping) await this.upkeep.stop().catch(() => undefined);
     await this.upkeeping;
   }
 

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as schema from '../drizzle/schema.ts';
-import type { Database } from '../src/db.ts';
+import { rowsOf, type Database } from '../src/db.ts';
 import { createLogger } from '../src/log.ts';
 import { openTestDatabase } from '../test/support/database.ts';
 import { DeliveryLedger } from './delivery-ledger.ts';
@@ -51,5 +51,50 @@ describe.each(['postgres', 'pglite'] as const)('TableUpkeep (%s)', (kind) => {
     expect(await deadDeliveries(900)).toBeGreaterThanOrEqual(900);
     expect(await upkeep().run()).toContain('deliveries');
     expect(await deadDeliveries(0)).toBe(0);
+  }, 30_000);
+});
+
+// A paced vacuum of a big table can take minutes; the process's connections cannot close while it
+// runs, so stopping cancels it. Here the vacuum is a 20 s sleep in its place.
+describe('TableUpkeep.stop (postgres)', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await openTestDatabase('postgres');
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  class SlowUpkeep extends TableUpkeep {
+    calls = 0;
+    protected override maintain(): Promise<void> {
+      this.calls++;
+      return super.maintain(sql`select pg_sleep(20)`);
+    }
+  }
+
+  it('cancels the vacuum it is running and starts no other', async () => {
+    const ledger = new DeliveryLedger(database.db);
+    const ids = Array.from({ length: 600 }, (_, i) => `s${i}`);
+    await ledger.enqueue(
+      ids.map((id) => ({ id, messageId: `m-${id}`, subscriptionId: 's1', channel: 'webhook', destinationKey: 'D2', address: 'https://example.test/hook', domain: 'todos', status: 'queued' })),
+    );
+    await database.db.execute(sql`update ${schema.deliveries} set status = 'sent'`);
+    await database.db.execute(sql`delete from ${schema.deliveries}`);
+    const c = schema.deliveryClaims;
+    await database.db.execute(sql`insert into ${c} (batch_id, destination_key, ids) select 'b' || g, 'D2', '{}' from generate_series(1, 200) g`);
+    await database.db.execute(sql`delete from ${c}`); // two tables with dead rows: two vacuums due
+    const upkeep = new SlowUpkeep(database.db, createLogger('silent'), { minDeadRows: 100, deadShare: 0 });
+    for (let i = 0; i < 75 && (await upkeep.statistics()).filter((s) => s.deadRows >= 100).length < 2; i++) await new Promise((r) => setTimeout(r, 200));
+    const t0 = performance.now();
+    const running = upkeep.run();
+    const sleeping = async () => rowsOf(await database.db.execute(sql`select 1 from pg_stat_activity where query like '%pg_sleep(20)%chitty-upkeep%' and pid <> pg_backend_pid()`)).length;
+    while ((await sleeping()) === 0 && performance.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
+    expect(await sleeping()).toBe(1);
+    await upkeep.stop();
+    expect(await running).toEqual([]);
+    expect(upkeep.calls).toBe(1);
+    expect(performance.now() - t0).toBeLessThan(15_000);
+    expect(await sleeping()).toBe(0);
   }, 30_000);
 });

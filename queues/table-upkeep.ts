@@ -11,7 +11,8 @@
  * by default it waits until a fifth of a table is dead, and the embedded database (PGlite) has
  * none. So the sweeper runs {@link TableUpkeep.run} on each sweep.
  */
-import { getTableName, sql } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { getTableName, sql, type SQL } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
 import { rowsOf, type Db } from '../src/db.ts';
 import type { Logger } from '../src/log.ts';
@@ -37,6 +38,10 @@ export interface TableStatistics {
 }
 
 export class TableUpkeep {
+  /** Written into each statement's text, so that {@link stop} can find and cancel it. */
+  private readonly marker = `chitty-upkeep-${randomUUID()}`;
+  private stopping = false;
+
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
@@ -68,13 +73,33 @@ export class TableUpkeep {
     const due = (await this.statistics()).filter((s) => s.deadRows >= Math.max(this.opts.minDeadRows, this.opts.deadShare * s.liveRows));
     const vacuumed: string[] = [];
     for (const s of due) {
+      if (this.stopping) break;
       const t0 = performance.now();
       const analyze = s.changedSinceAnalyze >= Math.max(this.opts.minDeadRows, 4 * s.liveRows);
       const table = sql.identifier(s.table);
-      await this.db.execute(analyze ? sql`vacuum (analyze, skip_locked) ${table}` : sql`vacuum (skip_locked) ${table}`);
+      try {
+        await this.maintain(analyze ? sql`vacuum (analyze, skip_locked) ${table}` : sql`vacuum (skip_locked) ${table}`);
+      } catch (err) {
+        if (this.stopping) break; // cancelled by stop()
+        throw err;
+      }
       vacuumed.push(s.table);
       this.logger.debug({ table: s.table, deadRows: s.deadRows, liveRows: s.liveRows, analyze, ms: Math.round(performance.now() - t0) }, 'vacuumed a queue table');
     }
     return vacuumed;
+  }
+
+  /**
+   * Start no more vacuums and cancel the one running, if any: a paced vacuum of a big table can
+   * take minutes, and the process's database connections cannot close while it runs.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.db.execute(sql`select pg_cancel_backend(pid) from pg_stat_activity where pid <> pg_backend_pid() and query like ${`%${this.marker}%`}`);
+  }
+
+  /** Run one maintenance statement, marked as this upkeep's. */
+  protected async maintain(statement: SQL): Promise<void> {
+    await this.db.execute(sql`${statement} ${sql.raw(`/* ${this.marker} */`)}`);
   }
 }
