@@ -97,11 +97,8 @@ async function openPostgres(url: string, pgSchema: string | undefined, logger: L
   const pg = (await import('pg')).default;
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
-  // The gateway's own VACUUM and ANALYZE (queues/table-upkeep.ts, the ledger's analyze) pace
-  // themselves as autovacuum does (2 ms of sleep per 200 cost units) instead of taking a core
-  // while deliveries flow; nothing else reads this setting.
-  const options = [...(pgSchema ? [`-c search_path=${pgSchema}`] : []), '-c vacuum_cost_delay=2'].join(' ');
-  const pool = new pg.Pool({ connectionString: url, max: 20, options });
+  const searchPath = pgSchema ? { options: `-c search_path=${pgSchema}` } : {};
+  const pool = new pg.Pool({ connectionString: url, max: 20, ...searchPath });
   // An idle client that fails is dropped by the pool; say so (once a minute at most) instead of crashing.
   const idleErrors = logger && new ThrottledErrorLog(logger, 'idle Postgres client', 'the pool drops it and opens a new connection on the next query');
   pool.on('error', (err) => idleErrors?.report(err));
@@ -144,7 +141,7 @@ async function openPostgres(url: string, pgSchema: string | undefined, logger: L
         }, 1000);
       };
       const connect = async (): Promise<void> => {
-        const c = new pg.Client({ connectionString: url, options });
+        const c = new pg.Client({ connectionString: url, ...searchPath });
         c.on('notification', () => onNotify());
         c.on('error', (err) => errors?.report(err));
         try {
