@@ -9,6 +9,7 @@ import { and, desc, eq, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
 import { rowsOf, type Db } from '../src/db.ts';
 import { statement } from '../src/db-statement.ts';
+import { runPaced } from './table-upkeep.ts';
 
 export const DELIVERY_STATUSES = ['queued', 'sent', 'failed', 'dead'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -161,15 +162,14 @@ export class DeliveryLedger {
   private analyzedAt = 0;
   private analyzing = false;
 
-  /** Have the table analyzed once it grew by {@link ANALYZE_AFTER_ROWS} (in the background; a failure waits for the next time). */
+  /** Have the table analyzed once it grew by {@link ANALYZE_AFTER_ROWS} (in the background, paced as the vacuums are; a failure waits for the next time). */
   private grown(rows: number): void {
     this.sinceAnalyze += rows;
     if (this.analyzing || this.sinceAnalyze < ANALYZE_AFTER_ROWS || Date.now() - this.analyzedAt < ANALYZE_MIN_INTERVAL_MS) return;
     this.analyzing = true;
     this.sinceAnalyze = 0;
     this.analyzedAt = Date.now();
-    void this.db
-      .execute(sql`analyze ${schema.deliveries}`)
+    void runPaced(this.db, sql`analyze ${schema.deliveries}`)
       .catch(() => undefined)
       .finally(() => {
         this.analyzing = false;

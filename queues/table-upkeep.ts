@@ -32,13 +32,34 @@ export interface UpkeepOptions {
 export const DEFAULT_UPKEEP: UpkeepOptions = { minDeadRows: 2000, deadShare: 0.05 };
 
 /**
- * The upkeep's vacuums pace themselves as autovacuum does (`vacuum_cost_delay`, ms of sleep per
- * 200 cost units) instead of taking a core while deliveries flow. Set on the vacuum's own
- * connection only (a startup option would break poolers such as PgBouncer).
+ * The gateway's own VACUUM and ANALYZE pace themselves as autovacuum does (`vacuum_cost_delay`,
+ * ms of sleep per 200 cost units) instead of taking a core while deliveries flow. Set on the
+ * statement's own connection only (a startup option would break poolers such as PgBouncer).
  */
 export const VACUUM_COST_DELAY_MS = 2;
 
 const dialect = new PgDialect();
+
+/**
+ * Run a VACUUM or ANALYZE paced by {@link VACUUM_COST_DELAY_MS}, on a pool connection of its own.
+ * PGlite (one in-process connection) runs it directly, unpaced.
+ */
+export async function runPaced(db: Db, statement: SQL): Promise<void> {
+  const pool = (db as unknown as { session: { client: { connect?: () => Promise<PoolClient> } } }).session.client;
+  if (typeof pool.connect !== 'function') {
+    await db.execute(statement);
+    return;
+  }
+  const client = await pool.connect();
+  try {
+    await client.query(`set vacuum_cost_delay = ${VACUUM_COST_DELAY_MS}`);
+    const { sql: text, params } = dialect.sqlToQuery(statement);
+    await client.query(text, params);
+  } finally {
+    await client.query('reset vacuum_cost_delay').catch(() => undefined);
+    client.release();
+  }
+}
 
 export interface TableStatistics {
   table: string;
@@ -109,23 +130,8 @@ export class TableUpkeep {
     await this.db.execute(sql`select pg_cancel_backend(pid) from pg_stat_activity where pid <> pg_backend_pid() and query like ${`%${this.marker}%`}`);
   }
 
-  /** Run one maintenance statement, marked as this upkeep's, paced on a connection of its own. */
+  /** Run one maintenance statement, marked as this upkeep's, paced. */
   protected async maintain(statement: SQL): Promise<void> {
-    const marked = sql`${statement} ${sql.raw(`/* ${this.marker} */`)}`;
-    // node-postgres: a pool to take a connection from. PGlite: one in-process connection, not paced.
-    const pool = (this.db as unknown as { session: { client: { connect?: () => Promise<PoolClient> } } }).session.client;
-    if (typeof pool.connect !== 'function') {
-      await this.db.execute(marked);
-      return;
-    }
-    const client = await pool.connect();
-    try {
-      await client.query(`set vacuum_cost_delay = ${VACUUM_COST_DELAY_MS}`);
-      const { sql: text, params } = dialect.sqlToQuery(marked);
-      await client.query(text, params);
-    } finally {
-      await client.query('reset vacuum_cost_delay').catch(() => undefined);
-      client.release();
-    }
+    await runPaced(this.db, sql`${statement} ${sql.raw(`/* ${this.marker} */`)}`);
   }
 }
