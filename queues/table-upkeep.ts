@@ -13,10 +13,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { getTableName, sql, type SQL } from 'drizzle-orm';
-import { PgDialect } from 'drizzle-orm/pg-core';
-import type { PoolClient } from 'pg';
 import * as schema from '../drizzle/schema.ts';
 import { rowsOf, type Db } from '../src/db.ts';
+import { driverOf, toQuery } from '../src/db-statement.ts';
 import type { Logger } from '../src/log.ts';
 
 /** The tables every change and delivery writes and then leaves behind. */
@@ -38,25 +37,23 @@ export const DEFAULT_UPKEEP: UpkeepOptions = { minDeadRows: 2000, deadShare: 0.0
  */
 export const VACUUM_COST_DELAY_MS = 2;
 
-const dialect = new PgDialect();
-
 /**
  * Run a VACUUM or ANALYZE paced by {@link VACUUM_COST_DELAY_MS}, on a pool connection of its own.
  * PGlite (one in-process connection) runs it directly, unpaced.
  */
 export async function runPaced(db: Db, statement: SQL): Promise<void> {
-  const pool = (db as unknown as { session: { client: { connect?: () => Promise<PoolClient> } } }).session.client;
+  const pool = driverOf(db);
   if (typeof pool.connect !== 'function') {
     await db.execute(statement);
     return;
   }
   const client = await pool.connect();
   try {
-    await client.query(`set vacuum_cost_delay = ${VACUUM_COST_DELAY_MS}`);
-    const { sql: text, params } = dialect.sqlToQuery(statement);
+    await client.query(`set vacuum_cost_delay = ${VACUUM_COST_DELAY_MS}`, []);
+    const { sql: text, params } = toQuery(statement);
     await client.query(text, params);
   } finally {
-    await client.query('reset vacuum_cost_delay').catch(() => undefined);
+    await client.query('reset vacuum_cost_delay', []).catch(() => undefined);
     client.release();
   }
 }

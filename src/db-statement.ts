@@ -14,11 +14,23 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from './db.ts';
 
 /** What node-postgres (Pool, PoolClient) and PGlite (instance, transaction) have in common. */
-interface DriverClient {
+export interface DriverClient {
   query(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
+  /** node-postgres' Pool only: a connection of one's own (PGlite has one connection). */
+  connect?: () => Promise<DriverClient & { release(): void }>;
 }
 
 const dialect = new PgDialect();
+
+/** The driver under a drizzle database or transaction. */
+export function driverOf(db: Db | Tx): DriverClient {
+  return (db as unknown as { session: { client: DriverClient } }).session.client;
+}
+
+/** A query's text and values, as the driver takes them. */
+export function toQuery(query: SQL): { sql: string; params: unknown[] } {
+  return dialect.sqlToQuery(query);
+}
 
 /**
  * A statement from `query`, whose values are `sql.placeholder(…)`s filled at each call, run on
@@ -26,11 +38,8 @@ const dialect = new PgDialect();
  * `inTransaction` when there is one, else on the pool).
  */
 export function sqlStatement<T>(query: SQL): (db: Db | Tx, values: Record<string, unknown>) => Promise<T[]> {
-  const { sql: text, params } = dialect.sqlToQuery(query);
-  return async (db, values) => {
-    const client = (db as unknown as { session: { client: DriverClient } }).session.client;
-    return (await client.query(text, fillPlaceholders(params, values))).rows as T[];
-  };
+  const { sql: text, params } = toQuery(query);
+  return async (db, values) => (await driverOf(db).query(text, fillPlaceholders(params, values))).rows as T[];
 }
 
 /** {@link sqlStatement} always run on `db`. */
