@@ -42,15 +42,39 @@ describe.each(['postgres', 'pglite'] as const)('TableUpkeep (%s)', (kind) => {
   it('leaves a table with fewer dead rows than the threshold alone', async () => {
     await enqueueAndSend(0, 300);
     expect(await deadDeliveries(300)).toBeGreaterThanOrEqual(300);
-    expect(await upkeep().run()).not.toContain('deliveries');
+    expect((await upkeep().run()).filter((t) => t.vacuumed).map((t) => t.table)).not.toContain('deliveries');
     expect(await deadDeliveries(0)).toBeGreaterThanOrEqual(300);
   }, 30_000);
 
   it('vacuums a queue table once its dead rows pass the threshold', async () => {
     await enqueueAndSend(1000, 600);
     expect(await deadDeliveries(900)).toBeGreaterThanOrEqual(900);
-    expect(await upkeep().run()).toContain('deliveries');
+    expect((await upkeep().run()).filter((t) => t.vacuumed).map((t) => t.table)).toContain('deliveries');
     expect(await deadDeliveries(0)).toBe(0);
+  }, 30_000);
+
+  it('analyzes a queue table that was never analyzed once it changed by the threshold, and only then', async () => {
+    const o = schema.outbox;
+    const analyzed = async () => (await upkeep().statistics()).find((s) => s.table === 'outbox')?.analyzed;
+    const addOutbox = (from: number, n: number) =>
+      database.db.execute(sql`insert into ${o} (id, domain, entity_id, message, dispatched_at, fanned_out_at)
+        select 'm-up-' || g, 'todos', 'e' || g, '{}'::jsonb, now(), now() from generate_series(${from}::int, ${from + n - 1}::int) g`);
+    const changed = async (atLeast: number) => {
+      for (let i = 0; ; i++) {
+        const n = (await upkeep().statistics()).find((s) => s.table === 'outbox')?.changedSinceAnalyze ?? 0;
+        if (n >= atLeast || i >= 75) return n;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    await addOutbox(0, 300);
+    expect(await changed(300)).toBeGreaterThanOrEqual(300);
+    expect((await upkeep().run()).find((t) => t.table === 'outbox')).toBeUndefined();
+    expect(await analyzed()).toBe(false);
+    await addOutbox(300, 300);
+    expect(await changed(600)).toBeGreaterThanOrEqual(600);
+    expect((await upkeep().run()).find((t) => t.table === 'outbox')).toEqual({ table: 'outbox', vacuumed: false, analyzed: true });
+    expect(await analyzed()).toBe(true);
+    expect(await changed(0)).toBe(0);
   }, 30_000);
 });
 

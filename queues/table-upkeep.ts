@@ -1,6 +1,6 @@
 /**
  * Vacuums the pipeline's queue tables (outbox, deliveries, delivery_claims) once enough of their
- * rows are dead. Every row passes through a partial index on its way (outbox_pending_idx,
+ * rows are dead, and has them analyzed when their statistics are missing or far behind. Every row passes through a partial index on its way (outbox_pending_idx,
  * deliveries_waiting_order_idx) and leaves it when it is dispatched or sent, but its entry stays
  * until a vacuum: the relay's read of pending rows and each delivery job's read of its waiting
  * rows walk over every row that ever passed (a bitmap scan never marks them dead). In
@@ -64,6 +64,15 @@ export interface TableStatistics {
   deadRows: number;
   /** Rows inserted, updated or deleted since the table's statistics were last taken. */
   changedSinceAnalyze: number;
+  /** Postgres has statistics of the table (it was analyzed, by anyone, at least once). */
+  analyzed: boolean;
+}
+
+/** What {@link TableUpkeep.run} did to one table. */
+export interface TableMaintained {
+  table: string;
+  vacuumed: boolean;
+  analyzed: boolean;
 }
 
 export class TableUpkeep {
@@ -80,42 +89,54 @@ export class TableUpkeep {
   /** The queue tables' live and dead rows, as Postgres counts them (up to a second or so behind). */
   async statistics(): Promise<TableStatistics[]> {
     const names = QUEUE_TABLES.map((t) => getTableName(t));
-    const rows = rowsOf<{ table: string; live: number; dead: number; changed: number }>(
+    const rows = rowsOf<{ table: string; live: number; dead: number; changed: number; analyzed: boolean | string }>(
       await this.db.execute(sql`
-        select relname as "table", n_live_tup as live, n_dead_tup as dead, n_mod_since_analyze as changed from pg_stat_user_tables
+        select relname as "table", n_live_tup as live, n_dead_tup as dead, n_mod_since_analyze as changed,
+          coalesce(last_analyze, last_autoanalyze) is not null as analyzed
+        from pg_stat_user_tables
         where schemaname = current_schema() and relname in (${sql.join(
           names.map((n) => sql`${n}`),
           sql`, `,
         )})`),
     );
-    return rows.map((r) => ({ table: r.table, liveRows: Number(r.live), deadRows: Number(r.dead), changedSinceAnalyze: Number(r.changed) }));
+    return rows.map((r) => ({
+      table: r.table,
+      liveRows: Number(r.live),
+      deadRows: Number(r.dead),
+      changedSinceAnalyze: Number(r.changed),
+      analyzed: r.analyzed === true || r.analyzed === 't',
+    }));
   }
 
   /**
-   * Vacuum each queue table whose dead rows passed the threshold, and analyze it too when it
-   * changed by four times the rows it holds since its statistics were taken (an analyze costs
-   * several times the vacuum: 300–460 ms against 9–69 ms at 30,000–60,000 deliveries in
-   * `npm run bench`; a vacuum alone keeps the planner's idea of the table's size current).
-   * A table another process is vacuuming right now is skipped (SKIP_LOCKED). Returns the tables vacuumed.
+   * Vacuum each queue table whose dead rows passed the threshold, and analyze it when it changed
+   * by four times the rows it holds since its statistics were taken (an analyze costs several
+   * times the vacuum: 300–460 ms against 9–69 ms at 30,000–60,000 deliveries in `npm run bench`;
+   * a vacuum alone keeps the planner's idea of the table's size current) or when it has never been
+   * analyzed and changed by the dead-row threshold. Without any statistics the planner guesses a
+   * third of the rows for a range: the sweeper's prune of outbox rows past the retention read the
+   * whole outbox (27,000 rows, 15–30 ms every sweep, none of them old) where its index finds none.
+   * A table another process is maintaining right now is skipped (SKIP_LOCKED).
    */
-  async run(): Promise<string[]> {
-    const due = (await this.statistics()).filter((s) => s.deadRows >= Math.max(this.opts.minDeadRows, this.opts.deadShare * s.liveRows));
-    const vacuumed: string[] = [];
-    for (const s of due) {
+  async run(): Promise<TableMaintained[]> {
+    const done: TableMaintained[] = [];
+    for (const s of await this.statistics()) {
       if (this.stopping) break;
+      const vacuum = s.deadRows >= Math.max(this.opts.minDeadRows, this.opts.deadShare * s.liveRows);
+      const analyze = s.changedSinceAnalyze >= (s.analyzed ? Math.max(this.opts.minDeadRows, 4 * s.liveRows) : this.opts.minDeadRows);
+      if (!vacuum && !analyze) continue;
       const t0 = performance.now();
-      const analyze = s.changedSinceAnalyze >= Math.max(this.opts.minDeadRows, 4 * s.liveRows);
       const table = sql.identifier(s.table);
       try {
-        await this.maintain(analyze ? sql`vacuum (analyze, skip_locked) ${table}` : sql`vacuum (skip_locked) ${table}`);
+        await this.maintain(!vacuum ? sql`analyze (skip_locked) ${table}` : analyze ? sql`vacuum (analyze, skip_locked) ${table}` : sql`vacuum (skip_locked) ${table}`);
       } catch (err) {
         if (this.stopping) break; // cancelled by stop()
         throw err;
       }
-      vacuumed.push(s.table);
-      this.logger.debug({ table: s.table, deadRows: s.deadRows, liveRows: s.liveRows, analyze, ms: Math.round(performance.now() - t0) }, 'vacuumed a queue table');
+      done.push({ table: s.table, vacuumed: vacuum, analyzed: analyze });
+      this.logger.debug({ table: s.table, deadRows: s.deadRows, liveRows: s.liveRows, vacuum, analyze, ms: Math.round(performance.now() - t0) }, 'maintained a queue table');
     }
-    return vacuumed;
+    return done;
   }
 
   /**
