@@ -1,3 +1,4 @@
+import { inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as schema from '../drizzle/schema.ts';
 import type { Database } from '../src/db.ts';
@@ -84,6 +85,40 @@ describe.each(DB_KINDS)('DeliveryLedger claims (%s)', (kind) => {
     // Sent rows are not waiting, whether before or after the row.
     await ledger.markSent({ destinationKey: 'E', batchId: 'x', ids: [ids[3]!] }, null);
     expect((await ledger.waitingAfter('E', ids[1]!)).map((r) => r.id)).toEqual([ids[2], ids[4], ids[5]]);
+  });
+
+  it('the read that takes a fresh batch claims it in the same statement, and only such a batch', async () => {
+    await database.db.insert(schema.subscriptions).values({ id: 'live', channel: 'webhook', address: 'https://example.test/hook', scope: '', domains: [] });
+    const live = async (dest: string, n: number) => {
+      const ids = await queued(dest, n);
+      await database.db.update(schema.deliveries).set({ subscriptionId: 'live' }).where(inArray(schema.deliveries.id, ids));
+      return ids;
+    };
+    const ids = await live('F', 3);
+    const taken = await ledger.takeWaiting('F', 3);
+    expect(taken.claimed).toBe('F-d0+2');
+    expect(nextBatch(taken.rows)).toMatchObject({ batchId: 'F-d0+2', resend: false });
+    expect((await claims('F')).map((c) => [c.batchId, c.ids, c.sends])).toEqual([['F-d0+2', ids, 1]]);
+    // Not again while that claim is open (a dead worker's batch goes again as it was, by the usual claim).
+    const again = await ledger.takeWaiting('F', 3);
+    expect(again.claimed).toBeUndefined();
+    expect(nextBatch(again.rows)).toMatchObject({ batchId: 'F-d0+2', resend: true });
+    await ledger.markSent({ destinationKey: 'F', batchId: 'F-d0+2', ids }, null);
+    expect(await rowsOf(ids)).toEqual(ids.map(() => ({ status: 'sent', sends: 1, attempts: 1, batchId: 'F-d0+2' })));
+    expect(await claims('F')).toEqual([]);
+    // Not a batch with a row to drop (no subscription, paused, out of attempts), nor a retry of a sent batch.
+    const gone = await queued('G', 2);
+    expect((await ledger.takeWaiting('G', 3)).claimed).toBeUndefined();
+    await database.db.update(schema.deliveries).set({ subscriptionId: 'live', attempts: 3 }).where(inArray(schema.deliveries.id, gone));
+    expect((await ledger.takeWaiting('G', 3)).claimed).toBeUndefined();
+    expect((await ledger.takeWaiting('G', 4)).claimed).toBe('G-d0+1');
+    const retried = await live('H', 2);
+    await ledger.claim({ destinationKey: 'H', ids: retried, batchId: 'H-d0+1' });
+    await ledger.markFailed({ destinationKey: 'H', batchId: 'H-d0+1', ids: retried }, '502', 'failed');
+    expect((await ledger.takeWaiting('H', 3)).claimed).toBeUndefined();
+    expect(await claims('H')).toEqual([]);
+    await ledger.unclaim('G-d0+1');
+    expect(await claims('G')).toEqual([]);
   });
 
   it('prunes claims older than the retention', async () => {

@@ -98,22 +98,46 @@ export class DeliveryLedger {
     // then joined: a long backlog is never sorted, nor joined with its messages, as a whole.
     // The destination's requests without an outcome come along on the first row (null when there
     // are none): only a dead worker leaves them, as the holder writes its own before it reads again.
-    const openClaims = sql`case when row_number() over (order by w.created_at, w.id) = 1 then
-        (select json_agg(json_build_object('batchId', ${c.batchId}, 'sends', ${c.sends}, 'ids', ${c.ids})) from ${c} where ${c.destinationKey} = ${p('destinationKey')}) end`;
-    const waitingRows = (after: SQL, claims: SQL) => sql`
-      select w.*, ${o.message}::text as message_json, ${claims} as open_claims,
+    const openClaims = sql`(select json_agg(json_build_object('batchId', ${c.batchId}, 'sends', ${c.sends}, 'ids', ${c.ids})) from ${c} where ${c.destinationKey} = ${p('destinationKey')})`;
+    const onFirst = (value: SQL) => sql`case when row_number() over (order by w.created_at, w.id) = 1 then ${value} end`;
+    const columns = sql`w.*, ${o.message}::text as message_json,
         ${s.id} is not null as sub_exists, ${s.paused} as sub_paused, ${s.disabledAt} is not null as sub_disabled,
-        ${s.secret} as sub_secret, case when ${s.previousSecretUntil} > now() then ${s.previousSecret} end as sub_previous_secret
+        ${s.secret} as sub_secret, case when ${s.previousSecretUntil} > now() then ${s.previousSecret} end as sub_previous_secret`;
+    const waitingRows = (after: SQL) => sql`
       from (
         select * from ${d}
         where ${d.destinationKey} = ${p('destinationKey')} and ${d.status} in ('queued', 'failed') ${after}
         order by ${d.createdAt}, ${d.id}
         limit ${p('limit')}) as w
-      join ${o} on ${o.id} = w.message_id left join ${s} on ${s.id} = w.subscription_id
-      order by w.created_at, w.id`;
-    this.waitingStatement = statement(db, waitingRows(sql``, openClaims));
+      join ${o} on ${o.id} = w.message_id left join ${s} on ${s.id} = w.subscription_id`;
+    this.waitingStatement = statement(db, sql`select ${columns}, ${onFirst(openClaims)} as open_claims ${waitingRows(sql``)} order by w.created_at, w.id`);
+    // The same read that also claims the rows as the next request when they are a fresh batch
+    // (what nextBatch makes of them: no request without an outcome, every row sendable): the
+    // claim costs no statement of its own on the way to a send.
+    this.takeWaitingStatement = statement(
+      db,
+      sql`
+      with r as (select ${columns} ${waitingRows(sql``)}),
+      open as (select ${openClaims} as claims),
+      fresh as (
+        select array_agg(id order by created_at, id) as ids from r
+        having count(*) > 0 and (select claims from open) is null
+          and bool_and(batch_id is null and sub_exists and not sub_paused and not sub_disabled and attempts < ${p('maxAttempts')}::int)),
+      claimed as (
+        insert into ${c} (batch_id, destination_key, ids, sends)
+        select case when cardinality(ids) = 1 then ids[1] else ids[1] || '+' || (cardinality(ids) - 1) end, ${p('destinationKey')}, ids, 1
+        from fresh where ${ASYNC_COMMIT}
+        on conflict (batch_id) do update set ids = excluded.ids, claimed_at = now(), sends = ${c.sends} + 1
+        returning batch_id)
+      select r.*, case when row_number() over (order by r.created_at, r.id) = 1 then (select claims from open) end as open_claims,
+        (select batch_id from claimed) as claimed_batch
+      from r order by r.created_at, r.id`,
+    );
     // Read while this job's own request is on its way (its claim is not another's to re-send).
-    this.waitingAfterStatement = statement(db, waitingRows(sql`and (${d.createdAt}, ${d.id}) > (select created_at, id from ${d} where ${d.id} = ${p('afterId')})`, sql`null`));
+    this.waitingAfterStatement = statement(
+      db,
+      sql`select ${columns}, null as open_claims ${waitingRows(sql`and (${d.createdAt}, ${d.id}) > (select created_at, id from ${d} where ${d.id} = ${p('afterId')})`)} order by w.created_at, w.id`,
+    );
     // One small row per request on its way (see schema.deliveryClaims); the same batch claimed again counts one more send.
     this.claimStatement = statement(
       db,
@@ -142,6 +166,7 @@ export class DeliveryLedger {
 
   private readonly enqueueStatement: (values: { rows: string; messageIds: string }) => Promise<{ id: string }[]>;
   private readonly waitingStatement: (values: { destinationKey: string; limit: number }) => Promise<Record<string, unknown>[]>;
+  private readonly takeWaitingStatement: (values: { destinationKey: string; limit: number; maxAttempts: number }) => Promise<Record<string, unknown>[]>;
   private readonly waitingAfterStatement: (values: { destinationKey: string; afterId: string; limit: number }) => Promise<Record<string, unknown>[]>;
   private readonly claimStatement: (values: SentBatch) => Promise<unknown[]>;
   private readonly markSentStatement: (values: SentBatch & { providerMessageId: string | null; note: string | null }) => Promise<unknown[]>;
@@ -208,6 +233,22 @@ export class DeliveryLedger {
    */
   async waiting(destinationKey: string, limit = MAX_BATCH): Promise<ClaimedDelivery[]> {
     return withClaims(await this.waitingStatement({ destinationKey, limit }));
+  }
+
+  /**
+   * {@link waiting}, and when the rows are a fresh batch as {@link nextBatch} makes it (no request
+   * without an outcome, no row sent before, every row's subscription active and attempts below
+   * `maxAttempts`), that batch claimed in the same statement (see {@link claim}): `claimed` is its id.
+   */
+  async takeWaiting(destinationKey: string, maxAttempts: number): Promise<{ rows: ClaimedDelivery[]; claimed: string | undefined }> {
+    const raw = await this.takeWaitingStatement({ destinationKey, limit: MAX_BATCH, maxAttempts });
+    const claimed = raw[0]?.claimed_batch;
+    return { rows: withClaims(raw), claimed: typeof claimed === 'string' ? claimed : undefined };
+  }
+
+  /** A claim made by {@link takeWaiting} for rows that will not go as that batch after all. */
+  async unclaim(batchId: string): Promise<void> {
+    await this.db.delete(schema.deliveryClaims).where(eq(schema.deliveryClaims.batchId, batchId));
   }
 
   /**

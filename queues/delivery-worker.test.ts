@@ -48,14 +48,23 @@ const backlogOf = (n: number) => Array.from({ length: n }, (_, i) => waitingRow(
  * claims and outcomes are recorded in `calls`. `outcomeMs`: a `sent` write takes that long, and its
  * end is recorded too.
  */
-function ledgerOver(rows: ClaimedDelivery[], outcomeMs = 0) {
+function ledgerOver(rows: ClaimedDelivery[], outcomeMs = 0, claimsOnRead?: (rows: ClaimedDelivery[]) => string | undefined) {
   const sent = new Set<string>();
   const calls: string[] = [];
+  const waiting = (limit = MAX_BATCH) => rows.filter((r) => !sent.has(r.id)).slice(0, limit);
   const ledger = {
     waiting: async (_d: string, limit = MAX_BATCH) => {
       calls.push('read');
-      return rows.filter((r) => !sent.has(r.id)).slice(0, limit);
+      return waiting(limit);
     },
+    // As the real one: the read claims a fresh batch when `claimsOnRead` names it (by default it claims nothing).
+    takeWaiting: async () => {
+      const read = waiting();
+      const claimed = read.length ? claimsOnRead?.(read) : undefined;
+      calls.push(claimed === undefined ? 'read' : `read+claim ${claimed}`);
+      return { rows: read, claimed };
+    },
+    unclaim: async (batchId: string) => void calls.push(`unclaim ${batchId}`),
     waitingAfter: async (_d: string, afterId: string, limit = MAX_BATCH) => {
       calls.push('read after');
       return rows.filter((r) => !sent.has(r.id) && r.id > afterId).slice(0, limit);
@@ -83,7 +92,7 @@ const FAST_WEBHOOKS = { ...DEFAULT_PACE, webhook: { max: 1000, perMs: 1000 } };
 async function deliverThrowing(err: unknown, channel: DestinationChannel = 'webhook') {
   const marked: Array<{ ids: string[]; error: string; status: string; dead: string[] }> = [];
   const ledger = {
-    waiting: async () => [{ id: 'd1', messageId: 'm1', address: 'https://example.test/hook', thread: null, messageJson: '{}' }],
+    takeWaiting: async () => ({ rows: [{ id: 'd1', messageId: 'm1', address: 'https://example.test/hook', thread: null, messageJson: '{}' }], claimed: undefined }),
     claim: async () => undefined,
     markSent: async () => undefined,
     markFailed: async ({ ids }: SentBatch, error: string, status: string, dead: string[] = []) => void marked.push({ ids, error, status, dead }),
@@ -140,7 +149,7 @@ describe('DeliveryProcessor after a worker died mid-send', () => {
     ] as unknown as ClaimedDelivery[];
     const calls: string[] = [];
     const ledger = {
-      waiting: async () => waiting.filter((r) => !calls.some((c) => c.startsWith('sent ') && c.split(' ')[1]!.split(',').includes(r.id))),
+      takeWaiting: async () => ({ rows: waiting.filter((r) => !calls.some((c) => c.startsWith('sent ') && c.split(' ')[1]!.split(',').includes(r.id))), claimed: undefined }),
       claim: async ({ ids, batchId }: SentBatch) => void calls.push(`claim ${ids.join(',')} ${batchId}`),
       markSent: async ({ ids, batchId }: SentBatch, providerMessageId: string | null) => void calls.push(`sent ${ids.join(',')} ${batchId} ${providerMessageId}`),
       markFailed: async () => undefined,
@@ -241,6 +250,29 @@ describe('DeliveryProcessor while another job holds the destination', () => {
     expect(scheduled).toHaveLength(0);
     const tag = deliveryTag(prefix, 'webhook');
     expect(await redis.exists(lockKey(tag, holder.data.destinationKey), dirtyKey(tag, holder.data.destinationKey))).toBe(0);
+  });
+});
+
+describe('DeliveryProcessor with a read that claims', () => {
+  const recordingSender = (calls: string[]): DeliverySender => ({
+    send: async (b: DeliveryBatch) => {
+      calls.push(`send ${b.batchId}`);
+      return { providerMessageId: null };
+    },
+  });
+
+  it('sends the batch the read claimed without claiming it again', async () => {
+    const { ledger, calls } = ledgerOver([waitingRow('d1'), waitingRow('d2')], 0, (rows) => `${rows[0]!.id}+${rows.length - 1}`);
+    const out = await processorWith(ledger, recordingScheduler().scheduler, sendersWith('webhook', recordingSender(calls))).process(firstAttempt(), 'token');
+    expect(out).toEqual({ sent: 2, batchId: 'd1+1' });
+    expect(calls).toEqual(['read+claim d1+1', 'send d1+1', 'sent 2']);
+  });
+
+  it('gives back a claim that is not the batch it sends, and claims that batch', async () => {
+    const { ledger, calls } = ledgerOver([waitingRow('d1'), waitingRow('d2')], 0, () => 'other');
+    const out = await processorWith(ledger, recordingScheduler().scheduler, sendersWith('webhook', recordingSender(calls))).process(firstAttempt(), 'token');
+    expect(out).toEqual({ sent: 2, batchId: 'd1+1' });
+    expect(calls).toEqual(['read+claim other', 'unclaim other', 'claim 2', 'send d1+1', 'sent 2']);
   });
 });
 

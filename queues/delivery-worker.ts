@@ -23,12 +23,12 @@ import { classifyError } from '../src/core/chitty-error.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
 import type { Logger } from '../src/log.ts';
 import { MAX_BATCH, nextBatch, type ClaimedDelivery, type DeliveryLedger, type SentBatch } from './delivery-ledger.ts';
-import { DEFAULT_BREAKER, DestinationGuard, type CircuitBreakerOptions } from './destination-guard.ts';
+import { DEFAULT_BREAKER, DestinationGuard, trustKey, type CircuitBreakerOptions } from './destination-guard.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
 import { answeredKey, bucketKey, deliveryTag, dirtyKey, lockKey, pendingKey, type Pace } from './names.ts';
 import { observeDropped, observeSendFailed, observeSent } from '../src/telemetry/pipeline.ts';
 import type { DeliverySender } from './senders.ts';
-import { acquireDestination, extendDestination, nextRound, finishDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination, type DestinationKeys } from './token-bucket.ts';
+import { extendDestination, nextRound, finishDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination, takeDestination, type DestinationKeys } from './token-bucket.ts';
 
 /** Most batches one job sends to its destination before it hands over to a new job. */
 export const DRAIN_ROUNDS = 10;
@@ -71,10 +71,18 @@ export interface IsolationOptions {
 /** A ledger write the job goes on without, awaited (and its failure thrown) before the next one or the job's end. */
 class PendingOutcome {
   private write: Promise<void> | undefined;
+  /** The "answered" marks (names.ts answeredKey) of batches whose outcome is written: no longer needed. */
+  private readonly written: string[] = [];
 
-  set(write: Promise<void>): void {
-    write.catch(() => undefined); // thrown at settle
-    this.write = write;
+  set(write: Promise<void>, answered: string): void {
+    const w = write.then(() => void this.written.push(answered));
+    w.catch(() => undefined); // thrown at settle
+    this.write = w;
+  }
+
+  /** The marks written so far, handed over once. */
+  takeWritten(): string[] {
+    return this.written.splice(0);
   }
 
   async settle(): Promise<void> {
@@ -125,6 +133,7 @@ export class DeliveryProcessor {
       hold: holdKey(p, destinationKey),
       platformHold: platformHoldKey(p, channel),
       dirty: dirtyKey(p, destinationKey),
+      trusted: trustKey(this.prefix, channel, destinationKey),
     };
   }
 
@@ -132,9 +141,8 @@ export class DeliveryProcessor {
     const { channel, destinationKey } = job.data;
     const owner = job.id ?? `${destinationKey}-${Date.now()}`;
     const keys = this.keys(channel, destinationKey);
-    // Asked alongside the lock (one round trip for both); unknown counts as untrusted.
-    const isTrusted = this.guard.trusted(destinationKey).catch(() => false);
-    const wait = await acquireDestination(this.redis, keys, this.paces[channel], owner, this.lockMs);
+    // Whether the destination is trusted comes with the lock (one script).
+    const { wait, trusted } = await takeDestination(this.redis, keys, this.paces[channel], owner, this.lockMs);
     // Another job is sending to this destination: the script flagged it, and that job sends these
     // changes before it lets go. Nothing to wait for (a job polling the lock was most of the work).
     if (wait === LOCKED) return { sent: 0, handedOver: true };
@@ -159,7 +167,6 @@ export class DeliveryProcessor {
     // Renewed while the job runs (as BullMQ renews the job's own lock); it lapses only if this process dies.
     const renew = setInterval(() => void extendDestination(this.redis, keys.lock, owner, this.lockMs).catch(() => undefined), Math.max(100, this.lockMs / 3));
     try {
-      const trusted = await isTrusted;
       if (!trusted) {
         slot = await this.guard.acquire(channel, owner, this.lockMs);
         if (!slot) {
@@ -185,7 +192,10 @@ export class DeliveryProcessor {
         const read = await ahead?.catch(() => undefined);
         ahead = undefined;
         if (!read?.length) await outcome.settle(); // a read of the ledger sees the last batch's outcome
-        let all = read?.length ? read : await this.ledger.waiting(destinationKey);
+        // A fresh batch is claimed by the read itself (one statement less per request).
+        let claimed: string | undefined;
+        let all = read ?? [];
+        if (!read?.length) ({ rows: all, claimed } = await this.ledger.takeWaiting(destinationKey, job.opts.attempts ?? 1));
         // A batch sent before (a dead worker's, a retry) goes again whole under its id (a receiver
         // deduping on it would drop a second part): rows committed late but stamped earlier may sit
         // among its rows and push some past one read, so a full read is extended (a batch is at most MAX_BATCH).
@@ -197,7 +207,7 @@ export class DeliveryProcessor {
         more = sendable.length > rows.length;
         if (rows.length === 0) {
           await outcome.settle();
-          if (looks < 2 * DRAIN_ROUNDS && (await finishDestination(this.redis, keys, owner, this.lockMs))) continue;
+          if (looks < 2 * DRAIN_ROUNDS && (await finishDestination(this.redis, keys, owner, this.lockMs, this.forgetAnswered(outcome)))) continue;
           letGo = looks < 2 * DRAIN_ROUNDS; // else released below, and a job takes over
           break;
         }
@@ -218,7 +228,12 @@ export class DeliveryProcessor {
             continue;
           }
         }
-        await this.ledger.claim(batch);
+        // The read's claim is this batch whenever nextBatch took every row as a fresh one; else it claimed too much.
+        if (claimed !== undefined && (claimed !== batchId || rows.length !== all.length)) {
+          await this.ledger.unclaim(claimed);
+          claimed = undefined;
+        }
+        if (claimed === undefined) await this.ledger.claim(batch);
         const first = rows[0]!;
         const secrets = [...new Set(rows.flatMap((r) => r.sub?.secrets ?? []))];
         const legacy = rows.some((r) => (r.sub?.secrets.length ?? 0) === 0);
@@ -248,12 +263,13 @@ export class DeliveryProcessor {
         const noted = this.redis.set(answered, r.providerMessageId ?? '', 'PX', ANSWERED_MARK_MS).catch(() => undefined);
         await outcome.settle();
         // Handed to `outcome` at once: a failed write is thrown when it settles, never left unhandled.
-        outcome.set(this.ledger.markSent(batch, r.providerMessageId, r.note).then(() => void this.redis.del(answered).catch(() => undefined)));
+        // Its "answered" mark goes with the script that lets go of the destination (or with a DEL).
+        outcome.set(this.ledger.markSent(batch, r.providerMessageId, r.note), answered);
         await noted;
         ahead = reading;
         observeSent(channel, rows);
         // Trusted again, breaker closed: once per job (the mark lasts an hour).
-        if (!trustNoted) await this.guard.succeeded(destinationKey);
+        if (!trustNoted) await this.guard.succeeded(channel, destinationKey);
         trustNoted = true;
         sent += rows.length;
         sends++;
@@ -263,7 +279,7 @@ export class DeliveryProcessor {
         // No second look at an empty ledger: a change arriving after this schedules its own job.
         if (!more && rows.length < MAX_BATCH) {
           await outcome.settle();
-          if (!(await finishDestination(this.redis, keys, owner, this.lockMs))) {
+          if (!(await finishDestination(this.redis, keys, owner, this.lockMs, this.forgetAnswered(outcome)))) {
             letGo = true;
             break;
           }
@@ -291,13 +307,27 @@ export class DeliveryProcessor {
         .catch((err: unknown) => this.logger.warn({ destination: destinationKey, err: (err as Error)?.message }, 'outcome of an answered batch not written; the next job writes it'));
       clearInterval(renew);
       if (slot) await this.guard.release(channel, owner);
-      const dirty = letGo ? false : await releaseDestination(this.redis, keys, owner);
+      const answeredMark = this.forgetAnswered(outcome);
+      const dirty = letGo ? false : await releaseDestination(this.redis, keys, owner, answeredMark);
+      if (letGo && answeredMark) void this.redis.del(answeredMark).catch(() => undefined);
       if (!comingBack && (dirty || more || rows.length === MAX_BATCH)) {
         // More is waiting, or arrived while this job held the destination: a new job takes it now.
         const messageId = rows[rows.length - 1]?.messageId ?? `t${Date.now().toString(36)}`;
         await this.scheduler.schedule([{ channel, destinationKey, messageId }], { delayMs: handOverDelayMs, force: 'more' });
       }
     }
+  }
+
+  /**
+   * The "answered" marks whose batches' outcomes are written: the last is returned, for the script
+   * the job runs next on the destination to delete (same slot, no round trip of its own); any
+   * others (a backlog's batches) are deleted now.
+   */
+  private forgetAnswered(outcome: PendingOutcome): string | undefined {
+    const marks = outcome.takeWritten();
+    const last = marks.pop();
+    if (marks.length > 0) void this.redis.del(...marks).catch(() => undefined);
+    return last;
   }
 
   /** Rows of deleted, paused or disabled subscriptions, and rows out of attempts, are dead letters without a send. */
@@ -372,7 +402,7 @@ export class DeliveryProcessor {
     const dead = rows.filter((r) => !retryable || (r.attempts ?? 0) + 1 >= max).map((r) => r.id);
     const retry = rows.filter((r) => !dead.includes(r.id)).map((r) => r.id);
     await this.ledger.markFailed(batch, message, retry.length > 0 ? 'failed' : 'dead', dead);
-    const breaker = retryable ? await this.guard.failed(job.data.destinationKey) : { failures: 0, parkMs: 0 };
+    const breaker = retryable ? await this.guard.failed(job.data.channel, job.data.destinationKey) : { failures: 0, parkMs: 0 };
     if (dead.length > 0) this.logger.warn({ destination: job.data.destinationKey, rows: dead.length, err: message, attempt: job.attemptsMade + 1 }, 'delivery dead-lettered');
     if (retry.length === 0) throw new UnrecoverableError(message);
     const attemptsMade = Math.max(...rows.filter((r) => retry.includes(r.id)).map((r) => r.attempts ?? 0)) + 1;

@@ -9,15 +9,16 @@
  */
 import type { RedisClient as Redis } from '../src/redis/client.ts';
 import { redisScript } from '../src/redis/script.ts';
-import { queueTag } from './names.ts';
+import type { DestinationChannel } from '../src/core/subscription-store.ts';
+import { deliveryTag, queueTag } from './names.ts';
 
 /** A destination stays trusted this long after its last successful send. */
 export const TRUST_TTL_MS = 60 * 60_000;
 
-// Keys under hash tags derived from the prefix (names.ts queueTag): a destination's trust and
-// breaker keys share one tag (one MULTI), and destinations spread over a cluster's slots.
-export const trustKey = (prefix: string, dest: string): string => `${queueTag(prefix, `dest-${dest}`)}:trusted`;
-export const breakerKey = (prefix: string, dest: string): string => `${queueTag(prefix, `dest-${dest}`)}:breaker`;
+// A destination's trust and breaker keys sit in its channel queue's slot (names.ts deliveryTag),
+// with the keys the acquire script reads: it reads the trust mark too (token-bucket.ts).
+export const trustKey = (prefix: string, channel: DestinationChannel, dest: string): string => `${deliveryTag(prefix, channel)}:trusted:${dest}`;
+export const breakerKey = (prefix: string, channel: DestinationChannel, dest: string): string => `${deliveryTag(prefix, channel)}:breaker:${dest}`;
 export const untrustedSlotsKey = (prefix: string, channel: string): string => `${queueTag(prefix, `deliver-${channel}`)}:untrusted-slots`;
 
 const acquireSlot = redisScript(
@@ -55,10 +56,6 @@ export class DestinationGuard {
     private readonly breaker: CircuitBreakerOptions = DEFAULT_BREAKER,
   ) {}
 
-  async trusted(dest: string): Promise<boolean> {
-    return (await this.redis.exists(trustKey(this.prefix, dest))) === 1;
-  }
-
   /** Take one of the channel's untrusted-send slots for `ttlMs` (freed by {@link release} or expiry). */
   async acquire(channel: string, owner: string, ttlMs: number): Promise<boolean> {
     return Number(await acquireSlot.run(this.redis, [untrustedSlotsKey(this.prefix, channel)], [String(this.untrustedCap), owner, String(ttlMs)])) === 1;
@@ -69,19 +66,23 @@ export class DestinationGuard {
   }
 
   /** A send succeeded: trusted again, breaker closed. */
-  async succeeded(dest: string): Promise<void> {
-    await this.redis.multi().set(trustKey(this.prefix, dest), '1', 'PX', TRUST_TTL_MS).del(breakerKey(this.prefix, dest)).exec();
+  async succeeded(channel: DestinationChannel, dest: string): Promise<void> {
+    await this.redis
+      .multi()
+      .set(trustKey(this.prefix, channel, dest), '1', 'PX', TRUST_TTL_MS)
+      .del(breakerKey(this.prefix, channel, dest))
+      .exec();
   }
 
   /**
    * A send failed (retryable): no longer trusted; returns how long the breaker parks the
    * destination (0 while under the threshold) and the consecutive failure count.
    */
-  async failed(dest: string): Promise<{ failures: number; parkMs: number }> {
-    const key = breakerKey(this.prefix, dest);
+  async failed(channel: DestinationChannel, dest: string): Promise<{ failures: number; parkMs: number }> {
+    const key = breakerKey(this.prefix, channel, dest);
     const r = await this.redis
       .multi()
-      .del(trustKey(this.prefix, dest))
+      .del(trustKey(this.prefix, channel, dest))
       .incr(key)
       .pexpire(key, this.breaker.maxOpenMs * 4)
       .exec();

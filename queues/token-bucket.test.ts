@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireDestination, extendDestination, finishDestination, holdKey, holdUntil, LOCKED, nextRound, platformHoldKey, releaseDestination } from './token-bucket.ts';
+import { acquireDestination, extendDestination, finishDestination, holdKey, holdUntil, LOCKED, nextRound, platformHoldKey, releaseDestination, takeDestination } from './token-bucket.ts';
 
 const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
 const prefix = `{t${randomUUID().slice(0, 8)}}`;
@@ -22,6 +22,28 @@ afterAll(async () => {
 });
 
 describe('destination token bucket and lock', () => {
+  it('tells with the lock whether the destination is trusted, whatever the answer', async () => {
+    const k = { ...keys('trust'), trusted: `${prefix}:trusted:trust` };
+    const pace = { max: 100, perMs: 1000 };
+    expect(await takeDestination(redis, k, pace, 'jobA', 5000)).toEqual({ wait: 0, trusted: false });
+    await redis.set(k.trusted, '1');
+    expect(await takeDestination(redis, k, pace, 'jobB', 5000)).toEqual({ wait: LOCKED, trusted: true });
+    await releaseDestination(redis, k, 'jobA');
+    expect(await takeDestination(redis, k, pace, 'jobB', 5000)).toEqual({ wait: 0, trusted: true });
+  });
+
+  it('deletes the answered mark it is given when it finishes or releases', async () => {
+    const k = keys('forget');
+    const pace = { max: 100, perMs: 1000 };
+    await redis.set(`${prefix}:answered:b1`, 'p1');
+    await redis.set(`${prefix}:answered:b2`, 'p2');
+    expect(await acquireDestination(redis, k, pace, 'jobA', 5000)).toBe(0);
+    expect(await finishDestination(redis, k, 'jobA', 5000, `${prefix}:answered:b1`)).toBe(false);
+    expect(await redis.exists(`${prefix}:answered:b1`, `${prefix}:answered:b2`)).toBe(1);
+    await releaseDestination(redis, k, 'jobA', `${prefix}:answered:b2`);
+    expect(await redis.exists(`${prefix}:answered:b2`)).toBe(0);
+  });
+
   it('paces a destination: a burst of its size, then waits exactly for the next token', async () => {
     const k = keys('paced');
     const pace = { max: 2, perMs: 1000 };

@@ -25,18 +25,21 @@ local lock = KEYS[3]
 local hold = KEYS[4]
 local platformHold = KEYS[5]
 local dirty = KEYS[6]
+-- KEYS[7]: the destination's trust mark (destination-guard.ts), read when ARGV[7] is '1'.
+local trusted = 0
+if ARGV[7] == '1' then trusted = redis.call('EXISTS', KEYS[7]) end
 local cap = tonumber(ARGV[2])
 local interval = tonumber(ARGV[3])
 local owner = ARGV[4]
 local lockMs = tonumber(ARGV[5])
 local notBefore = math.max(tonumber(redis.call('GET', hold)) or 0, tonumber(redis.call('GET', platformHold)) or 0)
-if notBefore > now then return notBefore - now end
+if notBefore > now then return {notBefore - now, trusted} end
 local holder = redis.call('GET', lock)
 if holder and holder ~= owner then
   -- Another job holds the destination: it takes this job's changes before it lets go.
   redis.call('SET', dirty, '1', 'PX', lockMs + 60000)
   redis.call('DEL', pending)
-  return -1
+  return {-1, trusted}
 end
 local state = redis.call('HMGET', bucket, 'tokens', 'ts')
 local tokens = tonumber(state[1]) or cap
@@ -53,11 +56,13 @@ if wait == 0 then
   -- before it lets go.
   if ARGV[6] == '1' then redis.call('DEL', pending, dirty) end
 end
-return wait
+return {wait, trusted}
 `;
 
 // Nothing was waiting: let go, unless changes arrived meanwhile (then keep the lock and look again).
+// KEYS[3]: a batch's "answered" mark whose outcome is written, deleted when ARGV[3] is '1'.
 const FINISH = `
+if ARGV[3] == '1' then redis.call('DEL', KEYS[3]) end
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if redis.call('DEL', KEYS[2]) == 1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -79,6 +84,7 @@ return current
 `;
 
 const RELEASE = `
+if ARGV[2] == '1' then redis.call('DEL', KEYS[3]) end
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return redis.call('EXISTS', KEYS[2])
 `;
@@ -88,10 +94,10 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0
 `;
 
-const acquireScript = redisScript(SCRIPT, 6);
+const acquireScript = redisScript(SCRIPT, 7);
 const holdScript = redisScript(HOLD, 1);
-const finishScript = redisScript(FINISH, 2);
-const releaseScript = redisScript(RELEASE, 2);
+const finishScript = redisScript(FINISH, 3);
+const releaseScript = redisScript(RELEASE, 3);
 const extendScript = redisScript(EXTEND, 1);
 
 /**
@@ -119,6 +125,8 @@ export interface DestinationKeys {
   platformHold: string;
   /** names.ts `dirtyKey`: changes arrived while a job held the destination. */
   dirty: string;
+  /** destination-guard.ts `trustKey`: read by {@link takeDestination}. */
+  trusted?: string;
 }
 
 /**
@@ -131,7 +139,15 @@ export interface DestinationKeys {
  * the Redis clock (tests).
  */
 export async function acquireDestination(redis: Redis, keys: DestinationKeys, pace: Pace, owner: string, lockMs: number, nowMs?: number): Promise<number> {
-  return Number(await acquireScript.run(redis, acquireKeys(keys), acquireArgs(pace, owner, lockMs, nowMs, true)));
+  return (await takeDestination(redis, keys, pace, owner, lockMs, nowMs)).wait;
+}
+
+/**
+ * {@link acquireDestination}, and whether the destination is trusted (its `trusted` key exists),
+ * read in the same script: no round trip of its own.
+ */
+export async function takeDestination(redis: Redis, keys: DestinationKeys, pace: Pace, owner: string, lockMs: number, nowMs?: number): Promise<{ wait: number; trusted: boolean }> {
+  return answer(await acquireScript.run(redis, acquireKeys(keys), acquireArgs(pace, owner, lockMs, nowMs, true, keys.trusted !== undefined)));
 }
 
 /**
@@ -140,18 +156,24 @@ export async function acquireDestination(redis: Redis, keys: DestinationKeys, pa
  * holder last read the whole ledger are looked for before it lets go (`finishDestination`).
  */
 export async function nextRound(redis: Redis, keys: DestinationKeys, pace: Pace, owner: string, lockMs: number, nowMs?: number): Promise<number> {
-  return Number(await acquireScript.run(redis, acquireKeys(keys), acquireArgs(pace, owner, lockMs, nowMs, false)));
+  return answer(await acquireScript.run(redis, acquireKeys(keys), acquireArgs(pace, owner, lockMs, nowMs, false, false))).wait;
 }
 
-const acquireKeys = (keys: DestinationKeys) => [keys.bucket, keys.pending, keys.lock, keys.hold, keys.platformHold, keys.dirty];
-const acquireArgs = (pace: Pace, owner: string, lockMs: number, nowMs: number | undefined, taking: boolean) => [
+const acquireKeys = (keys: DestinationKeys) => [keys.bucket, keys.pending, keys.lock, keys.hold, keys.platformHold, keys.dirty, keys.trusted ?? keys.lock];
+const acquireArgs = (pace: Pace, owner: string, lockMs: number, nowMs: number | undefined, taking: boolean, readTrust: boolean) => [
   nowMs === undefined ? '' : String(nowMs),
   String(pace.max),
   String(pace.perMs / pace.max),
   owner,
   String(lockMs),
   taking ? '1' : '',
+  readTrust ? '1' : '',
 ];
+/** The acquire script's reply: {wait, trusted}. */
+const answer = (reply: unknown): { wait: number; trusted: boolean } => {
+  const [wait, trusted] = reply as [number, number];
+  return { wait: Number(wait), trusted: Number(trusted) === 1 };
+};
 
 /**
  * Nothing may be sent through `key` (a {@link holdKey} or {@link platformHoldKey}) for `ms` from
@@ -164,17 +186,20 @@ export async function holdUntil(redis: Redis, key: string, ms: number, nowMs?: n
 /**
  * The holder found nothing waiting: true when changes arrived meanwhile (the dirty flag, now
  * cleared; the lock is kept for `lockMs` and the holder looks again), else the lock is released.
+ * `forget`: a key in the destination's slot deleted in the same round trip (a batch's "answered"
+ * mark, names.ts answeredKey, once its outcome is written).
  */
-export async function finishDestination(redis: Redis, keys: Pick<DestinationKeys, 'lock' | 'dirty'>, owner: string, lockMs: number): Promise<boolean> {
-  return Number(await finishScript.run(redis, [keys.lock, keys.dirty], [owner, String(lockMs)])) === 1;
+export async function finishDestination(redis: Redis, keys: Pick<DestinationKeys, 'lock' | 'dirty'>, owner: string, lockMs: number, forget?: string): Promise<boolean> {
+  return Number(await finishScript.run(redis, [keys.lock, keys.dirty, forget ?? keys.lock], [owner, String(lockMs), forget ? '1' : ''])) === 1;
 }
 
 /**
  * Release the destination's lock if this job still holds it. Returns whether it is flagged dirty
- * (changes arrived that nobody has looked at: the caller schedules a job for them).
+ * (changes arrived that nobody has looked at: the caller schedules a job for them). `forget` as
+ * in {@link finishDestination}.
  */
-export async function releaseDestination(redis: Redis, keys: Pick<DestinationKeys, 'lock' | 'dirty'>, owner: string): Promise<boolean> {
-  return Number(await releaseScript.run(redis, [keys.lock, keys.dirty], [owner])) === 1;
+export async function releaseDestination(redis: Redis, keys: Pick<DestinationKeys, 'lock' | 'dirty'>, owner: string, forget?: string): Promise<boolean> {
+  return Number(await releaseScript.run(redis, [keys.lock, keys.dirty, forget ?? keys.lock], [owner, forget ? '1' : ''])) === 1;
 }
 
 /**
