@@ -4,9 +4,10 @@
  * scheduler make sure a delivery job is waiting per destination.
  */
 import type { Job } from 'bullmq';
-import { inArray } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
 import type { Db } from '../src/db.ts';
+import { statement } from '../src/db-statement.ts';
 import type { SyncMessage } from '../src/sync/sync-message.ts';
 import type { SubscriptionStore, DestinationChannel } from '../src/core/subscription-store.ts';
 import { planFanout, scopesOf } from '../src/sync/fanout-plan.ts';
@@ -21,16 +22,21 @@ export const FANOUT_ROWS_PER_STATEMENT = 5000;
 
 export class FanoutProcessor {
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly subscriptions: SubscriptionStore,
     private readonly ledger: DeliveryLedger,
     private readonly scheduler: DeliveryScheduler,
-  ) {}
+  ) {
+    const o = schema.outbox;
+    this.messagesStatement = statement(db, sql`select ${o.message} as message from ${o} where ${o.id} = any(${sql.placeholder('ids')}::text[])`);
+  }
+
+  /** The job's messages, read with a statement built once (one per fan-out job). */
+  private readonly messagesStatement: (values: { ids: string[] }) => Promise<{ message: unknown }[]>;
 
   /** Returns how many deliveries the batch produced. */
   async process(job: Job<FanoutJobData>): Promise<number> {
-    const o = schema.outbox;
-    const messages = (await this.db.select({ message: o.message }).from(o).where(inArray(o.id, job.data.messageIds))).map((r) => r.message as SyncMessage);
+    const messages = (await this.messagesStatement({ ids: job.data.messageIds })).map((r) => (typeof r.message === 'string' ? JSON.parse(r.message) : r.message) as SyncMessage);
     // One read of the subscriptions for the whole batch (read fresh: a new subscription counts at once).
     const all = await this.subscriptions.forScopes([...new Set(messages.flatMap(scopesOf))]);
     let rows: NewDelivery[] = [];

@@ -7,7 +7,8 @@
 import type { Queue } from 'bullmq';
 import { sql } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
-import { rowsOf, type Db } from '../src/db.ts';
+import type { Db } from '../src/db.ts';
+import { statement } from '../src/db-statement.ts';
 import type { Logger } from '../src/log.ts';
 import { ASYNC_COMMIT } from './delivery-ledger.ts';
 
@@ -35,7 +36,20 @@ export class OutboxRelay {
     private readonly fanout: Queue<FanoutJobData>,
     private readonly logger: Logger,
     private readonly pollMs = 200,
-  ) {}
+  ) {
+    const o = schema.outbox;
+    // Built once: a pass runs on every commit's notification.
+    this.takeStatement = statement(
+      db,
+      sql`
+      update ${o} set dispatched_at = now()
+      where ${o.seq} in (select ${o.seq} from ${o} where ${o.dispatchedAt} is null order by ${o.seq} limit ${RELAY_BATCH} for update skip locked)
+        and ${ASYNC_COMMIT}
+      returning ${o.seq} as seq, ${o.id} as id`,
+    );
+  }
+
+  private readonly takeStatement: (values: Record<string, never>) => Promise<{ seq: number; id: string }[]>;
 
   start(): void {
     this.stopped = false;
@@ -91,12 +105,7 @@ export class OutboxRelay {
    */
   async relayOnce(): Promise<number> {
     const o = schema.outbox;
-    const r = await this.db.execute(sql`
-      update ${o} set dispatched_at = now()
-      where ${o.seq} in (select ${o.seq} from ${o} where ${o.dispatchedAt} is null order by ${o.seq} limit ${RELAY_BATCH} for update skip locked)
-        and ${ASYNC_COMMIT}
-      returning ${o.seq} as seq, ${o.id} as id`);
-    const rows = rowsOf<{ seq: number; id: string }>(r).sort((a, b) => Number(a.seq) - Number(b.seq));
+    const rows = (await this.takeStatement({})).sort((a, b) => Number(a.seq) - Number(b.seq));
     if (rows.length === 0) return 0;
     const jobs = [];
     // A re-relayed row (its fan-out job was lost or failed for good) gets a new job id.

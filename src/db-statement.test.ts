@@ -1,9 +1,9 @@
-import { sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as schema from '../drizzle/schema.ts';
 import { DB_KINDS, openTestDatabase } from '../test/support/database.ts';
 import { inTransaction, type Database } from './db.ts';
-import { statement } from './db-statement.ts';
+import { selectStatement, statement } from './db-statement.ts';
 
 describe.each(DB_KINDS)('statement (%s)', (kind) => {
   let database: Database;
@@ -35,5 +35,23 @@ describe.each(DB_KINDS)('statement (%s)', (kind) => {
       }),
     ).rejects.toThrow('roll back');
     expect(await byIds({ ids: ['m4'] })).toEqual([]);
+  });
+
+  it('selects rows as drizzle’s select() gives them: property names, Dates, parsed JSON, booleans and nulls', async () => {
+    const t = schema.subscriptions;
+    await database.db.insert(t).values([
+      { id: 's1', channel: 'webhook', address: 'https://example.test/a', scope: 'P1', domains: ['todos'], paused: true, disabledAt: new Date('2026-01-02T03:04:05.678Z'), secret: 'whsec_x' },
+      { id: 's2', channel: 'slack', address: 'C1', scope: 'P1', domains: [], model: 'claude' },
+    ]);
+    const byScope = selectStatement(database.db, t, sql`${t.scope} = any(${sql.placeholder('scopes')}::text[])`);
+    const mine = await byScope({ scopes: ['P1'] });
+    const drizzles = await database.db
+      .select()
+      .from(t)
+      .where(inArray(t.scope, ['P1']));
+    const byId = <R extends { id: string }>(rows: R[]) => [...rows].sort((a, b) => a.id.localeCompare(b.id));
+    expect(byId(mine)).toEqual(byId(drizzles));
+    expect(byId(mine)[0]!.disabledAt).toEqual(new Date('2026-01-02T03:04:05.678Z'));
+    expect(byId(mine)[0]!.domains).toEqual(['todos']);
   });
 });

@@ -4,10 +4,11 @@
  * /api/v1/subscriptions manage them; the fan-out reads them.
  */
 import { randomBytes } from 'node:crypto';
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import * as schema from '../../drizzle/schema.ts';
 import type { Db } from '../db.ts';
+import { selectStatement } from '../db-statement.ts';
 import { DomainSchema, type Domain } from '../hub/domains.ts';
 import { InvalidChangeError } from '../hub/errors.ts';
 import { chittyId } from '../hub/ids.ts';
@@ -96,7 +97,13 @@ export class SubscriptionStore {
     private readonly db: Db,
     /** Checked for webhook addresses at subscribe time (the sender checks again at connect time). */
     private readonly egress: EgressPolicy = OPEN_EGRESS,
-  ) {}
+  ) {
+    const t = schema.subscriptions;
+    // Read by every fan-out job: built once.
+    this.forScopesStatement = selectStatement(db, t, sql`${t.scope} = any(${sql.placeholder('scopes')}::text[]) and ${t.paused} = false and ${t.disabledAt} is null`);
+  }
+
+  private readonly forScopesStatement: (values: { scopes: string[] }) => Promise<(typeof schema.subscriptions.$inferSelect)[]>;
 
   /** Subscribe (or change the domains of an existing subscription of the same destination and scope). */
   async upsert(input: SubscriptionInput, createdBy: string | null = null): Promise<SubscriptionRecord> {
@@ -167,13 +174,7 @@ export class SubscriptionStore {
 
   /** Subscriptions that could want a change in these scopes ('' = whole hub always included); paused ones are left out. */
   async forScopes(scopes: string[]): Promise<SubscriptionRecord[]> {
-    const t = schema.subscriptions;
-    return (
-      await this.db
-        .select()
-        .from(t)
-        .where(and(inArray(t.scope, [...new Set(['', ...scopes])]), eq(t.paused, false), isNull(t.disabledAt)))
-    ).map(view);
+    return (await this.forScopesStatement({ scopes: [...new Set(['', ...scopes])] })).map(view);
   }
 
   /** Pause (the fan-out skips it) or resume a subscription; undefined when there is no such id. */
