@@ -11,22 +11,35 @@ import type { DestinationChannel } from '../src/core/subscription-store.ts';
 import { redisScript } from '../src/redis/script.ts';
 import { deliveryTag, dirtyKey, lockKey, pendingKey } from './names.ts';
 
-// KEYS: pending, lock, dirty. ARGV: job id, ttl (ms), forced ('1' or ''). 1: add the job.
+// For each destination of one channel, in one call: KEYS pending, lock, dirty (three per
+// destination); ARGV ttl (ms), forced ('1' or ''), then the destinations' job ids. Returns, per
+// destination, 1: add the job.
 const mark = redisScript(
   `
-if ARGV[3] == '1' then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
+local ttl = ARGV[1]
+local forced = ARGV[2] == '1'
+local out = {}
+for i = 1, #KEYS / 3 do
+  local pending, lock, dirty, id = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], ARGV[2 + i]
+  if forced then
+    redis.call('SET', pending, id, 'PX', ttl)
+    out[i] = 1
+  elseif redis.call('EXISTS', lock) == 1 then
+    redis.call('SET', dirty, '1', 'PX', ttl)
+    out[i] = 0
+  elseif redis.call('SET', pending, id, 'PX', ttl, 'NX') then
+    out[i] = 1
+  else
+    out[i] = 0
+  end
 end
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
-  return 0
-end
-if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
-return 0
+return out
 `,
-  3,
+  'any',
 );
+
+/** Most destinations one call of the mark script looks at (Redis runs nothing else meanwhile). */
+const MARKS_PER_CALL = 500;
 
 export interface DeliveryJobData {
   channel: DestinationChannel;
@@ -53,23 +66,18 @@ export class DeliveryScheduler {
     const unique = [...new Map(items.map((i) => [i.destinationKey, i])).values()];
     const jobId = (i: (typeof unique)[number]) => `${i.messageId}__${i.destinationKey}${opts.force ? `__${opts.force}` : ''}`;
     // The flag names the waiting job, so the sweeper can tell a lost job from a waiting one.
-    // One pipeline per channel: a channel's flags share its queue's hash tag (one cluster node).
+    // One script call per channel: a channel's flags share its queue's hash tag (one cluster node).
     const flagged = new Set<(typeof unique)[number]>();
     await Promise.all(
       [...new Set(unique.map((i) => i.channel))].map(async (ch) => {
-        const list = unique.filter((i) => i.channel === ch);
-        mark.prepare(this.redis);
-        const pipe = this.redis.pipeline();
+        const all = unique.filter((i) => i.channel === ch);
         const tag = deliveryTag(this.prefix, ch);
-        for (const i of list) {
-          const ttl = (opts.delayMs ?? this.windows[i.channel]) + 60_000;
-          mark.queue(pipe, [pendingKey(tag, i.destinationKey), lockKey(tag, i.destinationKey), dirtyKey(tag, i.destinationKey)], [jobId(i), String(ttl), opts.force ? '1' : '']);
-        }
-        const res = (await pipe.exec()) ?? [];
-        for (const [n, i] of list.entries()) {
-          const [err, added] = res[n] ?? [];
-          if (err) throw err;
-          if (Number(added) === 1) flagged.add(i);
+        const ttl = (opts.delayMs ?? this.windows[ch]) + 60_000;
+        for (let at = 0; at < all.length; at += MARKS_PER_CALL) {
+          const list = all.slice(at, at + MARKS_PER_CALL);
+          const keys = list.flatMap((i) => [pendingKey(tag, i.destinationKey), lockKey(tag, i.destinationKey), dirtyKey(tag, i.destinationKey)]);
+          const added = (await mark.run(this.redis, keys, [String(ttl), opts.force ? '1' : '', ...list.map(jobId)])) as number[];
+          for (const [n, i] of list.entries()) if (Number(added[n]) === 1) flagged.add(i);
         }
       }),
     );

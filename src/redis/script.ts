@@ -20,30 +20,35 @@ export interface RedisScript {
   prepare(redis: RedisClient): void;
 }
 
-/** `lua` with `numberOfKeys` KEYS (a fixed number, as EVALSHA needs it up front). */
-export function redisScript(lua: string, numberOfKeys: number): RedisScript {
+/**
+ * `lua` with `numberOfKeys` KEYS (a fixed number, as EVALSHA needs it up front), or `'any'`: as
+ * many as each call gives (EVALSHA is then told the count with every call).
+ */
+export function redisScript(lua: string, numberOfKeys: number | 'any'): RedisScript {
   const name = `chitty_${createHash('sha1').update(lua).digest('hex').slice(0, 16)}`;
   const prepared = new WeakSet<object>();
   const prepare = (redis: RedisClient): void => {
     if (prepared.has(redis)) return;
-    redis.defineCommand(name, { numberOfKeys, lua });
+    redis.defineCommand(name, numberOfKeys === 'any' ? { lua } : { numberOfKeys, lua });
     prepared.add(redis);
   };
-  const check = (keys: string[]) => {
+  const argsOf = (keys: string[], args: Arg[]): Arg[] => {
+    if (numberOfKeys === 'any') return [keys.length, ...keys, ...args];
     if (keys.length !== numberOfKeys) throw new Error(`${name}: ${keys.length} keys given, the script takes ${numberOfKeys}`);
+    return [...keys, ...args];
   };
   return {
     prepare,
     run(redis, keys, args) {
-      check(keys);
+      const all = argsOf(keys, args);
       prepare(redis);
-      return (redis as unknown as WithScript)[name]!(...keys, ...args);
+      return (redis as unknown as WithScript)[name]!(...all);
     },
     queue(pipe, keys, args) {
-      check(keys);
+      const all = argsOf(keys, args);
       const command = (pipe as unknown as WithScript)[name];
       if (!command) throw new Error(`${name}: prepare(redis) before making the pipeline`);
-      void command.call(pipe, ...keys, ...args);
+      void command.call(pipe, ...all);
     },
   };
 }
