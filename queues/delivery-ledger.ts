@@ -95,49 +95,48 @@ export class DeliveryLedger {
       select id, (select count(*) from marked) as marked from inserted`,
     );
     // The batch is chosen from the ledger alone (the first rows of deliveries_waiting_order_idx),
-    // then joined: a long backlog is never sorted, nor joined with its messages, as a whole.
-    // The destination's requests without an outcome come along on the first row (null when there
-    // are none): only a dead worker leaves them, as the holder writes its own before it reads again.
+    // then each row's message and subscription are looked up: a long backlog is never sorted, nor
+    // joined with its messages, as a whole. Looked up by scalar subqueries rather than joins:
+    // Postgres plans them in half the time (0.23 against 0.47 ms for the read that claims, at
+    // 65,000 deliveries), and planning was most of its work on this path.
+    // The destination's requests without an outcome come along (null when there are none): only a
+    // dead worker leaves them, as the holder writes its own before it reads again.
     const openClaims = sql`(select json_agg(json_build_object('batchId', ${c.batchId}, 'sends', ${c.sends}, 'ids', ${c.ids})) from ${c} where ${c.destinationKey} = ${p('destinationKey')})`;
-    const onFirst = (value: SQL) => sql`case when row_number() over (order by w.created_at, w.id) = 1 then ${value} end`;
-    const columns = sql`w.*, ${o.message}::text as message_json,
-        ${s.id} is not null as sub_exists, ${s.paused} as sub_paused, ${s.disabledAt} is not null as sub_disabled,
-        ${s.secret} as sub_secret, case when ${s.previousSecretUntil} > now() then ${s.previousSecret} end as sub_previous_secret`;
     const waitingRows = (after: SQL) => sql`
+      select w.*, (select ${o.message}::text from ${o} where ${o.id} = w.message_id) as message_json,
+        (select json_build_object('paused', ${s.paused}, 'disabled', ${s.disabledAt} is not null, 'secret', ${s.secret},
+          'previousSecret', case when ${s.previousSecretUntil} > now() then ${s.previousSecret} end) from ${s} where ${s.id} = w.subscription_id) as sub
       from (
         select * from ${d}
         where ${d.destinationKey} = ${p('destinationKey')} and ${d.status} in ('queued', 'failed') ${after}
         order by ${d.createdAt}, ${d.id}
-        limit ${p('limit')}) as w
-      join ${o} on ${o.id} = w.message_id left join ${s} on ${s.id} = w.subscription_id`;
-    this.waitingStatement = statement(db, sql`select ${columns}, ${onFirst(openClaims)} as open_claims ${waitingRows(sql``)} order by w.created_at, w.id`);
+        limit ${p('limit')}) as w`;
+    const inOrder = (rows: SQL, claims: SQL) => sql`select r.*, ${claims} as open_claims from (${rows}) as r where r.message_json is not null order by r.created_at, r.id`;
+    this.waitingStatement = statement(db, inOrder(waitingRows(sql``), openClaims));
     // The same read that also claims the rows as the next request when they are a fresh batch
     // (what nextBatch makes of them: no request without an outcome, every row sendable): the
     // claim costs no statement of its own on the way to a send.
     this.takeWaitingStatement = statement(
       db,
       sql`
-      with r as (select ${columns} ${waitingRows(sql``)}),
+      with r as (${waitingRows(sql``)}),
       open as (select ${openClaims} as claims),
       fresh as (
         select array_agg(id order by created_at, id) as ids from r
         having count(*) > 0 and (select claims from open) is null
-          and bool_and(batch_id is null and sub_exists and not sub_paused and not sub_disabled and attempts < ${p('maxAttempts')}::int)),
+          and bool_and(batch_id is null and message_json is not null and sub is not null and not (sub ->> 'paused')::boolean
+            and not (sub ->> 'disabled')::boolean and attempts < ${p('maxAttempts')}::int)),
       claimed as (
         insert into ${c} (batch_id, destination_key, ids, sends)
         select case when cardinality(ids) = 1 then ids[1] else ids[1] || '+' || (cardinality(ids) - 1) end, ${p('destinationKey')}, ids, 1
         from fresh where ${ASYNC_COMMIT}
         on conflict (batch_id) do update set ids = excluded.ids, claimed_at = now(), sends = ${c.sends} + 1
         returning batch_id)
-      select r.*, case when row_number() over (order by r.created_at, r.id) = 1 then (select claims from open) end as open_claims,
-        (select batch_id from claimed) as claimed_batch
-      from r order by r.created_at, r.id`,
+      select r.*, (select claims from open) as open_claims, (select batch_id from claimed) as claimed_batch
+      from r where r.message_json is not null order by r.created_at, r.id`,
     );
     // Read while this job's own request is on its way (its claim is not another's to re-send).
-    this.waitingAfterStatement = statement(
-      db,
-      sql`select ${columns}, null as open_claims ${waitingRows(sql`and (${d.createdAt}, ${d.id}) > (select created_at, id from ${d} where ${d.id} = ${p('afterId')})`)} order by w.created_at, w.id`,
-    );
+    this.waitingAfterStatement = statement(db, inOrder(waitingRows(sql`and (${d.createdAt}, ${d.id}) > (select created_at, id from ${d} where ${d.id} = ${p('afterId')})`), sql`null`));
     // One small row per request on its way (see schema.deliveryClaims); the same batch claimed again counts one more send.
     this.claimStatement = statement(
       db,
@@ -495,10 +494,12 @@ function withClaims(rows: Record<string, unknown>[]): ClaimedDelivery[] {
   });
 }
 
+/** The row's subscription as the waiting statements give it (JSON; null when it was deleted). */
 function subOf(x: Record<string, unknown>): RowSubscription {
-  const yes = (v: unknown) => v === true || v === 't' || v === 'true';
-  const state = !yes(x.sub_exists) ? 'gone' : yes(x.sub_disabled) ? 'disabled' : yes(x.sub_paused) ? 'paused' : 'active';
-  const secrets = [x.sub_secret, x.sub_previous_secret].filter((v): v is string => typeof v === 'string' && v !== '');
+  const raw = typeof x.sub === 'string' ? (JSON.parse(x.sub) as unknown) : x.sub;
+  const sub = (raw ?? null) as { paused: boolean; disabled: boolean; secret: string | null; previousSecret: string | null } | null;
+  const state = sub === null ? 'gone' : sub.disabled ? 'disabled' : sub.paused ? 'paused' : 'active';
+  const secrets = [sub?.secret, sub?.previousSecret].filter((v): v is string => typeof v === 'string' && v !== '');
   return { state, secrets };
 }
 
