@@ -2,8 +2,8 @@ import { inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as schema from '../drizzle/schema.ts';
 import { DB_KINDS, openTestDatabase } from '../test/support/database.ts';
-import { inTransaction, type Database } from './db.ts';
-import { selectStatement, statement } from './db-statement.ts';
+import { inTransaction, rowsOf, type Database } from './db.ts';
+import { selectStatement, statement, statementName, toQuery } from './db-statement.ts';
 
 describe.each(DB_KINDS)('statement (%s)', (kind) => {
   let database: Database;
@@ -53,5 +53,36 @@ describe.each(DB_KINDS)('statement (%s)', (kind) => {
     expect(byId(mine)).toEqual(byId(drizzles));
     expect(byId(mine)[0]!.disabledAt).toEqual(new Date('2026-01-02T03:04:05.678Z'));
     expect(byId(mine)[0]!.domains).toEqual(['todos']);
+  });
+});
+
+// Parsed once per connection, planned for each run's values: never a generic plan, which Postgres
+// would choose after five runs with the statistics of the moment (a sequential scan of a small table).
+describe('statement on Postgres', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await openTestDatabase('postgres');
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('is a named prepared statement with a custom plan at every run', async () => {
+    const o = schema.outbox;
+    const query = sql`select count(*)::int as n from ${o} where ${o.id} = any(${sql.placeholder('ids')}::text[])`;
+    const count = statement<{ n: number }>(database.db, query);
+    const name = statementName(toQuery(query).sql);
+    const seen = await inTransaction(database, async () => {
+      for (let i = 0; i < 8; i++) expect(await count({ ids: [`x${i}`] })).toEqual([{ n: 0 }]);
+      // The same connection (the transaction's): what it prepared, and how it planned it.
+      return {
+        mode: rowsOf<{ plan_cache_mode: string }>(await database.db.execute(sql`show plan_cache_mode`))[0]?.plan_cache_mode,
+        prepared: rowsOf<{ generic: number; custom: number }>(
+          await database.db.execute(sql`select generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements where name = ${name}`),
+        ),
+      };
+    });
+    expect(seen.mode).toBe('force_custom_plan');
+    expect(seen.prepared).toEqual([{ generic: 0, custom: 8 }]);
   });
 });
