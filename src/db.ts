@@ -98,14 +98,21 @@ async function openPostgres(url: string, pgSchema: string | undefined, logger: L
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
   const searchPath = pgSchema ? { options: `-c search_path=${pgSchema}` } : {};
-  const pool = new pg.Pool({ connectionString: url, max: 20, ...searchPath });
+  // The pipeline's statements are named prepared statements (db-statement.ts): parsed once per
+  // connection, but planned for each run's values, never with a generic plan. Set with SET on each
+  // new connection before it is used, rather than as a startup option, which poolers such as
+  // PgBouncer refuse.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 20,
+    ...searchPath,
+    onConnect: async (client: { query(text: string): Promise<unknown> }) => {
+      await client.query('set plan_cache_mode = force_custom_plan');
+    },
+  });
   // An idle client that fails is dropped by the pool; say so (once a minute at most) instead of crashing.
   const idleErrors = logger && new ThrottledErrorLog(logger, 'idle Postgres client', 'the pool drops it and opens a new connection on the next query');
   pool.on('error', (err) => idleErrors?.report(err));
-  // The pipeline's statements are named prepared statements (db-statement.ts): parsed once per
-  // connection, but planned for each run's values, never with a generic plan. Set with SET rather
-  // than a startup option, which poolers such as PgBouncer refuse. Queued before any other query.
-  pool.on('connect', (client) => void client.query('set plan_cache_mode = force_custom_plan').catch(() => undefined));
   const db = drizzle(pool, { schema });
   // One migrator at a time across processes (several web/worker processes may start together).
   const lockClient = await pool.connect();

@@ -3,7 +3,7 @@
  * over a run ({@link cpuMeter}), and RSS over time, so a long run shows whether memory stays flat
  * ({@link RssSampler}: samples every `everyMs`; a process that has exited is skipped).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** VmRSS / VmHWM of a process in MB and its CPU ms so far (utime + stime); undefined once it has exited. */
 export function procStats(pid: number | undefined): { rssMb: number; peakMb: number; cpuMs: number } | undefined {
@@ -19,17 +19,64 @@ export function procStats(pid: number | undefined): { rssMb: number; peakMb: num
   }
 }
 
-/** CPU each process used from this call to the returned function's, in ms per `per` units of work. */
+/** CPU ms so far of each process whose command name is `comm` (Postgres' processes, the Redis server), by pid. */
+export function cpuMsOf(comm: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== comm) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU ms `comm`'s processes used between two {@link cpuMsOf} readings (a process that exited in between is not counted). */
+function usedBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let ms = 0;
+  for (const [pid, now] of after) ms += now - (before.get(pid) ?? 0);
+  return ms;
+}
+
+/** The machine's busy and total CPU time so far (/proc/stat, all cores, in clock ticks). */
+function machineTicks(): { busy: number; total: number } {
+  const [, ...values] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
+  const n = values.map(Number);
+  const total = n.reduce((a, b) => a + b, 0);
+  return { busy: total - (n[3] ?? 0) - (n[4] ?? 0), total };
+}
+
+/**
+ * CPU each process used from this call to the returned function's, in ms per `per` units of work;
+ * also all of Postgres (`postgres`: its backends and background processes, less any that exited
+ * during the run) and the Redis server (`redis`), and how busy the whole machine was
+ * (`machineBusyPercent`, all cores).
+ */
 export function cpuMeter(pids: Record<string, number | undefined>): (units: number, per?: number) => Record<string, number> {
-  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, procStats(pid)?.cpuMs]));
-  return (units, per = 1000) =>
-    Object.fromEntries(
-      Object.entries(pids).flatMap(([k, pid]) => {
+  const read = () => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, procStats(pid)?.cpuMs]));
+  const before = read();
+  const services = { postgres: cpuMsOf('postgres'), redis: cpuMsOf('redis-server') };
+  const ticks = machineTicks();
+  return (units, per = 1000) => {
+    const after = read();
+    const now = machineTicks();
+    const perUnit = (ms: number) => Math.round((ms / Math.max(1, units)) * per);
+    const out: Record<string, number> = Object.fromEntries(
+      Object.keys(after).flatMap((k) => {
         const a = before[k];
-        const b = procStats(pid)?.cpuMs;
-        return a === undefined || b === undefined ? [] : [[k, Math.round(((b - a) / Math.max(1, units)) * per)]];
+        const b = after[k];
+        return a === undefined || b === undefined ? [] : [[k, perUnit(b - a)]];
       }),
     );
+    out.postgres = perUnit(usedBetween(services.postgres, cpuMsOf('postgres')));
+    out.redis = perUnit(usedBetween(services.redis, cpuMsOf('redis-server')));
+    out.machineBusyPercent = Math.round((100 * (now.busy - ticks.busy)) / Math.max(1, now.total - ticks.total));
+    return out;
+  };
 }
 
 export class RssSampler {
