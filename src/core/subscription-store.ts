@@ -4,7 +4,7 @@
  * /api/v1/subscriptions manage them; the fan-out reads them.
  */
 import { randomBytes } from 'node:crypto';
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import * as schema from '../../drizzle/schema.ts';
 import type { Db } from '../db.ts';
