@@ -2,10 +2,9 @@
  * A Lua script Redis runs by its SHA1 (EVALSHA), as BullMQ runs its own: the text goes over the
  * wire once per connection instead of with every call (the delivery path calls its scripts several
  * times per request). Built on ioredis `defineCommand`, which sends EVAL when Redis answers
- * NOSCRIPT (after a restart or a SCRIPT FLUSH) and works in pipelines and on a Cluster.
+ * NOSCRIPT (after a restart or a SCRIPT FLUSH) and works on a Cluster.
  */
 import { createHash } from 'node:crypto';
-import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './client.ts';
 
 type Arg = string | number;
@@ -14,10 +13,6 @@ type WithScript = Record<string, (...args: Arg[]) => Promise<unknown>>;
 export interface RedisScript {
   /** Run it: `keys` first (as many as the script was declared with), then its ARGV. */
   run(redis: RedisClient, keys: string[], args: Arg[]): Promise<unknown>;
-  /** Queue it on a pipeline made from `redis` after {@link prepare} (its reply comes with `exec`). */
-  queue(pipe: ChainableCommander, keys: string[], args: Arg[]): void;
-  /** Make the script a command of `redis` (needed before `redis.pipeline()` for {@link queue}). */
-  prepare(redis: RedisClient): void;
 }
 
 /**
@@ -38,17 +33,10 @@ export function redisScript(lua: string, numberOfKeys: number | 'any'): RedisScr
     return [...keys, ...args];
   };
   return {
-    prepare,
     run(redis, keys, args) {
       const all = argsOf(keys, args);
       prepare(redis);
       return (redis as unknown as WithScript)[name]!(...all);
-    },
-    queue(pipe, keys, args) {
-      const all = argsOf(keys, args);
-      const command = (pipe as unknown as WithScript)[name];
-      if (!command) throw new Error(`${name}: prepare(redis) before making the pipeline`);
-      void command.call(pipe, ...all);
     },
   };
 }

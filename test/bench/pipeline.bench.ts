@@ -23,7 +23,7 @@ import os from 'node:os';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { loadConfig } from '../../src/config.ts';
 import { startGateway, type Gateway } from '../../src/app.ts';
 import { rowsOf } from '../../src/db.ts';
@@ -143,28 +143,26 @@ async function latency(gw: Gateway, receivers: Receivers, urls: string[], ratePe
     .sort((a, b) => a - b);
   // Where the time goes, from the database's own timestamps: commit → dispatched (relay) →
   // fanned out (fan-out stage) → sent (delivery stage, including the coalescing window).
-  const stages = await gw.database.db.execute(sql`
-    select
-      round((percentile_cont(0.5) within group (order by extract(epoch from o.dispatched_at - o.created_at)))::numeric * 1000, 1) as "relayP50Ms",
-      round((percentile_cont(0.99) within group (order by extract(epoch from o.dispatched_at - o.created_at)))::numeric * 1000, 1) as "relayP99Ms",
-      round((percentile_cont(0.5) within group (order by extract(epoch from o.fanned_out_at - o.dispatched_at)))::numeric * 1000, 1) as "fanoutP50Ms",
-      round((percentile_cont(0.99) within group (order by extract(epoch from o.fanned_out_at - o.dispatched_at)))::numeric * 1000, 1) as "fanoutP99Ms",
-      round((percentile_cont(0.5) within group (order by extract(epoch from d.sent_at - o.fanned_out_at)))::numeric * 1000, 1) as "deliverP50Ms",
-      round((percentile_cont(0.99) within group (order by extract(epoch from d.sent_at - o.fanned_out_at)))::numeric * 1000, 1) as "deliverP99Ms",
-      count(distinct d.batch_id)::int as "httpRequests"
+  const runRows = sql`
+    select o.created_at, o.dispatched_at, o.fanned_out_at, d.sent_at, d.batch_id
     from ${schema.deliveries} d join ${schema.outbox} o on o.id = d.message_id
-    where o.message -> 'payload' -> 'entity' -> 'data' ->> 'projectId' = ${projectId}`);
+    where o.message -> 'payload' -> 'entity' -> 'data' ->> 'projectId' = ${projectId}`;
+  /** The stage's `p`-th percentile in ms (one decimal). */
+  const stageMs = (p: number, from: string, to: string) =>
+    sql`round((percentile_cont(${sql.raw(String(p))}) within group (order by extract(epoch from ${sql.raw(to)} - ${sql.raw(from)})))::numeric * 1000, 1)`;
+  const relay = (p: number) => stageMs(p, 'created_at', 'dispatched_at');
+  const fanout = (p: number) => stageMs(p, 'dispatched_at', 'fanned_out_at');
+  const deliver = (p: number) => stageMs(p, 'fanned_out_at', 'sent_at');
+  const stages = await gw.database.db.execute(sql`
+    select ${relay(0.5)} as "relayP50Ms", ${relay(0.99)} as "relayP99Ms", ${fanout(0.5)} as "fanoutP50Ms", ${fanout(0.99)} as "fanoutP99Ms",
+      ${deliver(0.5)} as "deliverP50Ms", ${deliver(0.99)} as "deliverP99Ms", count(distinct batch_id)::int as "httpRequests"
+    from (${runRows}) as t`);
   const stageRow = rowsOf<Record<string, unknown>>(stages)[0] ?? {};
   // The same stages' p99 for each second's changes (by commit time): which stage a slow second was slow in.
-  const p99Of = (from: SQL, to: SQL) => sql`round((percentile_cont(0.99) within group (order by extract(epoch from ${to} - ${from})))::numeric * 1000)::int`;
-  const perSecond = rowsOf<{ relay: number; fanout: number; deliver: number }>(
+  const perSecond = rowsOf<{ relay: unknown; fanout: unknown; deliver: unknown }>(
     await gw.database.db.execute(sql`
-      with t as (
-        select o.created_at, o.dispatched_at, o.fanned_out_at, d.sent_at, floor(extract(epoch from o.created_at - min(o.created_at) over ()))::int as second
-        from ${schema.deliveries} d join ${schema.outbox} o on o.id = d.message_id
-        where o.message -> 'payload' -> 'entity' -> 'data' ->> 'projectId' = ${projectId})
-      select ${p99Of(sql`created_at`, sql`dispatched_at`)} as relay, ${p99Of(sql`dispatched_at`, sql`fanned_out_at`)} as fanout,
-        ${p99Of(sql`fanned_out_at`, sql`sent_at`)} as deliver
+      with t as (select r.*, floor(extract(epoch from r.created_at - min(r.created_at) over ()))::int as second from (${runRows}) as r)
+      select ${relay(0.99)} as relay, ${fanout(0.99)} as fanout, ${deliver(0.99)} as deliver
       from t group by second order by second`),
   );
   return {
@@ -190,7 +188,7 @@ async function latency(gw: Gateway, receivers: Receivers, urls: string[], ratePe
       return { p50: round(s[Math.floor(s.length / 2)] ?? NaN), p99: round(s[Math.floor(s.length * 0.99)] ?? NaN), max: round(s[s.length - 1] ?? NaN) };
     })(),
     stages: Object.fromEntries(Object.entries(stageRow).map(([k, v]) => [k, Number(v)])),
-    stageP99BySecondMs: { relay: perSecond.map((x) => x.relay), fanout: perSecond.map((x) => x.fanout), deliver: perSecond.map((x) => x.deliver) },
+    stageP99BySecondMs: { relay: perSecond.map((x) => round(Number(x.relay))), fanout: perSecond.map((x) => round(Number(x.fanout))), deliver: perSecond.map((x) => round(Number(x.deliver))) },
   };
 }
 

@@ -11,12 +11,17 @@ export function procStats(pid: number | undefined): { rssMb: number; peakMb: num
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { rssMb: Math.round(kb('VmRSS') / 1024), peakMb: Math.round(kb('VmHWM') / 1024), cpuMs: (Number(fields[11]) + Number(fields[12])) * 10 };
+    return { rssMb: Math.round(kb('VmRSS') / 1024), peakMb: Math.round(kb('VmHWM') / 1024), cpuMs: statOf(pid).cpuMs };
   } catch {
     return undefined;
   }
+}
+
+/** A process's command name and CPU ms so far (utime + stime, /proc/<pid>/stat); throws once it has exited. */
+function statOf(pid: number | string): { comm: string; cpuMs: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuMs: (Number(fields[11]) + Number(fields[12])) * 10 };
 }
 
 /** CPU ms so far of each process whose command name is `comm` (Postgres' processes, the Redis server), by pid. */
@@ -24,10 +29,8 @@ export function cpuMsOf(comm: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== comm) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
+      const stat = statOf(pid);
+      if (stat.comm === comm) out.set(pid, stat.cpuMs);
     } catch {
       // exited meanwhile
     }
