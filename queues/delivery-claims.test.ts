@@ -88,7 +88,7 @@ describe.each(DB_KINDS)('DeliveryLedger claims (%s)', (kind) => {
   });
 
   it('the read that takes a fresh batch claims it in the same statement, and only such a batch', async () => {
-    await database.db.insert(schema.subscriptions).values({ id: 'live', channel: 'webhook', address: 'https://example.test/hook', scope: '', domains: [] });
+    await database.db.insert(schema.subscriptions).values({ id: 'live', channel: 'webhook', address: 'https://example.test/hook', scope: '', domains: [] }).onConflictDoNothing();
     const live = async (dest: string, n: number) => {
       const ids = await queued(dest, n);
       await database.db.update(schema.deliveries).set({ subscriptionId: 'live' }).where(inArray(schema.deliveries.id, ids));
@@ -119,6 +119,28 @@ describe.each(DB_KINDS)('DeliveryLedger claims (%s)', (kind) => {
     expect(await claims('H')).toEqual([]);
     await ledger.unclaim('G-d0+1');
     expect(await claims('G')).toEqual([]);
+  });
+
+  it('the read after a send writes that request’s outcome first, then reads and claims what waits after it', async () => {
+    await database.db.insert(schema.subscriptions).values({ id: 'live', channel: 'webhook', address: 'https://example.test/hook', scope: '', domains: [] }).onConflictDoNothing();
+    const ids = await queued('J', 5);
+    await database.db.update(schema.deliveries).set({ subscriptionId: 'live' }).where(inArray(schema.deliveries.id, ids));
+    // A request carried the first two; while it was out, nothing else was written.
+    await ledger.claim({ destinationKey: 'J', ids: ids.slice(0, 2), batchId: 'J-d0+1' });
+    const sent = { batch: { destinationKey: 'J', batchId: 'J-d0+1', ids: ids.slice(0, 2) }, providerMessageId: 'p-J', note: null };
+    const next = await ledger.takeWaiting('J', 3, sent);
+    // Its rows are sent with the claim's send counted, and the claim is gone, in the same statement as the read.
+    expect(await rowsOf(ids.slice(0, 2))).toEqual([0, 1].map(() => ({ status: 'sent', sends: 1, attempts: 1, batchId: 'J-d0+1' })));
+    expect((await ledger.get(ids[0]!))?.providerMessageId).toBe('p-J');
+    // The read saw the ledger as it was before that write: the sent rows and their claim are left out of it.
+    expect(next.rows.map((r) => r.id)).toEqual(ids.slice(2));
+    expect(next.claimed).toBe('J-d2+2');
+    expect((await claims('J')).map((c) => [c.batchId, c.ids])).toEqual([['J-d2+2', ids.slice(2)]]);
+    // Nothing left: the outcome is still written, and nothing is claimed.
+    const last = await ledger.takeWaiting('J', 3, { batch: { destinationKey: 'J', batchId: 'J-d2+2', ids: ids.slice(2) }, providerMessageId: null, note: null });
+    expect(last).toEqual({ rows: [], claimed: undefined });
+    expect((await rowsOf(ids.slice(2))).map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
+    expect(await claims('J')).toEqual([]);
   });
 
   it('prunes claims older than the retention', async () => {

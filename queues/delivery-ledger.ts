@@ -8,7 +8,8 @@
 import { and, desc, eq, getTableName, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
 import { rowsOf, type Db } from '../src/db.ts';
-import { statement } from '../src/db-statement.ts';
+import { ledgerStatements, type LedgerStatements, type SentBatch, type SentOutcome } from './ledger-statements.ts';
+import { withClaims } from './ledger-rows.ts';
 import { runPaced } from './table-upkeep.ts';
 
 export const DELIVERY_STATUSES = ['queued', 'sent', 'failed', 'dead'] as const;
@@ -28,14 +29,8 @@ export type NewDelivery = typeof schema.deliveries.$inferInsert;
 export const PROVIDER_STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
 export type ProviderStatus = (typeof PROVIDER_STATUSES)[number];
 
-/**
- * A condition that is always true and makes the statement's own transaction commit without
- * waiting for the WAL flush (synchronous_commit off, for this transaction only: ~0.3 ms instead
- * of ~2.5 ms here). Only for the pipeline's bookkeeping, where a commit lost to a Postgres crash
- * is redone: a lost relay mark re-relays, a lost fan-out is re-fanned by the sweeper (ledger rows
- * are idempotent), a lost "sent" re-sends under the same delivery id. Hub changes stay durable.
- */
-export const ASYNC_COMMIT = sql`exists (select set_config('synchronous_commit', 'off', true))`;
+export { ASYNC_COMMIT, type SentBatch, type SentOutcome } from './ledger-statements.ts';
+export { nextBatch } from './ledger-rows.ts';
 
 /** Most rows one request carries (a digest of up to this many changes). */
 export const MAX_BATCH = 500;
@@ -60,116 +55,24 @@ export const ANALYZE_GROWTH_SHARE = 0.5;
 /** Most rows one prune statement deletes (short statements, short locks). */
 export const PRUNE_BATCH = 1000;
 
-/** A request's rows: which destination, its id (X-Chitty-Delivery) and the deliveries rows it carried. */
-export type SentBatch = { destinationKey: string; batchId: string; ids: string[] };
-
 export class DeliveryLedger {
+  /** Least time between two analyzes (tests shorten it). */
+  private readonly analyzeMinIntervalMs: number;
+
+  /**
+   * `opts.statements`: where the delivery path's statements run (Database.pipeline; default `db`,
+   * which runs everything else: the API's reads, retries, prunes, provider statuses).
+   */
   constructor(
     private readonly db: Db,
-    /** Least time between two analyzes (tests shorten it). */
-    private readonly analyzeMinIntervalMs = ANALYZE_MIN_INTERVAL_MS,
+    opts: { statements?: Db; analyzeMinIntervalMs?: number } = {},
   ) {
-    const d = schema.deliveries;
-    const o = schema.outbox;
-    const s = schema.subscriptions;
-    const c = schema.deliveryClaims;
-    const p = (name: string) => sql.placeholder(name);
-    // One parameter per list (JSON arrays), however many rows: fast for big fan-outs. The outbox
-    // rows are found by id (outbox_id_uq, `= any(array(…))`): written as `in (select …)` the mark
-    // was planned as a scan of every row not yet fanned out (0.2 against 0.04 ms with 1,000 of them).
-    this.enqueueStatement = statement(
-      db,
-      sql`
-      with inserted as (
-        insert into ${d} (id, message_id, subscription_id, channel, destination_key, address, thread, domain, entity_id, status)
-        select id, message_id, subscription_id, channel, destination_key, address, thread, domain, entity_id, status
-        from json_to_recordset(${p('rows')}::json) as x(id text, message_id text, subscription_id text, channel text, destination_key text,
-          address text, thread text, domain text, entity_id text, status text)
-        on conflict (id) do nothing
-        returning id),
-      marked as (
-        update ${o} set fanned_out_at = now()
-        where ${o.id} = any(array(select json_array_elements_text(${p('messageIds')}::json))) and ${o.fannedOutAt} is null
-          and ${ASYNC_COMMIT}
-        returning 1)
-      select id, (select count(*) from marked) as marked from inserted`,
-    );
-    // The batch is chosen from the ledger alone (the first rows of deliveries_waiting_order_idx),
-    // then each row's message and subscription are looked up: a long backlog is never sorted, nor
-    // joined with its messages, as a whole. Looked up by scalar subqueries rather than joins:
-    // Postgres plans them in half the time (0.23 against 0.47 ms for the read that claims, at
-    // 65,000 deliveries), and planning was most of its work on this path.
-    // The destination's requests without an outcome come along (null when there are none): only a
-    // dead worker leaves them, as the holder writes its own before it reads again.
-    const openClaims = sql`(select json_agg(json_build_object('batchId', ${c.batchId}, 'sends', ${c.sends}, 'ids', ${c.ids})) from ${c} where ${c.destinationKey} = ${p('destinationKey')})`;
-    const waitingRows = (after: SQL) => sql`
-      select w.*, (select ${o.message}::text from ${o} where ${o.id} = w.message_id) as message_json,
-        (select json_build_object('paused', ${s.paused}, 'disabled', ${s.disabledAt} is not null, 'secret', ${s.secret},
-          'previousSecret', case when ${s.previousSecretUntil} > now() then ${s.previousSecret} end) from ${s} where ${s.id} = w.subscription_id) as sub
-      from (
-        select * from ${d}
-        where ${d.destinationKey} = ${p('destinationKey')} and ${d.status} in ('queued', 'failed') ${after}
-        order by ${d.createdAt}, ${d.id}
-        limit ${p('limit')}) as w`;
-    const inOrder = (rows: SQL, claims: SQL) => sql`select r.*, ${claims} as open_claims from (${rows}) as r where r.message_json is not null order by r.created_at, r.id`;
-    this.waitingStatement = statement(db, inOrder(waitingRows(sql``), openClaims));
-    // The same read that also claims the rows as the next request when they are a fresh batch
-    // (what nextBatch makes of them: no request without an outcome, every row sendable): the
-    // claim costs no statement of its own on the way to a send.
-    this.takeWaitingStatement = statement(
-      db,
-      sql`
-      with r as (${waitingRows(sql``)}),
-      open as (select ${openClaims} as claims),
-      fresh as (
-        select array_agg(id order by created_at, id) as ids from r
-        having count(*) > 0 and (select claims from open) is null
-          and bool_and(batch_id is null and message_json is not null and sub is not null and not (sub ->> 'paused')::boolean
-            and not (sub ->> 'disabled')::boolean and attempts < ${p('maxAttempts')}::int)),
-      claimed as (
-        insert into ${c} (batch_id, destination_key, ids, sends)
-        select case when cardinality(ids) = 1 then ids[1] else ids[1] || '+' || (cardinality(ids) - 1) end, ${p('destinationKey')}, ids, 1
-        from fresh where ${ASYNC_COMMIT}
-        on conflict (batch_id) do update set ids = excluded.ids, claimed_at = now(), sends = ${c.sends} + 1
-        returning batch_id)
-      select r.*, (select claims from open) as open_claims, (select batch_id from claimed) as claimed_batch
-      from r where r.message_json is not null order by r.created_at, r.id`,
-    );
-    // Read while this job's own request is on its way (its claim is not another's to re-send).
-    this.waitingAfterStatement = statement(db, inOrder(waitingRows(sql`and (${d.createdAt}, ${d.id}) > (select created_at, id from ${d} where ${d.id} = ${p('afterId')})`), sql`null`));
-    // One small row per request on its way (see schema.deliveryClaims); the same batch claimed again counts one more send.
-    this.claimStatement = statement(
-      db,
-      sql`insert into ${c} (batch_id, destination_key, ids, sends)
-        select ${p('batchId')}, ${p('destinationKey')}, ${p('ids')}::text[], 1 where ${ASYNC_COMMIT}
-      on conflict (batch_id) do update set ids = excluded.ids, claimed_at = now(), sends = ${c.sends} + 1`,
-    );
-    // The outcome and the claim's sends go onto the rows, and the claim goes, in one statement.
-    const claimed = sql`with claim as (delete from ${c} where ${c.batchId} = ${p('batchId')} returning sends)`;
-    const sends = sql`${d.sends} + coalesce((select sends from claim), 1)`;
-    this.markSentStatement = statement(
-      db,
-      sql`${claimed} update ${d} set status = 'sent', attempts = ${d.attempts} + 1, sends = ${sends}, provider_message_id = ${p('providerMessageId')}, batch_id = ${p('batchId')},
-        sent_at = now(), updated_at = now(), last_error = null, note = ${p('note')}
-      where ${d.id} = any(${p('ids')}::text[]) and ${ASYNC_COMMIT}`,
-    );
-    this.markFailedStatement = statement(
-      db,
-      sql`${claimed}, decided as (select case when ${d.id} = any(${p('dead')}::text[]) then 'dead' else ${p('status')}::text end as status, ${d.id} as id
-        from ${d} where ${d.id} = any(${p('ids')}::text[]))
-      update ${d} set status = decided.status, last_error = ${p('error')}, updated_at = now(), sends = ${sends}, batch_id = ${p('batchId')},
-        attempts = ${d.attempts} + case when decided.status = 'queued' then 0 else 1 end
-      from decided where ${d.id} = decided.id`,
-    );
+    this.statements = ledgerStatements(opts.statements ?? db);
+    this.analyzeMinIntervalMs = opts.analyzeMinIntervalMs ?? ANALYZE_MIN_INTERVAL_MS;
   }
 
-  private readonly enqueueStatement: (values: { rows: string; messageIds: string }) => Promise<{ id: string }[]>;
-  private readonly waitingStatement: (values: { destinationKey: string; limit: number }) => Promise<Record<string, unknown>[]>;
-  private readonly takeWaitingStatement: (values: { destinationKey: string; limit: number; maxAttempts: number }) => Promise<Record<string, unknown>[]>;
-  private readonly waitingAfterStatement: (values: { destinationKey: string; afterId: string; limit: number }) => Promise<Record<string, unknown>[]>;
-  private readonly claimStatement: (values: SentBatch) => Promise<unknown[]>;
-  private readonly markSentStatement: (values: SentBatch & { providerMessageId: string | null; note: string | null }) => Promise<unknown[]>;
-  private readonly markFailedStatement: (values: SentBatch & { error: string; status: 'failed' | 'dead' | 'queued'; dead: string[] }) => Promise<unknown[]>;
+  /** The delivery path's statements, built once (ledger-statements.ts). */
+  private readonly statements: LedgerStatements;
 
   /**
    * Record deliveries (idempotent: a row that exists is left alone) and, in the same statement,
@@ -191,7 +94,7 @@ export class DeliveryLedger {
         status: r.status,
       })),
     );
-    const ids = await this.enqueueStatement({ rows: json, messageIds: JSON.stringify(fannedOutMessageIds) });
+    const ids = await this.statements.enqueue({ rows: json, messageIds: JSON.stringify(fannedOutMessageIds) });
     this.grown(ids.length);
     return ids.map((x) => x.id);
   }
@@ -231,16 +134,22 @@ export class DeliveryLedger {
    * request counted as a send: what {@link nextBatch} reads to send it again under the same id.
    */
   async waiting(destinationKey: string, limit = MAX_BATCH): Promise<ClaimedDelivery[]> {
-    return withClaims(await this.waitingStatement({ destinationKey, limit }));
+    return withClaims(await this.statements.waiting({ destinationKey, limit }));
   }
 
   /**
    * {@link waiting}, and when the rows are a fresh batch as {@link nextBatch} makes it (no request
    * without an outcome, no row sent before, every row's subscription active and attempts below
    * `maxAttempts`), that batch claimed in the same statement (see {@link claim}): `claimed` is its id.
+   * `sent`: the destination's last request, whose outcome ({@link markSent}) is written first, in
+   * the same statement (one round trip between two requests to a destination instead of two).
    */
-  async takeWaiting(destinationKey: string, maxAttempts: number): Promise<{ rows: ClaimedDelivery[]; claimed: string | undefined }> {
-    const raw = await this.takeWaitingStatement({ destinationKey, limit: MAX_BATCH, maxAttempts });
+  async takeWaiting(destinationKey: string, maxAttempts: number, sent?: SentOutcome): Promise<{ rows: ClaimedDelivery[]; claimed: string | undefined }> {
+    const read = { destinationKey, limit: MAX_BATCH, maxAttempts };
+    const raw =
+      sent && sent.batch.ids.length > 0
+        ? await this.statements.sentThenTakeWaiting({ ...read, sentBatchId: sent.batch.batchId, sentIds: sent.batch.ids, providerMessageId: sent.providerMessageId, note: sent.note })
+        : await this.statements.takeWaiting(read);
     const claimed = raw[0]?.claimed_batch;
     return { rows: withClaims(raw), claimed: typeof claimed === 'string' ? claimed : undefined };
   }
@@ -257,7 +166,7 @@ export class DeliveryLedger {
    * sent again (by the reads of {@link waiting}) before any fresh batch, whose rows these follow.
    */
   async waitingAfter(destinationKey: string, afterId: string, limit = MAX_BATCH): Promise<ClaimedDelivery[]> {
-    return withClaims(await this.waitingAfterStatement({ destinationKey, afterId, limit }));
+    return withClaims(await this.statements.waitingAfter({ destinationKey, afterId, limit }));
   }
 
   /** Rows that will not be sent (their subscription is deleted, paused or disabled): dead letters, no attempt counted. */
@@ -289,7 +198,7 @@ export class DeliveryLedger {
    */
   async claim(batch: SentBatch): Promise<void> {
     if (batch.ids.length === 0) return;
-    await this.claimStatement(batch);
+    await this.statements.claim(batch);
   }
 
   /**
@@ -298,7 +207,7 @@ export class DeliveryLedger {
    */
   async markSent(batch: SentBatch, providerMessageId: string | null, note?: string): Promise<void> {
     if (batch.ids.length === 0) return;
-    await this.markSentStatement({ ...batch, providerMessageId, note: note ?? null });
+    await this.statements.markSent({ ...batch, providerMessageId, note: note ?? null });
   }
 
   /**
@@ -354,7 +263,7 @@ export class DeliveryLedger {
    */
   async markFailed(batch: SentBatch, error: string, status: 'failed' | 'dead' | 'queued', dead: string[] = []): Promise<void> {
     if (batch.ids.length === 0) return;
-    await this.markFailedStatement({ ...batch, error: error.slice(0, 2000), status, dead });
+    await this.statements.markFailed({ ...batch, error: error.slice(0, 2000), status, dead });
   }
 
   async get(id: string): Promise<DeliveryRow | undefined> {
@@ -451,82 +360,4 @@ export class DeliveryLedger {
     for (const r of rows) out[r.status] = Number(r.n);
     return out;
   }
-}
-
-/**
- * Which of a destination's waiting rows (oldest first) the next request carries, and its id. Rows
- * already claimed by an earlier request that has no outcome (its worker died, or it failed and is
- * retried) go again as that same batch under the same id, so a receiver that dedupes on
- * X-Chitty-Delivery takes it once; otherwise the unclaimed rows up to the next claimed one form a
- * new batch, `<first row id>` or `<first row id>+<others>`. `resend`: some row was sent before
- * without an outcome (sends > attempts).
- */
-export function nextBatch<T extends Pick<DeliveryRow, 'id' | 'batchId' | 'sends' | 'attempts'>>(rows: T[]): { rows: T[]; batchId: string; resend: boolean } {
-  const first = rows[0];
-  if (!first) return { rows: [], batchId: '', resend: false };
-  if (first.batchId) {
-    const same = rows.filter((r) => r.batchId === first.batchId);
-    return { rows: same, batchId: first.batchId, resend: same.some((r) => r.sends > r.attempts) };
-  }
-  const end = rows.findIndex((r) => r.batchId);
-  const fresh = end < 0 ? rows : rows.slice(0, end);
-  return { rows: fresh, batchId: fresh.length === 1 ? first.id : `${first.id}+${fresh.length - 1}`, resend: false };
-}
-
-/**
- * Rows of the waiting statements. The message stays JSON text: a webhook sends it as it is,
- * without parsing and re-serializing. A row carried by an open claim belongs to that batch, and
- * that request counts as a send.
- */
-function withClaims(rows: Record<string, unknown>[]): ClaimedDelivery[] {
-  const open = (rows[0]?.open_claims ?? null) as { batchId: string; sends: number; ids: string[] }[] | null;
-  const claimOf = new Map(open?.flatMap((c) => c.ids.map((id) => [id, c] as const)));
-  return rows.map((x) => {
-    const row = toRow(x) as ClaimedDelivery;
-    row.messageJson = String(x.message_json);
-    row.sub = subOf(x);
-    const claim = open ? claimOf.get(row.id) : undefined;
-    if (claim) {
-      row.batchId = claim.batchId;
-      row.sends += Number(claim.sends);
-    }
-    return row;
-  });
-}
-
-/** The row's subscription as the waiting statements give it (JSON; null when it was deleted). */
-function subOf(x: Record<string, unknown>): RowSubscription {
-  const raw = typeof x.sub === 'string' ? (JSON.parse(x.sub) as unknown) : x.sub;
-  const sub = (raw ?? null) as { paused: boolean; disabled: boolean; secret: string | null; previousSecret: string | null } | null;
-  const state = sub === null ? 'gone' : sub.disabled ? 'disabled' : sub.paused ? 'paused' : 'active';
-  const secrets = [sub?.secret, sub?.previousSecret].filter((v): v is string => typeof v === 'string' && v !== '');
-  return { state, secrets };
-}
-
-/** A raw SQL row (snake_case) as the drizzle row type. */
-function toRow(r: Record<string, unknown>): DeliveryRow {
-  const date = (v: unknown) => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)));
-  return {
-    id: String(r.id),
-    messageId: String(r.message_id),
-    subscriptionId: String(r.subscription_id),
-    channel: String(r.channel),
-    destinationKey: String(r.destination_key),
-    address: String(r.address),
-    thread: (r.thread as string | null) ?? null,
-    domain: String(r.domain),
-    entityId: (r.entity_id as string | null) ?? null,
-    status: r.status as DeliveryStatus,
-    attempts: Number(r.attempts),
-    sends: Number(r.sends ?? 0),
-    lastError: (r.last_error as string | null) ?? null,
-    providerMessageId: (r.provider_message_id as string | null) ?? null,
-    batchId: (r.batch_id as string | null) ?? null,
-    createdAt: date(r.created_at)!,
-    updatedAt: date(r.updated_at)!,
-    sentAt: date(r.sent_at),
-    providerStatus: (r.provider_status as string | null) ?? null,
-    providerStatusAt: date(r.provider_status_at),
-    note: (r.note as string | null) ?? null,
-  };
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RenderValidationError } from '../renderers/errors.ts';
 import { NetworkError, ServerError, ValidationError } from '../src/core/channel-errors.ts';
 import { DESTINATION_CHANNELS, type DestinationChannel } from '../src/core/subscription-store.ts';
-import { MAX_BATCH, type ClaimedDelivery, type DeliveryLedger, type SentBatch } from './delivery-ledger.ts';
+import { MAX_BATCH, type ClaimedDelivery, type DeliveryLedger, type SentBatch, type SentOutcome } from './delivery-ledger.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
 import { DeliveryProcessor, DRAIN_ROUNDS } from './delivery-worker.ts';
 import { answeredKey, DEFAULT_PACE, deliveryTag, dirtyKey, lockKey } from './names.ts';
@@ -58,10 +58,12 @@ function ledgerOver(rows: ClaimedDelivery[], outcomeMs = 0, claimsOnRead?: (rows
       return waiting(limit);
     },
     // As the real one: the read claims a fresh batch when `claimsOnRead` names it (by default it claims nothing).
-    takeWaiting: async () => {
+    takeWaiting: async (_d: string, _max: number, last?: SentOutcome) => {
+      // As the real one: the last request's outcome, when given, is written first (the same statement).
+      for (const id of last?.batch.ids ?? []) sent.add(id);
       const read = waiting();
       const claimed = read.length ? claimsOnRead?.(read) : undefined;
-      calls.push(claimed === undefined ? 'read' : `read+claim ${claimed}`);
+      calls.push(`${last ? `sent ${last.batch.ids.length} + ` : ''}${claimed === undefined ? 'read' : `read+claim ${claimed}`}`);
       return { rows: read, claimed };
     },
     unclaim: async (batchId: string) => void calls.push(`unclaim ${batchId}`),
@@ -223,7 +225,7 @@ describe('DeliveryProcessor after a worker died mid-send', () => {
 describe('DeliveryProcessor while another job holds the destination', () => {
   it('a job that finds it held ends at once; the holder sends its changes before it lets go', async () => {
     const waiting: ClaimedDelivery[] = [waitingRow('d1')];
-    const { ledger } = ledgerOver(waiting);
+    const { ledger, calls } = ledgerOver(waiting);
     const { scheduler, scheduled } = recordingScheduler();
     const holder = firstAttempt();
     const late = { ...holder, id: `job-${randomUUID()}` } as unknown as Job<DeliveryJobData>;
@@ -246,6 +248,8 @@ describe('DeliveryProcessor while another job holds the destination', () => {
     const out = await processor.process(holder, 'token');
     expect(lateOutcome).toEqual({ sent: 0, handedOver: true });
     expect(requests).toEqual(['d1', 'd2']); // d2 went from the holder, right after d1
+    // Between the two requests, one statement: d1's outcome written by the read that found d2.
+    expect(calls).toEqual(['read', 'claim 1', 'sent 1 + read', 'claim 1', 'sent 1']);
     expect(out.sent).toBe(2);
     expect(scheduled).toHaveLength(0);
     const tag = deliveryTag(prefix, 'webhook');

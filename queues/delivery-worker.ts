@@ -22,13 +22,26 @@ import { DestinationNotFoundError, NetworkError, RateLimitedError } from '../src
 import { classifyError } from '../src/core/chitty-error.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
 import type { Logger } from '../src/log.ts';
-import { MAX_BATCH, nextBatch, type ClaimedDelivery, type DeliveryLedger, type SentBatch } from './delivery-ledger.ts';
+import { MAX_BATCH, nextBatch, type ClaimedDelivery, type DeliveryLedger, type SentBatch, type SentOutcome } from './delivery-ledger.ts';
 import { DEFAULT_BREAKER, DestinationGuard, trustKey, type CircuitBreakerOptions } from './destination-guard.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
 import { answeredKey, bucketKey, deliveryTag, dirtyKey, lockKey, pendingKey, type Pace } from './names.ts';
 import { observeDropped, observeSendFailed, observeSent } from '../src/telemetry/pipeline.ts';
 import type { DeliverySender } from './senders.ts';
-import { extendDestination, nextRound, finishDestination, holdKey, holdUntil, LOCKED, platformHoldKey, releaseDestination, takeDestination, type DestinationKeys } from './token-bucket.ts';
+import {
+  answeredRound,
+  extendDestination,
+  IDLE,
+  nextRound,
+  finishDestination,
+  holdKey,
+  holdUntil,
+  LOCKED,
+  platformHoldKey,
+  releaseDestination,
+  takeDestination,
+  type DestinationKeys,
+} from './token-bucket.ts';
 
 /** Most batches one job sends to its destination before it hands over to a new job. */
 export const DRAIN_ROUNDS = 10;
@@ -68,16 +81,39 @@ export interface IsolationOptions {
   slotRetryMs?: number;
 }
 
-/** A ledger write the job goes on without, awaited (and its failure thrown) before the next one or the job's end. */
+/**
+ * The outcome of the job's last batch on its way to the ledger: a write the job goes on without,
+ * awaited (and its failure thrown) before the next one or the job's end; or one not yet made,
+ * which the job's next read of the destination's rows makes in the same statement.
+ */
 class PendingOutcome {
   private write: Promise<void> | undefined;
+  private deferred: { outcome: SentOutcome; answered: string } | undefined;
   /** The "answered" marks (names.ts answeredKey) of batches whose outcome is written: no longer needed. */
   private readonly written: string[] = [];
+
+  constructor(private readonly ledger: DeliveryLedger) {}
 
   set(write: Promise<void>, answered: string): void {
     const w = write.then(() => void this.written.push(answered));
     w.catch(() => undefined); // thrown at settle
     this.write = w;
+  }
+
+  /** Written by the next read ({@link take}), or at {@link settle} when none comes first. */
+  defer(outcome: SentOutcome, answered: string): void {
+    this.deferred = { outcome, answered };
+  }
+
+  /** The deferred outcome, for a read that writes it; that read then reports it {@link wrote}. */
+  take(): { outcome: SentOutcome; answered: string } | undefined {
+    const d = this.deferred;
+    this.deferred = undefined;
+    return d;
+  }
+
+  wrote(answered: string): void {
+    this.written.push(answered);
   }
 
   /** The marks written so far, handed over once. */
@@ -89,6 +125,11 @@ class PendingOutcome {
     const w = this.write;
     this.write = undefined;
     await w;
+    const d = this.take();
+    if (d) {
+      await this.ledger.markSent(d.outcome.batch, d.outcome.providerMessageId, d.outcome.note ?? undefined);
+      this.wrote(d.answered);
+    }
   }
 }
 
@@ -163,7 +204,7 @@ export class DeliveryProcessor {
     /** When a job handing over should run: the destination's pace says wait this long. */
     let handOverDelayMs = 0;
     /** The last batch's outcome, written to the ledger while the next batch is claimed and sent. */
-    const outcome = new PendingOutcome();
+    const outcome = new PendingOutcome(this.ledger);
     // Renewed while the job runs (as BullMQ renews the job's own lock); it lapses only if this process dies.
     const renew = setInterval(() => void extendDestination(this.redis, keys.lock, owner, this.lockMs).catch(() => undefined), Math.max(100, this.lockMs / 3));
     try {
@@ -191,11 +232,16 @@ export class DeliveryProcessor {
       for (let looks = 1; ; looks++) {
         const read = await ahead?.catch(() => undefined);
         ahead = undefined;
-        if (!read?.length) await outcome.settle(); // a read of the ledger sees the last batch's outcome
         // A fresh batch is claimed by the read itself (one statement less per request).
         let claimed: string | undefined;
         let all = read ?? [];
-        if (!read?.length) ({ rows: all, claimed } = await this.ledger.takeWaiting(destinationKey, job.opts.attempts ?? 1));
+        if (!read?.length) {
+          // A read of the ledger sees the last batch's outcome: written before it, or by it when that waited for it.
+          const carried = outcome.take();
+          await outcome.settle();
+          ({ rows: all, claimed } = await this.ledger.takeWaiting(destinationKey, job.opts.attempts ?? 1, carried?.outcome));
+          if (carried) outcome.wrote(carried.answered);
+        }
         // A batch sent before (a dead worker's, a retry) goes again whole under its id (a receiver
         // deduping on it would drop a second part): rows committed late but stamped earlier may sit
         // among its rows and push some past one read, so a full read is extended (a batch is at most MAX_BATCH).
@@ -257,41 +303,49 @@ export class DeliveryProcessor {
             throw decided;
           }
         });
-        // The answer is noted in Redis at once (sub-millisecond), then in the ledger: a worker dying
-        // between the two does not make the next job send the batch again. The ledger's write runs
-        // while the next batch is claimed and sent (after the previous batch's: in order).
-        const noted = this.redis.set(answered, r.providerMessageId ?? '', 'PX', ANSWERED_MARK_MS).catch(() => undefined);
-        await outcome.settle();
-        // Handed to `outcome` at once: a failed write is thrown when it settles, never left unhandled.
-        // Its "answered" mark goes with the script that lets go of the destination (or with a DEL).
-        outcome.set(this.ledger.markSent(batch, r.providerMessageId, r.note), answered);
-        await noted;
-        ahead = reading;
         observeSent(channel, rows);
+        sent += rows.length;
+        sends++;
+        ahead = reading;
+        // The answer is noted in Redis at once (sub-millisecond), then in the ledger: a worker dying
+        // between the two does not make the next job send the batch again.
+        const noted = { key: answered, value: r.providerMessageId ?? '', ms: ANSWERED_MARK_MS };
+        // One destination holds a worker for DRAIN_ROUNDS sends at most: then a new job takes what waits (below).
+        const last = sends >= DRAIN_ROUNDS || looks >= 2 * DRAIN_ROUNDS;
+        // Else the same script decides the next round: with more known to wait, its token; else only
+        // when changes arrived meanwhile (dirty), and then the next read writes this batch's outcome:
+        // one statement and one script between two requests. No second look at an empty ledger: a
+        // change arriving after this schedules its own job.
+        const look = !more && rows.length < MAX_BATCH;
+        let step = 0;
+        if (last) await this.redis.set(noted.key, noted.value, 'PX', noted.ms).catch(() => undefined);
+        else step = await answeredRound(this.redis, keys, noted, look ? 'look' : 'round', this.paces[channel], owner, this.lockMs);
+        if (look && !last && step === 0) outcome.defer({ batch, providerMessageId: r.providerMessageId, note: r.note ?? null }, answered);
+        else {
+          await outcome.settle(); // outcomes are written in the order of the sends
+          // Handed to `outcome` at once: a failed write is thrown when it settles, never left unhandled.
+          outcome.set(this.ledger.markSent(batch, r.providerMessageId, r.note), answered);
+        }
         // Trusted again, breaker closed: once per job (the mark lasts an hour).
         if (!trustNoted) await this.guard.succeeded(channel, destinationKey);
         trustNoted = true;
-        sent += rows.length;
-        sends++;
-        // One destination holds a worker for DRAIN_ROUNDS sends at most: then a new job takes what waits (below).
-        if (sends >= DRAIN_ROUNDS || looks >= 2 * DRAIN_ROUNDS) break;
-        // Everything that waited went in this batch: done, unless changes arrived meanwhile (dirty).
-        // No second look at an empty ledger: a change arriving after this schedules its own job.
-        if (!more && rows.length < MAX_BATCH) {
+        if (last) break;
+        if (step === IDLE) {
+          // Nothing arrived: the outcome is written, then the destination let go (unless changes arrived meanwhile).
           await outcome.settle();
           if (!(await finishDestination(this.redis, keys, owner, this.lockMs, this.forgetAnswered(outcome)))) {
             letGo = true;
             break;
           }
+          // The next batch needs a token too, and confirms the lock is still this job's.
+          step = await nextRound(this.redis, keys, this.paces[channel], owner, this.lockMs);
         }
-        // The next batch needs a token too, and confirms the lock is still this job's.
-        const again = await nextRound(this.redis, keys, this.paces[channel], owner, this.lockMs);
-        if (again === LOCKED) {
+        if (step === LOCKED) {
           letGo = true; // the lock expired and another job took it (and was flagged to look)
           break;
         }
-        if (again !== 0) {
-          handOverDelayMs = again;
+        if (step !== 0) {
+          handOverDelayMs = step;
           more = true;
           break;
         }

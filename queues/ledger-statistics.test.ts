@@ -54,7 +54,7 @@ describe('DeliveryLedger statistics (postgres)', () => {
   it(`waits for ${ANALYZE_GROWTH_SHARE * 100} % growth of a big table before the next analyze`, async () => {
     await database.db.execute(sql`insert into deliveries (id, message_id, subscription_id, channel, destination_key, address, domain, status)
       select 'big' || g, 'm' || g, 's1', 'webhook', 'D2', 'https://example.test/hook', 'todos', 'sent' from generate_series(1, 60000) g`);
-    const ledger = new DeliveryLedger(database.db, 0);
+    const ledger = new DeliveryLedger(database.db, { analyzeMinIntervalMs: 0 });
     const first = await analyzedAt();
     await ledger.enqueue(rows(100_000, ANALYZE_AFTER_ROWS));
     const second = await analyzedAfter(first);

@@ -5,7 +5,7 @@
  * (processes) never take the same rows.
  */
 import type { Queue } from 'bullmq';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import * as schema from '../drizzle/schema.ts';
 import type { Db } from '../src/db.ts';
 import { statement } from '../src/db-statement.ts';
@@ -20,6 +20,16 @@ export const FANOUT_CHUNK = 500;
 /** A fan-out job names outbox messages; the fan-out reads them from the database (stored once). */
 export interface FanoutJobData {
   messageIds: string[];
+}
+
+/** Marks the oldest rows not yet relayed dispatched (at most RELAY_BATCH; SKIP LOCKED: other relays take others) and returns them. */
+export function relayTakeQuery(): SQL {
+  const o = schema.outbox;
+  return sql`
+    update ${o} set dispatched_at = now()
+    where ${o.seq} in (select ${o.seq} from ${o} where ${o.dispatchedAt} is null order by ${o.seq} limit ${RELAY_BATCH} for update skip locked)
+      and ${ASYNC_COMMIT}
+    returning ${o.seq} as seq, ${o.id} as id`;
 }
 
 export class OutboxRelay {
@@ -37,16 +47,8 @@ export class OutboxRelay {
     private readonly logger: Logger,
     private readonly pollMs = 200,
   ) {
-    const o = schema.outbox;
     // Built once: a pass runs on every commit's notification.
-    this.takeStatement = statement(
-      db,
-      sql`
-      update ${o} set dispatched_at = now()
-      where ${o.seq} in (select ${o.seq} from ${o} where ${o.dispatchedAt} is null order by ${o.seq} limit ${RELAY_BATCH} for update skip locked)
-        and ${ASYNC_COMMIT}
-      returning ${o.seq} as seq, ${o.id} as id`,
-    );
+    this.takeStatement = statement(db, relayTakeQuery());
   }
 
   private readonly takeStatement: (values: Record<string, never>) => Promise<{ seq: number; id: string }[]>;

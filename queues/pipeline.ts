@@ -107,7 +107,7 @@ export class DeliveryQueues {
     for (const q of this.all()) q.on('error', (err) => redisErrors.report(err));
     watchQueueDepths(this.all()); // GET /metrics reads their depths at scrape time
     this.scheduler = new DeliveryScheduler(this.redis, config.prefix, this.deliver, config.windows);
-    this.ledger = new DeliveryLedger(database.db);
+    this.ledger = new DeliveryLedger(database.db, { statements: database.pipeline });
   }
 
   all(): Queue[] {
@@ -174,7 +174,7 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
     ]),
   ) as Record<DestinationChannel, DeliverySender>;
 
-  const relay = new OutboxRelay(database.db, queues.fanout, logger, config.relayPollMs ?? 1000);
+  const relay = new OutboxRelay(database.pipeline, queues.fanout, logger, config.relayPollMs ?? 1000);
   const onChange = () => relay.kick();
   hub.on('change', onChange);
   // Commits in other processes (web) wake the relay through Postgres NOTIFY; polling is the fallback.
@@ -186,7 +186,7 @@ export function startPipelineWorkers(queues: DeliveryQueues, database: Database,
     );
   }
 
-  const fanoutProcessor = new FanoutProcessor(database.db, subscriptions, queues.ledger, queues.scheduler);
+  const fanoutProcessor = new FanoutProcessor(database.pipeline, subscriptions, queues.ledger, queues.scheduler);
   const deliveryWorkers = new Map<DestinationChannel, Worker>();
   const pausePlatform = async (channel: DestinationChannel, ms: number): Promise<Error> => {
     await deliveryWorkers.get(channel)?.rateLimit(ms);

@@ -1,7 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireDestination, extendDestination, finishDestination, holdKey, holdUntil, LOCKED, nextRound, platformHoldKey, releaseDestination, takeDestination } from './token-bucket.ts';
+import {
+  acquireDestination,
+  answeredRound,
+  extendDestination,
+  IDLE,
+  finishDestination,
+  holdKey,
+  holdUntil,
+  LOCKED,
+  nextRound,
+  platformHoldKey,
+  releaseDestination,
+  takeDestination,
+} from './token-bucket.ts';
 
 const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
 const prefix = `{t${randomUUID().slice(0, 8)}}`;
@@ -85,6 +98,31 @@ describe('destination token bucket and lock', () => {
     await redis.set(k.dirty, '1');
     expect(await acquireDestination(redis, k, pace, 'next', 5000)).toBe(0);
     expect(await redis.exists(k.dirty)).toBe(0);
+  });
+
+  it('notes a batch’s answer and decides the holder’s next round in one call', async () => {
+    const k = keys('answered');
+    const pace = { max: 2, perMs: 1000 };
+    const mark = (b: string) => ({ key: `${prefix}:answered:${b}`, value: `p-${b}`, ms: 60_000 });
+    expect(await acquireDestination(redis, k, pace, 'holder', 5000, T0)).toBe(0);
+    // Nothing arrived since its read: IDLE, the lock kept (the holder writes the outcome, then finishes); no token taken.
+    expect(await answeredRound(redis, k, mark('b1'), 'look', pace, 'holder', 5000, T0)).toBe(IDLE);
+    expect(await redis.get(`${prefix}:answered:b1`)).toBe('p-b1');
+    expect(await redis.get(k.lock)).toBe('holder');
+    // A change arrived (dirty): the flag is taken and so is the next round's token.
+    await redis.set(k.dirty, '1');
+    expect(await answeredRound(redis, k, mark('b2'), 'look', pace, 'holder', 5000, T0)).toBe(0);
+    expect(await redis.exists(k.dirty)).toBe(0);
+    expect(await redis.pttl(`${prefix}:answered:b2`)).toBeGreaterThan(50_000);
+    // A backlog ('round') needs no flag: the next token, here the pace's wait for it.
+    expect(await answeredRound(redis, k, mark('b3'), 'round', pace, 'holder', 5000, T0)).toBe(500);
+    // A lock that is no longer the holder's: LOCKED in either mode, and the answer is still noted.
+    await redis.set(k.lock, 'other');
+    await redis.set(k.dirty, '1');
+    expect(await answeredRound(redis, k, mark('b4'), 'look', pace, 'holder', 5000, T0 + 5000)).toBe(LOCKED);
+    expect(await redis.exists(k.dirty)).toBe(1); // the flag stays for the lock's holder
+    expect(await answeredRound(redis, k, mark('b5'), 'round', pace, 'holder', 5000, T0 + 5000)).toBe(LOCKED);
+    expect(await redis.exists(`${prefix}:answered:b4`, `${prefix}:answered:b5`)).toBe(2);
   });
 
   it('a job finding the destination held hands over: the holder looks again before it lets go', async () => {

@@ -18,7 +18,8 @@ else
 end
 `;
 
-const SCRIPT = `${NOW}
+// The acquire script's body (after NOW): KEYS and ARGV 1–7 as acquireKeys / acquireArgs give them.
+const ACQUIRE = `
 local bucket = KEYS[1]
 local pending = KEYS[2]
 local lock = KEYS[3]
@@ -59,6 +60,20 @@ end
 return {wait, trusted}
 `;
 
+const SCRIPT = `${NOW}${ACQUIRE}`;
+
+// A batch was answered: its "answered" mark (KEYS[8], value ARGV[8], for ARGV[9] ms), and in the
+// same call the holder's next step (ARGV[10]): 'round' takes the next round's token (the acquire
+// body, as nextRound); 'look' does so only when changes arrived meanwhile (the dirty flag, then
+// cleared), else answers IDLE (-2) and keeps the lock, for the holder to write the outcome and finish.
+const ANSWERED = `${NOW}
+redis.call('SET', KEYS[8], ARGV[8], 'PX', ARGV[9])
+if ARGV[10] == 'look' then
+  if redis.call('GET', KEYS[3]) ~= ARGV[4] then return {-1, 0} end
+  if redis.call('DEL', KEYS[6]) == 0 then return {-2, 0} end
+end
+${ACQUIRE}`;
+
 // Nothing was waiting: let go, unless changes arrived meanwhile (then keep the lock and look again).
 // KEYS[3]: a batch's "answered" mark whose outcome is written, deleted when ARGV[3] is '1'.
 const FINISH = `
@@ -95,6 +110,7 @@ return 0
 `;
 
 const acquireScript = redisScript(SCRIPT, 7);
+const answeredScript = redisScript(ANSWERED, 8);
 const holdScript = redisScript(HOLD, 1);
 const finishScript = redisScript(FINISH, 3);
 const releaseScript = redisScript(RELEASE, 3);
@@ -105,6 +121,9 @@ const extendScript = redisScript(EXTEND, 1);
  * that job sends this one's changes before it lets go: this job has nothing left to do.
  */
 export const LOCKED = -1;
+
+/** {@link answeredRound}: nothing arrived since the holder's last read; it still holds the destination. */
+export const IDLE = -2;
 
 /**
  * Redis key: the destination may not be sent to before this time (epoch ms, Redis clock). `tag` is
@@ -157,6 +176,28 @@ export async function takeDestination(redis: Redis, keys: DestinationKeys, pace:
  */
 export async function nextRound(redis: Redis, keys: DestinationKeys, pace: Pace, owner: string, lockMs: number, nowMs?: number): Promise<number> {
   return answer(await acquireScript.run(redis, acquireKeys(keys), acquireArgs(pace, owner, lockMs, nowMs, false, false))).wait;
+}
+
+/**
+ * A batch was answered: set its "answered" mark (`mark.key`, holding `mark.value`, for `mark.ms`) and,
+ * in the same round trip, decide the holder's next step. `round` (a backlog: more is known to
+ * wait): {@link nextRound}. `look`: when changes arrived since the holder's last read (the dirty
+ * flag, cleared here) {@link nextRound}, else {@link IDLE} (the lock is kept: the holder writes
+ * the batch's outcome, then calls {@link finishDestination}). LOCKED when the lock is no longer
+ * the holder's.
+ */
+export async function answeredRound(
+  redis: Redis,
+  keys: DestinationKeys,
+  mark: { key: string; value: string; ms: number },
+  mode: 'round' | 'look',
+  pace: Pace,
+  owner: string,
+  lockMs: number,
+  nowMs?: number,
+): Promise<number> {
+  const args = [...acquireArgs(pace, owner, lockMs, nowMs, false, false), mark.value, String(mark.ms), mode];
+  return answer(await answeredScript.run(redis, [...acquireKeys(keys), mark.key], args)).wait;
 }
 
 const acquireKeys = (keys: DestinationKeys) => [keys.bucket, keys.pending, keys.lock, keys.hold, keys.platformHold, keys.dirty, keys.trusted ?? keys.lock];

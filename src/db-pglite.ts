@@ -147,9 +147,11 @@ export async function openPglite(dataDir: string): Promise<Database> {
   }
   const client = await openClient(dir);
   const db = await migrated(client);
+  const aware = ambientAware(db as unknown as Db);
   return {
-    db: ambientAware(db as unknown as Db),
+    db: aware,
     root: db as unknown as Db,
+    pipeline: aware, // one connection: the pipeline's statements run as every other (unnamed)
     kind: 'pglite',
     close: () => client.close(),
     ping: async () => void (await client.query('select 1')),

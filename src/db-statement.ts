@@ -6,10 +6,12 @@
  *
  * On Postgres each is a named prepared statement (named after its text): parsed and analyzed once
  * per connection instead of at every run, which was a fifth of Postgres' CPU at 100 changes/s
- * (perf, `npm run bench`). Every connection has `plan_cache_mode = force_custom_plan` (db.ts), so
- * each run is still planned for its values: left to choose, Postgres switches a statement to a
- * generic plan after five runs, chosen while the tables were small (a sequential scan), and in
- * `npm run bench` p99 went from 80 ms to 3.7 s within a minute. PGlite runs them unnamed.
+ * (perf, `npm run bench`). How it is planned is the connection's setting (db.ts): on the main pool
+ * for each run's values (`plan_cache_mode = force_custom_plan`: left to choose, Postgres switches a
+ * statement to a generic plan after five runs, chosen while the tables were small, a sequential
+ * scan, and in `npm run bench` p99 went from 80 ms to 3.7 s within a minute); on the delivery
+ * pipeline's pool (Database.pipeline) once per connection, with sequential scans ruled out where an
+ * index serves. PGlite runs them unnamed.
  */
 import { createHash } from 'node:crypto';
 import { fillPlaceholders, getTableColumns, sql, type SQL, type Table } from 'drizzle-orm';

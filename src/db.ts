@@ -20,6 +20,13 @@ export interface Database {
   db: Db;
   /** The pool itself, never an ambient transaction. */
   root: Db;
+  /**
+   * Where the delivery pipeline's built-once statements run (db-statement.ts `statement`; the
+   * ledger, relay and fan-out). On Postgres, connections of their own, each planning a statement
+   * once (a generic plan) with sequential scans ruled out where an index serves: planning was a
+   * third of Postgres' time on this path. Embedded PGlite: the same as `db`.
+   */
+  pipeline: Db;
   kind: 'pglite' | 'postgres';
   close(): Promise<void>;
   ping(): Promise<void>;
@@ -98,21 +105,32 @@ async function openPostgres(url: string, pgSchema: string | undefined, logger: L
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
   const searchPath = pgSchema ? { options: `-c search_path=${pgSchema}` } : {};
-  // The pipeline's statements are named prepared statements (db-statement.ts): parsed once per
-  // connection, but planned for each run's values, never with a generic plan. Set with SET on each
-  // new connection before it is used, rather than as a startup option, which poolers such as
-  // PgBouncer refuse.
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: 20,
-    ...searchPath,
-    onConnect: async (client: { query(text: string): Promise<unknown> }) => {
-      await client.query('set plan_cache_mode = force_custom_plan');
-    },
-  });
+  // Settings are SET on each new connection before it is used, rather than given as startup
+  // options, which poolers such as PgBouncer refuse.
+  const poolOf = (settings: string) =>
+    new pg.Pool({
+      connectionString: url,
+      max: 20,
+      ...searchPath,
+      onConnect: async (client: { query(text: string): Promise<unknown> }) => {
+        await client.query(settings);
+      },
+    });
+  // Everything but the pipeline: a named prepared statement (db-statement.ts) is parsed once per
+  // connection but planned for each run's values, never with a generic plan: left to choose,
+  // Postgres switches to one after five runs, chosen with the statistics of the moment (a
+  // sequential scan of a table then small), and the hub's own statements are not all index-bound.
+  const pool = poolOf('set plan_cache_mode = force_custom_plan');
+  // The delivery pipeline's statements (ledger-statements.ts, the relay's, the fan-out's): each
+  // planned once per connection, a generic plan, which can never be a sequential scan of a table
+  // an index serves (enable_seqscan off: a sequential scan stays where nothing else can). Each of
+  // them reads and writes a few rows by index, at any table size. The pool opens its connections
+  // as they are needed: a process that runs no pipeline (web) opens none.
+  const pipelinePool = poolOf('set plan_cache_mode = force_generic_plan; set enable_seqscan = off');
   // An idle client that fails is dropped by the pool; say so (once a minute at most) instead of crashing.
   const idleErrors = logger && new ThrottledErrorLog(logger, 'idle Postgres client', 'the pool drops it and opens a new connection on the next query');
   pool.on('error', (err) => idleErrors?.report(err));
+  pipelinePool.on('error', (err) => idleErrors?.report(err));
   const db = drizzle(pool, { schema });
   // One migrator at a time across processes (several web/worker processes may start together).
   const lockClient = await pool.connect();
@@ -127,8 +145,9 @@ async function openPostgres(url: string, pgSchema: string | undefined, logger: L
   return {
     db: ambientAware(db as unknown as Db),
     root: db as unknown as Db,
+    pipeline: drizzle(pipelinePool, { schema }) as unknown as Db,
     kind: 'postgres',
-    close: () => pool.end(),
+    close: async () => void (await Promise.all([pool.end(), pipelinePool.end()])),
     ping: async () => void (await db.execute(sql`select 1`)),
     outboxChannel: `chitty_outbox_${pgSchema ?? 'public'}`,
     async listen(channel, onNotify, listenLogger) {
