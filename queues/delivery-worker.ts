@@ -1,7 +1,7 @@
 /**
  * Delivers one destination's waiting changes: take the destination's lock and a token from its
  * bucket, read every waiting row (up to a batch), send them as one message (a digest when several),
- * and turn the outcome into a decision:
+ * and turn the outcome into a decision (a failed send's in delivery-failure.ts):
  * - sent → rows `sent` with the provider's id;
  * - 429 → rows back to `queued`; the destination (or, for a platform-wide 429, the whole channel)
  *   is held in Redis for the provider's Retry-After, so no job sends there before it ends (not an
@@ -18,30 +18,18 @@
  */
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { RedisClient as Redis } from '../src/redis/client.ts';
-import { DestinationNotFoundError, NetworkError, RateLimitedError } from '../src/core/channel-errors.ts';
-import { classifyError } from '../src/core/chitty-error.ts';
+import { NetworkError } from '../src/core/channel-errors.ts';
 import type { DestinationChannel } from '../src/core/subscription-store.ts';
 import type { Logger } from '../src/log.ts';
-import { MAX_BATCH, nextBatch, type ClaimedDelivery, type DeliveryLedger, type SentBatch, type SentOutcome } from './delivery-ledger.ts';
+import { MAX_BATCH, nextBatch, type ClaimedDelivery, type DeliveryLedger } from './delivery-ledger.ts';
 import { DEFAULT_BREAKER, DestinationGuard, trustKey, type CircuitBreakerOptions } from './destination-guard.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
 import { answeredKey, bucketKey, deliveryTag, dirtyKey, lockKey, pendingKey, type Pace } from './names.ts';
 import { observeDropped, observeSendFailed, observeSent } from '../src/telemetry/pipeline.ts';
 import type { DeliverySender } from './senders.ts';
-import {
-  answeredRound,
-  extendDestination,
-  IDLE,
-  nextRound,
-  finishDestination,
-  holdKey,
-  holdUntil,
-  LOCKED,
-  platformHoldKey,
-  releaseDestination,
-  takeDestination,
-  type DestinationKeys,
-} from './token-bucket.ts';
+import { FailedSends, holdDestination } from './delivery-failure.ts';
+import { PendingOutcome } from './pending-outcome.ts';
+import { answeredRound, extendDestination, IDLE, nextRound, finishDestination, holdKey, LOCKED, platformHoldKey, releaseDestination, takeDestination, type DestinationKeys } from './token-bucket.ts';
 
 /** Most batches one job sends to its destination before it hands over to a new job. */
 export const DRAIN_ROUNDS = 10;
@@ -50,18 +38,6 @@ export const DRAIN_ROUNDS = 10;
  * the next job finds the batch without an outcome, within a lock's expiry and a stalled-job check.
  */
 export const ANSWERED_MARK_MS = 10 * 60_000;
-
-/** How long a retrying destination keeps new changes waiting for its retry (longest backoff). */
-export const RETRY_HOLD_MS = 15 * 60_000;
-
-/** The job backoff type whose delay {@link DeliveryProcessor.backoff} decides (the destination's hold). */
-export const DESTINATION_BACKOFF = 'destination';
-
-/** Exponential backoff with jitter 0.5 (as BullMQ's `exponential`): attempt n waits base·2^(n-1)·[0.5, 1]. */
-export function retryDelayMs(baseMs: number, attempt: number, random: () => number = Math.random): number {
-  const max = Math.round(baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.floor(max * (0.5 + 0.5 * random()));
-}
 
 export interface DeliveryOutcome {
   sent: number;
@@ -81,57 +57,7 @@ export interface IsolationOptions {
   slotRetryMs?: number;
 }
 
-/**
- * The outcome of the job's last batch on its way to the ledger: a write the job goes on without,
- * awaited (and its failure thrown) before the next one or the job's end; or one not yet made,
- * which the job's next read of the destination's rows makes in the same statement.
- */
-class PendingOutcome {
-  private write: Promise<void> | undefined;
-  private deferred: { outcome: SentOutcome; answered: string } | undefined;
-  /** The "answered" marks (names.ts answeredKey) of batches whose outcome is written: no longer needed. */
-  private readonly written: string[] = [];
-
-  constructor(private readonly ledger: DeliveryLedger) {}
-
-  set(write: Promise<void>, answered: string): void {
-    const w = write.then(() => void this.written.push(answered));
-    w.catch(() => undefined); // thrown at settle
-    this.write = w;
-  }
-
-  /** Written by the next read ({@link take}), or at {@link settle} when none comes first. */
-  defer(outcome: SentOutcome, answered: string): void {
-    this.deferred = { outcome, answered };
-  }
-
-  /** The deferred outcome, for a read that writes it; that read then reports it {@link wrote}. */
-  take(): { outcome: SentOutcome; answered: string } | undefined {
-    const d = this.deferred;
-    this.deferred = undefined;
-    return d;
-  }
-
-  wrote(answered: string): void {
-    this.written.push(answered);
-  }
-
-  /** The marks written so far, handed over once. */
-  takeWritten(): string[] {
-    return this.written.splice(0);
-  }
-
-  async settle(): Promise<void> {
-    const w = this.write;
-    this.write = undefined;
-    await w;
-    const d = this.take();
-    if (d) {
-      await this.ledger.markSent(d.outcome.batch, d.outcome.providerMessageId, d.outcome.note ?? undefined);
-      this.wrote(d.answered);
-    }
-  }
-}
+export { DESTINATION_BACKOFF, RETRY_HOLD_MS, retryDelayMs } from './delivery-failure.ts';
 
 export class DeliveryProcessor {
   constructor(
@@ -145,22 +71,23 @@ export class DeliveryProcessor {
     /** How long the destination lock lasts: a dead worker's lock frees itself after this. */
     private readonly lockMs = 30_000,
     /** Pause a whole channel's queue (a platform-wide 429); returns the error BullMQ expects. */
-    private readonly pausePlatform?: (channel: DestinationChannel, ms: number) => Promise<Error>,
+    pausePlatform?: (channel: DestinationChannel, ms: number) => Promise<Error>,
     /** First retry backoff after a network error or 5xx (ms); doubles per attempt. */
-    private readonly retryBaseMs = 1000,
+    retryBaseMs = 1000,
     private readonly isolation: IsolationOptions = {},
   ) {
     this.guard = new DestinationGuard(redis, prefix, isolation.untrustedCap ?? 8, isolation.breaker ?? DEFAULT_BREAKER);
+    this.failures = new FailedSends({ redis, prefix, ledger, scheduler, guard: this.guard, logger, retryBaseMs, pausePlatform });
   }
 
   readonly guard: DestinationGuard;
 
-  /** The delay each thrown error's retry was given (the destination is held for exactly that). */
-  private readonly retryDelays = new WeakMap<Error, number>();
+  /** How a failed send is decided (retry, hold, dead letter) and when its retry runs. */
+  readonly failures: FailedSends;
 
   /** BullMQ `backoffStrategy` for {@link DESTINATION_BACKOFF}: retry when the destination's hold ends. */
   backoff(attemptsMade: number, err: Error | undefined): number {
-    return (err && this.retryDelays.get(err)) ?? retryDelayMs(this.retryBaseMs, attemptsMade);
+    return this.failures.backoff(attemptsMade, err);
   }
 
   private keys(channel: DestinationChannel, destinationKey: string): DestinationKeys {
@@ -214,7 +141,7 @@ export class DeliveryProcessor {
           // Untrusted destinations (new or failing) already hold their share of the workers: wait.
           const ms = Math.round((this.isolation.slotRetryMs ?? 500) * (0.5 + Math.random()));
           // Changes arriving meanwhile join this job instead of starting more jobs that would wait too.
-          await this.holdDestination(job, ms);
+          await holdDestination(this.redis, this.prefix, job, ms);
           await job.moveToDelayed(Date.now() + ms, token);
           comingBack = true;
           throw new DelayedError();
@@ -295,7 +222,7 @@ export class DeliveryProcessor {
           observeSendFailed(channel, rows, err, job.opts.attempts ?? 1);
           await outcome.settle(); // outcomes are written in the order of the sends
           try {
-            return await this.fail(job, token, batch, rows, err);
+            return await this.failures.decide(job, token, batch, rows, err);
           } catch (decided) {
             // Delayed (Retry-After), rate limited or retried: this job runs again. A dead letter or
             // a gone destination ends it; what else waits goes to a new job (below).
@@ -419,65 +346,5 @@ export class DeliveryProcessor {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  private async fail(job: Job<DeliveryJobData>, token: string | undefined, batch: SentBatch, rows: ClaimedDelivery[], err: unknown): Promise<never> {
-    const message = (err as Error)?.message ?? String(err);
-    if (err instanceof RateLimitedError && err.scope === 'platform' && this.pausePlatform) {
-      // The platform limits the whole app, not one conversation: every destination of the channel
-      // waits (checked by each job while this one still holds the destination), and its queue pauses.
-      await this.ledger.markFailed(batch, message, 'queued');
-      await holdUntil(this.redis, platformHoldKey(deliveryTag(this.prefix, job.data.channel), job.data.channel), err.retryAfterMs);
-      await this.holdDestination(job, err.retryAfterMs);
-      this.logger.warn({ channel: job.data.channel, retryAfterMs: err.retryAfterMs }, 'platform rate limit; pausing the channel queue for Retry-After');
-      throw await this.pausePlatform(job.data.channel, err.retryAfterMs);
-    }
-    if (err instanceof RateLimitedError) {
-      // Held before the lock is released: no job sends to this destination before Retry-After ends.
-      await this.ledger.markFailed(batch, message, 'queued');
-      await holdUntil(this.redis, holdKey(deliveryTag(this.prefix, job.data.channel), job.data.destinationKey), err.retryAfterMs);
-      await this.holdDestination(job, err.retryAfterMs);
-      this.logger.warn({ destination: job.data.destinationKey, retryAfterMs: err.retryAfterMs }, 'rate limited by the destination; waiting Retry-After');
-      await job.moveToDelayed(Date.now() + err.retryAfterMs, token);
-      throw new DelayedError();
-    }
-    if (err instanceof DestinationNotFoundError) {
-      // The destination is gone: nothing more is fanned out to it, and one dead letter (in that
-      // order: whoever sees the dead letter sees the subscription disabled).
-      const first = rows[0]!;
-      const disabled = await this.ledger.disableDestination({ channel: job.data.channel, address: first.address, thread: first.thread }, message);
-      await this.ledger.markFailed(batch, message, 'dead');
-      this.logger.warn({ destination: job.data.destinationKey, subscriptions: disabled, err: message }, 'destination gone; its subscriptions are disabled (subscribe again to enable)');
-      throw new UnrecoverableError(message);
-    }
-    // Attempts are counted on the rows (any job may have sent them before), never on the job alone.
-    const max = job.opts.attempts ?? 1;
-    const retryable = classifyError(err).retryable;
-    const dead = rows.filter((r) => !retryable || (r.attempts ?? 0) + 1 >= max).map((r) => r.id);
-    const retry = rows.filter((r) => !dead.includes(r.id)).map((r) => r.id);
-    await this.ledger.markFailed(batch, message, retry.length > 0 ? 'failed' : 'dead', dead);
-    const breaker = retryable ? await this.guard.failed(job.data.channel, job.data.destinationKey) : { failures: 0, parkMs: 0 };
-    if (dead.length > 0) this.logger.warn({ destination: job.data.destinationKey, rows: dead.length, err: message, attempt: job.attemptsMade + 1 }, 'delivery dead-lettered');
-    if (retry.length === 0) throw new UnrecoverableError(message);
-    const attemptsMade = Math.max(...rows.filter((r) => retry.includes(r.id)).map((r) => r.attempts ?? 0)) + 1;
-    // The retry backoff (or the breaker's park, when longer) holds the destination, not only this job.
-    const delay = Math.max(retryDelayMs(this.retryBaseMs, attemptsMade), breaker.parkMs);
-    if (breaker.parkMs > 0)
-      this.logger.warn({ destination: job.data.destinationKey, failures: breaker.failures, parkMs: breaker.parkMs }, 'destination keeps failing; circuit open, parked until a probe');
-    await holdUntil(this.redis, holdKey(deliveryTag(this.prefix, job.data.channel), job.data.destinationKey), delay);
-    if (job.attemptsMade + 1 >= max) {
-      // This job has no retries left but its rows do: a new job takes them when the hold ends.
-      await this.scheduler.schedule([{ channel: job.data.channel, destinationKey: job.data.destinationKey, messageId: rows[0]!.messageId }], { delayMs: delay, force: `retry${attemptsMade}` });
-      throw new UnrecoverableError(message);
-    }
-    await this.holdDestination(job, RETRY_HOLD_MS);
-    const thrown = err instanceof Error ? err : new Error(message);
-    this.retryDelays.set(thrown, delay);
-    throw thrown;
-  }
-
-  /** This job will run again: new changes for the destination wait for it rather than start another. */
-  private async holdDestination(job: Job<DeliveryJobData>, ms: number): Promise<void> {
-    await this.redis.set(pendingKey(deliveryTag(this.prefix, job.data.channel), job.data.destinationKey), job.id ?? 'retry', 'PX', ms + 60_000);
   }
 }
