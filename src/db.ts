@@ -107,10 +107,10 @@ async function openPostgres(url: string, pgSchema: string | undefined, logger: L
   const searchPath = pgSchema ? { options: `-c search_path=${pgSchema}` } : {};
   // Settings are SET on each new connection before it is used, rather than given as startup
   // options, which poolers such as PgBouncer refuse.
-  const poolOf = (settings: string) =>
+  const poolOf = (settings: string, max: number) =>
     new pg.Pool({
       connectionString: url,
-      max: 20,
+      max,
       ...searchPath,
       onConnect: async (client: { query(text: string): Promise<unknown> }) => {
         await client.query(settings);
@@ -120,13 +120,14 @@ async function openPostgres(url: string, pgSchema: string | undefined, logger: L
   // connection but planned for each run's values, never with a generic plan: left to choose,
   // Postgres switches to one after five runs, chosen with the statistics of the moment (a
   // sequential scan of a table then small), and the hub's own statements are not all index-bound.
-  const pool = poolOf('set plan_cache_mode = force_custom_plan');
+  const pool = poolOf('set plan_cache_mode = force_custom_plan', 20);
   // The delivery pipeline's statements (ledger-statements.ts, the relay's, the fan-out's): each
   // planned once per connection, a generic plan, which can never be a sequential scan of a table
   // an index serves (enable_seqscan off: a sequential scan stays where nothing else can). Each of
   // them reads and writes a few rows by index, at any table size. The pool opens its connections
-  // as they are needed: a process that runs no pipeline (web) opens none.
-  const pipelinePool = poolOf('set plan_cache_mode = force_generic_plan; set enable_seqscan = off');
+  // as they are needed: a process that runs no pipeline (web) opens none; a worker at most 10 more
+  // than before (each statement is one round trip; the 20 of the main pool were never all busy).
+  const pipelinePool = poolOf('set plan_cache_mode = force_generic_plan; set enable_seqscan = off', 10);
   // An idle client that fails is dropped by the pool; say so (once a minute at most) instead of crashing.
   const idleErrors = logger && new ThrottledErrorLog(logger, 'idle Postgres client', 'the pool drops it and opens a new connection on the next query');
   pool.on('error', (err) => idleErrors?.report(err));
