@@ -1,4 +1,7 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as schema from '../drizzle/schema.ts';
+import { forScopesWhere } from '../src/core/subscription-store.ts';
 import type { Database } from '../src/db.ts';
 import { driverOf, toQuery } from '../src/db-statement.ts';
 import { openTestDatabase } from '../test/support/database.ts';
@@ -38,7 +41,7 @@ describe('the delivery pipeline’s statements on Postgres', () => {
   });
 
   it('find their rows by index, even planned on empty tables', async () => {
-    const queries = { ...ledgerQueries(), relayTake: relayTakeQuery() };
+    const queries = { ...ledgerQueries(), relayTake: relayTakeQuery(), subscriptionsForScopes: sql`select * from ${schema.subscriptions} where ${forScopesWhere()}` };
     for (const [name, query] of Object.entries(queries)) {
       const { sql: text, params } = toQuery(query);
       const prepared = `plan_${name.toLowerCase()}`;

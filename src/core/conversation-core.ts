@@ -55,7 +55,7 @@ export class ConversationCore {
     opts: { allowlist?: string[]; webhookEgress?: EgressPolicy } = {},
   ) {
     this.identities = new IdentityDirectory(database.db, { allowlist: opts.allowlist ?? [] });
-    this.subscriptions = new SubscriptionStore(database.db, opts.webhookEgress);
+    this.subscriptions = new SubscriptionStore(database.db, opts.webhookEgress, database.pipeline);
     this.conversations = new ConversationStore(database.db);
     this.inbound = new InboundLog<CoreResult>(database.db);
   }

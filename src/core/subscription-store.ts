@@ -4,7 +4,7 @@
  * /api/v1/subscriptions manage them; the fan-out reads them.
  */
 import { randomBytes } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import * as schema from '../../drizzle/schema.ts';
 import type { Db } from '../db.ts';
@@ -92,15 +92,22 @@ function view(r: typeof schema.subscriptions.$inferSelect): SubscriptionRecord {
   };
 }
 
+/** The subscriptions {@link SubscriptionStore.forScopes} reads (`scopes`: a text[] placeholder). */
+export function forScopesWhere(): SQL {
+  const t = schema.subscriptions;
+  return sql`${t.scope} = any(${sql.placeholder('scopes')}::text[]) and ${t.paused} = false and ${t.disabledAt} is null`;
+}
+
 export class SubscriptionStore {
   constructor(
     private readonly db: Db,
     /** Checked for webhook addresses at subscribe time (the sender checks again at connect time). */
     private readonly egress: EgressPolicy = OPEN_EGRESS,
+    /** Where {@link forScopes}, the fan-out's read, runs (Database.pipeline). */
+    fanoutDb: Db = db,
   ) {
-    const t = schema.subscriptions;
     // Read by every fan-out job: built once.
-    this.forScopesStatement = selectStatement(db, t, sql`${t.scope} = any(${sql.placeholder('scopes')}::text[]) and ${t.paused} = false and ${t.disabledAt} is null`);
+    this.forScopesStatement = selectStatement(fanoutDb, schema.subscriptions, forScopesWhere());
   }
 
   private readonly forScopesStatement: (values: { scopes: string[] }) => Promise<(typeof schema.subscriptions.$inferSelect)[]>;
