@@ -56,6 +56,9 @@ export function ledgerQueries(): Record<keyof LedgerStatements, SQL> {
   // One parameter per list (JSON arrays), however many rows: fast for big fan-outs. The outbox
   // rows are found by id (outbox_id_uq, `= any(array(…))`): written as `in (select …)` the mark
   // was planned as a scan of every row not yet fanned out (0.2 against 0.04 ms with 1,000 of them).
+  // No `fanned_out_at is null` condition either (a row fanned out before keeps its time through
+  // the coalesce): with it, the plan made on an empty outbox scanned outbox_unfanned_idx, every
+  // row not yet fanned out, at each run (1 destination in a 200,000-change run: 3,661 deliveries/s).
   const enqueue = sql`
     with inserted as (
       insert into ${d} (id, message_id, subscription_id, channel, destination_key, address, thread, domain, entity_id, status)
@@ -65,9 +68,8 @@ export function ledgerQueries(): Record<keyof LedgerStatements, SQL> {
       on conflict (id) do nothing
       returning id),
     marked as (
-      update ${o} set fanned_out_at = now()
-      where ${o.id} = any(array(select json_array_elements_text(${p('messageIds')}::json))) and ${o.fannedOutAt} is null
-        and ${ASYNC_COMMIT}
+      update ${o} set fanned_out_at = coalesce(${o.fannedOutAt}, now())
+      where ${o.id} = any(array(select json_array_elements_text(${p('messageIds')}::json))) and ${ASYNC_COMMIT}
       returning 1)
     select id, (select count(*) from marked) as marked from inserted`;
 
