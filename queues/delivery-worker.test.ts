@@ -348,4 +348,32 @@ describe('DeliveryProcessor on a backlog', () => {
     // And the destination was let go.
     expect(await redis.exists(lockKey(tag, job.data.destinationKey))).toBe(0);
   });
+
+  it('a read that was to write the last outcome and fails leaves that answer noted, and sends nothing more', async () => {
+    const waiting: ClaimedDelivery[] = [waitingRow('e1')];
+    const { ledger, calls } = ledgerOver(waiting);
+    const take = ledger.takeWaiting.bind(ledger);
+    ledger.takeWaiting = async (d: string, max: number, last?: SentOutcome) => {
+      if (last) throw new Error('connection terminated');
+      return take(d, max);
+    };
+    const { scheduler } = recordingScheduler();
+    const job = firstAttempt();
+    const tag = deliveryTag(prefix, 'webhook');
+    const batches: string[] = [];
+    const sender: DeliverySender = {
+      send: async (b: DeliveryBatch) => {
+        batches.push(b.batchId);
+        waiting.push(waitingRow(`e${batches.length + 1}`)); // a change arrives while it is out: the holder goes on
+        await redis.set(dirtyKey(tag, job.data.destinationKey), '1', 'PX', 60_000);
+        return { providerMessageId: `p-${b.batchId}` };
+      },
+    };
+    await expect(processorWith(ledger, scheduler, sendersWith('webhook', sender), FAST_WEBHOOKS).process(job, 'token')).rejects.toThrow('connection terminated');
+    expect(batches).toEqual(['e1']);
+    // The outcome was neither written on its own nor by the read: the answer stays noted for the next job.
+    expect(calls).toEqual(['read', 'claim 1']);
+    expect(await redis.get(answeredKey(tag, 'e1'))).toBe('p-e1');
+    expect(await redis.exists(lockKey(tag, job.data.destinationKey))).toBe(0);
+  });
 });
