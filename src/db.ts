@@ -22,9 +22,10 @@ export interface Database {
   root: Db;
   /**
    * Where the delivery pipeline's built-once statements run (db-statement.ts `statement`; the
-   * ledger, relay and fan-out). On Postgres, connections of their own, each planning a statement
-   * once (a generic plan) with sequential scans ruled out where an index serves: planning was a
-   * third of Postgres' time on this path. Embedded PGlite: the same as `db`.
+   * ledger, relay and fan-out). On Postgres, connections of their own (at most 10), each planning
+   * a statement once (a generic plan) with sequential scans ruled out where an index serves and no
+   * parallel plans: planning was a third of Postgres' time on this path. Embedded PGlite: the same
+   * as `db`.
    */
   pipeline: Db;
   kind: 'pglite' | 'postgres';
