@@ -205,7 +205,7 @@ export class DeliveryLedger {
    * The batch went out: its rows are `sent`, with the request's id and sends, and its claim is
    * done. `note` says how it went out when not as asked (a WhatsApp template outside the 24-hour window).
    */
-  async markSent(batch: SentBatch, providerMessageId: string | null, note?: string): Promise<void> {
+  async markSent(batch: SentBatch, providerMessageId: string | null, note?: string | null): Promise<void> {
     if (batch.ids.length === 0) return;
     await this.statements.markSent({ ...batch, providerMessageId, note: note ?? null });
   }

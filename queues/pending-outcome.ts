@@ -46,7 +46,7 @@ export class PendingOutcome {
     await w;
     const d = this.take();
     if (d) {
-      await this.ledger.markSent(d.outcome.batch, d.outcome.providerMessageId, d.outcome.note ?? undefined);
+      await this.ledger.markSent(d.outcome.batch, d.outcome.providerMessageId, d.outcome.note);
       this.wrote(d.answered);
     }
   }

@@ -11,7 +11,7 @@
  * statement to a generic plan after five runs, chosen while the tables were small, a sequential
  * scan, and in `npm run bench` p99 went from 80 ms to 3.7 s within a minute); on the delivery
  * pipeline's pool (Database.pipeline) once per connection, with sequential scans ruled out where an
- * index serves. PGlite runs them unnamed.
+ * index serves and no parallel plans. PGlite runs them unnamed.
  */
 import { createHash } from 'node:crypto';
 import { fillPlaceholders, getTableColumns, sql, type SQL, type Table } from 'drizzle-orm';
