@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DESTINATION_CHANNELS } from '../src/core/subscription-store.ts';
-import { bucketKey, changesChannel, deliveryQueueName, deliveryTag, FANOUT_QUEUE, lockKey, pendingKey, queueTag } from './names.ts';
+import { bucketKey, changesChannel, deliveryQueueName, deliveryTag, FANOUT_QUEUE, lockKey, pendingKey, queueTag, windowsFor } from './names.ts';
 import { breakerKey, trustKey, untrustedSlotsKey } from './destination-guard.ts';
 import { holdKey, platformHoldKey } from './token-bucket.ts';
 
@@ -44,5 +44,19 @@ describe('hash tags per queue', () => {
 
   it('leaves the live-change channel under the configured prefix', () => {
     expect(changesChannel('{chitty}')).toBe('{chitty}:changes');
+  });
+});
+
+// People get a digest a second at most; a webhook gets each change at once (batched only while a
+// request to it is on its way). CHITTY_DIGEST_WINDOW_MS sets every channel, CHITTY_WEBHOOK_WINDOW_MS
+// webhooks alone.
+describe('coalescing windows', () => {
+  it('holds chat channels for a second and webhooks not at all by default', () => {
+    expect(windowsFor(undefined, undefined)).toEqual({ slack: 1000, discord: 1000, sms: 1000, whatsapp: 1000, email: 1000, webhook: 0 });
+  });
+
+  it('lets the webhook window override the one for every channel', () => {
+    expect(windowsFor(200, undefined).webhook).toBe(200);
+    expect(windowsFor(200, 5)).toEqual({ slack: 200, discord: 200, sms: 200, whatsapp: 200, email: 200, webhook: 5 });
   });
 });

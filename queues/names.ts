@@ -110,9 +110,11 @@ export function parsePaces(raw: string | undefined): Record<DestinationChannel, 
 
 /**
  * Default coalescing window per channel (ms): people get one digest per second at most per
- * conversation; machines (webhooks) get changes within 50 ms, batched only under load.
+ * conversation. Machines (webhooks) get each change at once: changes that arrive while a request
+ * to the destination is on its way, or while it waits for its token, go together in the next one,
+ * so they are batched under load and never held back when the destination is idle.
  */
-export const DEFAULT_WINDOW_MS: Record<DestinationChannel, number> = { slack: 1000, discord: 1000, sms: 1000, whatsapp: 1000, email: 1000, webhook: 50 };
+export const DEFAULT_WINDOW_MS: Record<DestinationChannel, number> = { slack: 1000, discord: 1000, sms: 1000, whatsapp: 1000, email: 1000, webhook: 0 };
 
 export function windowsFor(all: number | undefined, webhook: number | undefined): Record<DestinationChannel, number> {
   const out = { ...DEFAULT_WINDOW_MS };

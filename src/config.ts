@@ -129,7 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: env.REDIS_URL || undefined,
     queuePrefix,
     digestWindowMs: env.CHITTY_DIGEST_WINDOW_MS ? int(env, 'CHITTY_DIGEST_WINDOW_MS', 1000) : undefined,
-    webhookWindowMs: env.CHITTY_WEBHOOK_WINDOW_MS ? int(env, 'CHITTY_WEBHOOK_WINDOW_MS', 50) : undefined,
+    webhookWindowMs: env.CHITTY_WEBHOOK_WINDOW_MS ? int(env, 'CHITTY_WEBHOOK_WINDOW_MS', 0) : undefined,
     rateLimits: env.CHITTY_RATE_LIMITS || undefined,
     deliveryAttempts: Math.max(1, int(env, 'CHITTY_DELIVERY_ATTEMPTS', 8)),
     retryBaseMs: Math.max(1, int(env, 'CHITTY_RETRY_BASE_MS', 1000)),

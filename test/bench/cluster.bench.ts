@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { deliveryTag, FANOUT_QUEUE, queueTag } from '../../queues/names.ts';
+import { DEFAULT_WINDOW_MS, deliveryTag, FANOUT_QUEUE, queueTag } from '../../queues/names.ts';
 import { startGateway } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
@@ -78,7 +78,6 @@ async function runSetup(setup: Setup, workerCounts: number[], changes: number, r
     REDIS_URL: setup.redisUrl,
     CHITTY_QUEUE_PREFIX: setup.prefix,
     CHITTY_WEBHOOK_SECRET: SECRET,
-    CHITTY_DIGEST_WINDOW_MS: '10',
     CHITTY_RATE_LIMITS: 'webhook=100000/1000',
   };
   const gw = await startGateway(loadConfig({ NODE_ENV: 'test', DATA_DIR: 'memory://', PORT: '0', CHITTY_API_TOKEN: 'bench-token', ...base }), {
@@ -171,7 +170,7 @@ export async function runClusterBench(): Promise<void> {
       layout: 'committer (this process), N worker processes and the receivers in separate processes',
       destinationsPerChange: DESTINATIONS,
       changesPerRun: changes,
-      digestWindowMs: 10,
+      webhookWindowMs: `${DEFAULT_WINDOW_MS.webhook} (the default)`,
       webhookPacePerDestination: '100000/s (benchmark; default 50/s)',
       cluster: `${cluster.nodes.length} masters, no replicas, slots split evenly`,
     },

@@ -13,7 +13,7 @@
  * runs take N/5 and N/50, so each makes N deliveries), --repeat N, --hub-changes N (default 2,000),
  * --latency-seconds N (default 10), --warmup-seconds N (a run at 500 changes/s × 5 before the
  * latency runs, reported as latency.warmup and not held to a target; default 5, 0 = none),
- * --window-ms N (the coalescing window, default 10), --only throughput|latency (run one part; the
+ * --window-ms N (the webhook coalescing window, default the gateway's: 0), --only throughput|latency (run one part; the
  * other's figures and targets are left out).
  * Uses Postgres (BENCH_DATABASE_URL, default the test database, in a private schema) and Redis
  * (REDIS_URL, default 127.0.0.1:6379) under a private key prefix; both are cleaned up.
@@ -27,6 +27,7 @@ import { sql } from 'drizzle-orm';
 import { loadConfig } from '../../src/config.ts';
 import { startGateway, type Gateway } from '../../src/app.ts';
 import { rowsOf } from '../../src/db.ts';
+import { DEFAULT_WINDOW_MS } from '../../queues/names.ts';
 import { createLogger } from '../../src/log.ts';
 import * as schema from '../../drizzle/schema.ts';
 import type { ChildProcess } from 'node:child_process';
@@ -64,8 +65,8 @@ const REPEAT = Math.max(1, arg('repeat', 2));
 const HUB_CHANGES = arg('hub-changes', 2000);
 const LATENCY_SECONDS = arg('latency-seconds', 10);
 const WARMUP_SECONDS = arg('warmup-seconds', 5);
-/** CHITTY_DIGEST_WINDOW_MS for the run: how long a delivery job waits for companions after the first change. */
-const WINDOW_MS = arg('window-ms', 10);
+/** CHITTY_WEBHOOK_WINDOW_MS for the run: how long a delivery job waits for companions after the first change. */
+const WINDOW_MS = arg('window-ms', DEFAULT_WINDOW_MS.webhook);
 const ONLY = option('only');
 if (ONLY !== undefined && ONLY !== 'throughput' && ONLY !== 'latency') throw new Error(`--only takes throughput or latency, not ${ONLY}`);
 const RUN_THROUGHPUT = ONLY !== 'latency';
@@ -235,7 +236,7 @@ async function main() {
     DATABASE_SCHEMA: schemaName,
     REDIS_URL,
     CHITTY_QUEUE_PREFIX: prefix,
-    CHITTY_DIGEST_WINDOW_MS: String(WINDOW_MS),
+    CHITTY_WEBHOOK_WINDOW_MS: String(WINDOW_MS),
     CHITTY_RATE_LIMITS: 'webhook=100000/1000',
   });
   // This process plays the web side (commits, subscriptions); the pipeline runs in a `worker`
@@ -255,7 +256,7 @@ async function main() {
       layout: 'web side (committer) and worker in separate processes, as the Procfile runs them; the worker as npm run worker runs it (production build, its node flags)',
       changes: CHANGES,
       repeat: REPEAT,
-      digestWindowMs: WINDOW_MS,
+      webhookWindowMs: WINDOW_MS === DEFAULT_WINDOW_MS.webhook ? `${WINDOW_MS} (the default)` : WINDOW_MS,
       webhookPacePerDestination: '100000/s (benchmark; default 50/s)',
       receiver: '5 loopback node:http servers in a third process',
       latencyWarmup: WARMUP_SECONDS > 0 ? `${WARMUP_SECONDS} s at 500 changes/s x 5 before the latency runs (latency.warmup; not held to a target)` : 'none',
@@ -272,7 +273,7 @@ async function main() {
       REDIS_URL,
       CHITTY_QUEUE_PREFIX: prefix,
       CHITTY_WEBHOOK_SECRET: SECRET,
-      CHITTY_DIGEST_WINDOW_MS: String(WINDOW_MS),
+      CHITTY_WEBHOOK_WINDOW_MS: String(WINDOW_MS),
       CHITTY_RATE_LIMITS: 'webhook=100000/1000',
     });
     receivers = new Receivers();
