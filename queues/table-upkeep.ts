@@ -116,7 +116,9 @@ export class TableUpkeep {
    * analyzed and changed by the dead-row threshold. Without any statistics the planner guesses a
    * third of the rows for a range: the sweeper's prune of outbox rows past the retention read the
    * whole outbox (27,000 rows, 15–30 ms every sweep, none of them old) where its index finds none.
-   * A table another process is maintaining right now is skipped (SKIP_LOCKED).
+   * A table another process is maintaining right now is skipped (SKIP_LOCKED). A vacuum runs in
+   * its own backend alone (PARALLEL 0): a parallel index vacuum starts worker processes (seen
+   * during `npm run bench`) that take the cores deliveries need.
    */
   async run(): Promise<TableMaintained[]> {
     const done: TableMaintained[] = [];
@@ -128,7 +130,7 @@ export class TableUpkeep {
       const t0 = performance.now();
       const table = sql.identifier(s.table);
       try {
-        await this.maintain(!vacuum ? sql`analyze (skip_locked) ${table}` : analyze ? sql`vacuum (analyze, skip_locked) ${table}` : sql`vacuum (skip_locked) ${table}`);
+        await this.maintain(!vacuum ? sql`analyze (skip_locked) ${table}` : analyze ? sql`vacuum (analyze, skip_locked, parallel 0) ${table}` : sql`vacuum (skip_locked, parallel 0) ${table}`);
       } catch (err) {
         if (this.stopping) break; // cancelled by stop()
         throw err;

@@ -72,6 +72,9 @@ if (ONLY !== undefined && ONLY !== 'throughput' && ONLY !== 'latency') throw new
 const RUN_THROUGHPUT = ONLY !== 'latency';
 const RUN_LATENCY = ONLY !== 'throughput';
 
+/** A progress line on stderr (stdout carries only the JSON), with the time, to line up with other logs. */
+const phase = (what: string) => process.stderr.write(`[bench ${new Date().toISOString()}] ${what}\n`);
+
 /** The processes whose CPU each run reports (the committer is this process). */
 const processes: Record<string, number | undefined> = { committer: process.pid };
 
@@ -283,20 +286,30 @@ async function main() {
     processes.receivers = receivers.child.pid;
     const runs: Awaited<ReturnType<typeof throughput>>[] = [];
     for (let r = 0; r < REPEAT && RUN_THROUGHPUT; r++) {
-      for (const d of [1, 5, 50]) runs.push(await throughput(gw, receivers, urls, d, Math.max(1, Math.round(CHANGES / d))));
+      for (const d of [1, 5, 50]) {
+        phase(`throughput, ${d} destination(s) per change, run ${r + 1}`);
+        runs.push(await throughput(gw, receivers, urls, d, Math.max(1, Math.round(CHANGES / d))));
+      }
     }
     const raws: Awaited<ReturnType<typeof rawBullmq>>[] = [];
-    for (let r = 0; r < REPEAT && RUN_THROUGHPUT; r++) raws.push(await rawBullmq(20_000));
+    for (let r = 0; r < REPEAT && RUN_THROUGHPUT; r++) {
+      phase(`raw BullMQ, run ${r + 1}`);
+      raws.push(await rawBullmq(20_000));
+    }
     const latencies: Record<string, Awaited<ReturnType<typeof latency>>[]> = { at100PerSecond: [], at500PerSecond: [] };
     // Not measured against the targets: the per-request paths (small batches, one change per
     // commit) that the throughput runs hardly take, run until the processes' JIT has them. Without
     // it the first run at 100/s used 15–20 % more CPU per delivery than the second in the worker,
     // the committer and Postgres, and twice as much in the receivers (two runs on 5c68992+).
+    if (RUN_LATENCY && WARMUP_SECONDS > 0) phase('latency warm-up, 500 changes/s');
     const warmup = RUN_LATENCY && WARMUP_SECONDS > 0 ? await latency(gw, receivers, urls, 500, 5, WARMUP_SECONDS) : undefined;
     for (let r = 0; r < REPEAT && RUN_LATENCY; r++) {
+      phase(`latency, 100 changes/s, run ${r + 1}`);
       latencies.at100PerSecond!.push(await latency(gw, receivers, urls, 100, 5, LATENCY_SECONDS));
+      phase(`latency, 500 changes/s, run ${r + 1}`);
       latencies.at500PerSecond!.push(await latency(gw, receivers, urls, 500, 5, LATENCY_SECONDS));
     }
+    phase('done');
     result.rssMb = rss.stop();
     const targets: Record<string, boolean> = {};
     if (RUN_THROUGHPUT) {
