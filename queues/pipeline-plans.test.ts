@@ -30,12 +30,14 @@ describe('the delivery pipeline’s statements on Postgres', () => {
     await database?.close();
   });
 
-  it('are planned once per connection, with a generic plan', async () => {
+  it('are planned once per connection, with a generic plan, and never JIT-compiled', async () => {
     expect((await client.query('show plan_cache_mode')).rows[0]?.plan_cache_mode).toBe('force_generic_plan');
-    // Everything else keeps a plan made for each run's values.
+    expect((await client.query('show jit')).rows[0]?.jit).toBe('off');
+    // Everything else keeps a plan made for each run's values, also without JIT.
     const other = (await driverOf(database.root).connect!()) as unknown as PoolClient;
     try {
       expect((await other.query('show plan_cache_mode')).rows[0]?.plan_cache_mode).toBe('force_custom_plan');
+      expect((await other.query('show jit')).rows[0]?.jit).toBe('off');
     } finally {
       other.release();
     }

@@ -117,11 +117,17 @@ async function openPostgres(url: string, pgSchema: string | undefined, logger: L
         await client.query(settings);
       },
     });
+  // Both pools run without JIT compilation: Postgres compiles a statement whose estimated cost
+  // passes jit_above_cost at every run, and none of the gateway's repays it. After a burst the
+  // estimates of the ledger's statements grow past it (a generic plan's count of one destination's
+  // rows is the table's average): in `npm run bench`, the read that writes the last outcome
+  // took 90 ms a run instead of 0.3 (pg_stat_statements: 222 runs, 10,020 functions compiled,
+  // 19.2 s of JIT) and the warm-up's p99 went from ~80 ms to 300–600.
   // Everything but the pipeline: a named prepared statement (db-statement.ts) is parsed once per
   // connection but planned for each run's values, never with a generic plan: left to choose,
   // Postgres switches to one after five runs, chosen with the statistics of the moment (a
   // sequential scan of a table then small), and the hub's own statements are not all index-bound.
-  const pool = poolOf('set plan_cache_mode = force_custom_plan', 20);
+  const pool = poolOf('set plan_cache_mode = force_custom_plan; set jit = off', 20);
   // The delivery pipeline's statements (ledger-statements.ts, the relay's, the fan-out's): each
   // planned once per connection, a generic plan, which can never be a sequential scan of a table
   // an index serves (enable_seqscan off: a sequential scan stays where nothing else can), nor a
@@ -131,7 +137,7 @@ async function openPostgres(url: string, pgSchema: string | undefined, logger: L
   // table size. The pool opens its connections
   // as they are needed: a process that runs no pipeline (web) opens none; a worker at most 10 more
   // than before (each statement is one round trip; the 20 of the main pool were never all busy).
-  const pipelinePool = poolOf('set plan_cache_mode = force_generic_plan; set enable_seqscan = off; set max_parallel_workers_per_gather = 0', 10);
+  const pipelinePool = poolOf('set plan_cache_mode = force_generic_plan; set enable_seqscan = off; set max_parallel_workers_per_gather = 0; set jit = off', 10);
   // An idle client that fails is dropped by the pool; say so (once a minute at most) instead of crashing.
   const idleErrors = logger && new ThrottledErrorLog(logger, 'idle Postgres client', 'the pool drops it and opens a new connection on the next query');
   pool.on('error', (err) => idleErrors?.report(err));
