@@ -59,6 +59,16 @@ describe.each(DB_KINDS)('DeliveryLedger claims (%s)', (kind) => {
     expect((await claims('B')).map((c) => [c.batchId, c.sends])).toEqual([['B-d2+1', 1]]);
   });
 
+  it('a dead worker’s claim whose request never left: sent now, it counts one send, not two', async () => {
+    const ids = await queued('K', 2);
+    await ledger.claim({ destinationKey: 'K', ids, batchId: 'K-d0+1' }); // the worker died before sending
+    expect(await firstBatch('K')).toMatchObject({ batchId: 'K-d0+1', resend: true });
+    await ledger.claim({ destinationKey: 'K', ids, batchId: 'K-d0+1' }, false);
+    expect((await claims('K')).map((c) => [c.batchId, c.sends])).toEqual([['K-d0+1', 1]]);
+    await ledger.markSent({ destinationKey: 'K', batchId: 'K-d0+1', ids }, 'p1');
+    expect(await rowsOf(ids)).toEqual(ids.map(() => ({ status: 'sent', sends: 1, attempts: 1, batchId: 'K-d0+1' })));
+  });
+
   it('a failed send: dead rows and rows to retry in one statement; a retry goes as the same batch, not as a re-send', async () => {
     const ids = await queued('C', 3);
     await ledger.claim({ destinationKey: 'C', ids, batchId: 'C-d0+2' });

@@ -194,11 +194,12 @@ export class DeliveryLedger {
    * Just before a send: a claim names this request's id and rows (one row written, not the
    * batch's rows). Should the worker die before the outcome is written, the next
    * job finds the claim and sends the rows again as the same batch, under the same id (see
-   * {@link waiting} and {@link nextBatch}).
+   * {@link waiting} and {@link nextBatch}). Claimed again, the batch counts one more send, unless
+   * `lastLeft` is false: the request of the claim before never left (its worker died first).
    */
-  async claim(batch: SentBatch): Promise<void> {
+  async claim(batch: SentBatch, lastLeft = true): Promise<void> {
     if (batch.ids.length === 0) return;
-    await this.statements.claim(batch);
+    await this.statements.claim({ ...batch, counted: lastLeft ? 1 : 0 });
   }
 
   /**

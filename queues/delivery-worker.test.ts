@@ -9,7 +9,7 @@ import { DESTINATION_CHANNELS, type DestinationChannel } from '../src/core/subsc
 import { MAX_BATCH, type ClaimedDelivery, type DeliveryLedger, type SentBatch, type SentOutcome } from './delivery-ledger.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
 import { DeliveryProcessor, DRAIN_ROUNDS } from './delivery-worker.ts';
-import { answeredKey, DEFAULT_PACE, deliveryTag, dirtyKey, lockKey } from './names.ts';
+import { answeredKey, DEFAULT_PACE, deliveryTag, dirtyKey, LEAVING, lockKey } from './names.ts';
 import { UnconfiguredSender, type DeliveryBatch, type DeliverySender } from './senders.ts';
 import { dropRedisPrefix } from '../test/support/gateway.ts';
 
@@ -152,7 +152,7 @@ describe('DeliveryProcessor after a worker died mid-send', () => {
     const calls: string[] = [];
     const ledger = {
       takeWaiting: async () => ({ rows: waiting.filter((r) => !calls.some((c) => c.startsWith('sent ') && c.split(' ')[1]!.split(',').includes(r.id))), claimed: undefined }),
-      claim: async ({ ids, batchId }: SentBatch) => void calls.push(`claim ${ids.join(',')} ${batchId}`),
+      claim: async ({ ids, batchId }: SentBatch, lastLeft = true) => void calls.push(`claim ${ids.join(',')} ${batchId}${lastLeft ? '' : ' (its last request never left)'}`),
       markSent: async ({ ids, batchId }: SentBatch, providerMessageId: string | null) => void calls.push(`sent ${ids.join(',')} ${batchId} ${providerMessageId}`),
       markFailed: async () => undefined,
     } as unknown as DeliveryLedger;
@@ -169,10 +169,34 @@ describe('DeliveryProcessor after a worker died mid-send', () => {
     const { calls, ledger, sender } = afterDeadWorker();
     const scheduled: unknown[] = [];
     const scheduler = { schedule: async (items: unknown[], opts: unknown) => void scheduled.push({ items, opts }) } as unknown as DeliveryScheduler;
+    const tag = deliveryTag(prefix, 'webhook');
+    await redis.set(answeredKey(tag, 'd1+1'), LEAVING, 'PX', 60_000); // its request had left, no answer read
     await processorWith(ledger, scheduler, sendersWith('webhook', sender)).process(firstAttempt(), 'token');
     // d3 goes in the next request, from the same job (it still holds the destination): nothing to schedule.
     expect(calls).toEqual(['claim d1,d2 d1+1', 'send 2 d1+1', 'sent d1,d2 d1+1 p-d1+1', 'claim d3 d3', 'send 1 d3', 'sent d3 d3 p-d3']);
     expect(scheduled).toHaveLength(0);
+  });
+
+  it('sends a dead worker’s batch whose request never left (no mark) without counting a second send', async () => {
+    const { calls, ledger, sender } = afterDeadWorker();
+    const scheduler = { schedule: async () => undefined } as unknown as DeliveryScheduler;
+    await processorWith(ledger, scheduler, sendersWith('webhook', sender)).process(firstAttempt(), 'token');
+    expect(calls.slice(0, 2)).toEqual(['claim d1,d2 d1+1 (its last request never left)', 'send 2 d1+1']);
+  });
+
+  it('marks each request as leaving in Redis before it is sent, and the answer replaces the mark', async () => {
+    const { ledger } = afterDeadWorker();
+    const scheduler = { schedule: async () => undefined } as unknown as DeliveryScheduler;
+    const tag = deliveryTag(prefix, 'webhook');
+    const seen: (string | null)[] = [];
+    const sender: DeliverySender = {
+      send: async (b: DeliveryBatch) => {
+        seen.push(await redis.get(answeredKey(tag, b.batchId)));
+        return { providerMessageId: 'p-1' };
+      },
+    };
+    await processorWith(ledger, scheduler, sendersWith('webhook', sender)).process(firstAttempt(), 'token');
+    expect(seen).toEqual([LEAVING, LEAVING]);
   });
 
   it('does not send a dead worker’s batch again when the receiver’s answer was noted before it died', async () => {

@@ -24,7 +24,7 @@ import type { Logger } from '../src/log.ts';
 import { MAX_BATCH, nextBatch, type ClaimedDelivery, type DeliveryLedger } from './delivery-ledger.ts';
 import { DEFAULT_BREAKER, DestinationGuard, trustKey, type CircuitBreakerOptions } from './destination-guard.ts';
 import type { DeliveryJobData, DeliveryScheduler } from './delivery-scheduler.ts';
-import { answeredKey, bucketKey, deliveryTag, dirtyKey, lockKey, pendingKey, type Pace } from './names.ts';
+import { answeredKey, bucketKey, LEAVING, deliveryTag, dirtyKey, lockKey, pendingKey, type Pace } from './names.ts';
 import { observeDropped, observeSendFailed, observeSent } from '../src/telemetry/pipeline.ts';
 import type { DeliverySender } from './senders.ts';
 import { FailedSends, holdDestination } from './delivery-failure.ts';
@@ -188,11 +188,16 @@ export class DeliveryProcessor {
         batchId = next.batchId;
         const batch = { destinationKey, batchId, ids };
         const answered = answeredKey(deliveryTag(this.prefix, channel), batchId);
+        /** A dead worker's request for this batch left (or may have): sending it again counts. */
+        let lastLeft = true;
         if (next.resend) {
           // Its worker died with this batch on its way. If the receiver's answer was noted before
-          // that, the batch arrived: write the outcome instead of sending it again.
-          const providerMessageId = await this.redis.get(answered).catch(() => null);
-          if (providerMessageId !== null) {
+          // that, the batch arrived: write the outcome instead of sending it again. If its request
+          // was never marked as leaving, the worker died before sending it: it goes now, not again.
+          const mark = await this.redis.get(answered).catch(() => LEAVING);
+          lastLeft = mark !== null;
+          if (mark !== null && mark !== LEAVING) {
+            const providerMessageId = mark;
             await this.ledger.markSent(batch, providerMessageId === '' ? null : providerMessageId);
             observeSent(channel, rows);
             void this.redis.del(answered).catch(() => undefined);
@@ -206,7 +211,7 @@ export class DeliveryProcessor {
           await this.ledger.unclaim(claimed);
           claimed = undefined;
         }
-        if (claimed === undefined) await this.ledger.claim(batch);
+        if (claimed === undefined) await this.ledger.claim(batch, lastLeft);
         const first = rows[0]!;
         const secrets = [...new Set(rows.flatMap((r) => r.sub?.secrets ?? []))];
         const legacy = rows.some((r) => (r.sub?.secrets.length ?? 0) === 0);
@@ -215,6 +220,9 @@ export class DeliveryProcessor {
         // flags it dirty). A batch sent again (a retry, a dead worker's) may have gaps: the ledger is read again.
         const reading = (more || rows.length >= MAX_BATCH) && !first.batchId ? this.ledger.waitingAfter(destinationKey, ids[ids.length - 1]!) : undefined;
         reading?.catch(() => undefined); // a failed read is done again when its turn comes
+        // Written to Redis's socket before the request is handed to its own (not waited for): a
+        // worker that dies after sending has marked it; one that dies before has not.
+        void this.redis.set(answered, LEAVING, 'PX', ANSWERED_MARK_MS).catch(() => undefined);
         const r = await this.withTimeout(
           this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messagesJson: rows.map((x) => x.messageJson), signing: { secrets, legacy } }),
           channel,

@@ -37,7 +37,7 @@ export interface LedgerStatements {
   /** {@link takeWaiting} after writing the destination's last request's outcome ({@link markSent}), in one statement. */
   sentThenTakeWaiting(values: { destinationKey: string; limit: number; maxAttempts: number } & SentOutcomeValues): Rows;
   waitingAfter(values: { destinationKey: string; afterId: string; limit: number }): Rows;
-  claim(values: SentBatch): Promise<unknown[]>;
+  claim(values: SentBatch & { counted: number }): Promise<unknown[]>;
   markSent(values: SentBatch & { providerMessageId: string | null; note: string | null }): Promise<unknown[]>;
   markFailed(values: SentBatch & { error: string; status: 'failed' | 'dead' | 'queued'; dead: string[] }): Promise<unknown[]>;
 }
@@ -135,10 +135,11 @@ export function ledgerQueries(): Record<keyof LedgerStatements, SQL> {
     }),
     // Read while this job's own request is on its way (its claim is not another's to re-send).
     waitingAfter: inOrder(waitingRows(sql`and (${d.createdAt}, ${d.id}) > (select created_at, id from ${d} where ${d.id} = ${p('afterId')})`), sql`null`),
-    // One small row per request on its way (see schema.deliveryClaims); the same batch claimed again counts one more send.
+    // One small row per request on its way (see schema.deliveryClaims); the same batch claimed again
+    // counts one more send, unless the request of the claim before is known never to have left (`counted` 0).
     claim: sql`insert into ${c} (batch_id, destination_key, ids, sends)
         select ${p('batchId')}, ${p('destinationKey')}, ${p('ids')}::text[], 1 where ${ASYNC_COMMIT}
-      on conflict (batch_id) do update set ids = excluded.ids, claimed_at = now(), sends = ${c.sends} + 1`,
+      on conflict (batch_id) do update set ids = excluded.ids, claimed_at = now(), sends = ${c.sends} + ${p('counted')}::int`,
     markSent: sql`with ${claimOf(p('batchId'))} ${sent(p('batchId'), p('ids'))}`,
     markFailed: sql`with ${claimOf(p('batchId'))}, decided as (select case when ${d.id} = any(${p('dead')}::text[]) then 'dead' else ${p('status')}::text end as status, ${d.id} as id
         from ${d} where ${d.id} = any(${p('ids')}::text[]))

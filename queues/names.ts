@@ -47,11 +47,16 @@ export const lockKey = (tag: string, dest: string): string => `${tag}:lock:${des
  */
 export const dirtyKey = (tag: string, dest: string): string => `${tag}:dirty:${dest}`;
 /**
- * Redis key: the receiver answered this batch (its provider id, or ''), written the moment the
- * answer arrives and dropped once the ledger says `sent`. A job that finds the batch claimed but
- * without an outcome (its worker died in between) reads it instead of sending again.
+ * Redis key: what became of this batch's request. {@link LEAVING} is written (not awaited) just
+ * before the request is handed to its socket, so it reaches Redis first; the receiver's answer
+ * (its provider id, or '') replaces it the moment it arrives; the key is dropped once the ledger
+ * says `sent`. A job that finds the batch claimed but without an outcome (its worker died in
+ * between) reads it: answered, it writes the outcome instead of sending again; leaving, it sends
+ * again; absent, the request never left, and it sends without counting a second send (`sends`).
  */
 export const answeredKey = (tag: string, batchId: string): string => `${tag}:answered:${batchId}`;
+/** The value of {@link answeredKey} while the request is out and not answered (no provider id looks like it). */
+export const LEAVING = '\u0000leaving';
 /** Redis key: the destination's token bucket (`tag`: {@link deliveryTag}). */
 export const bucketKey = (tag: string, dest: string): string => `${tag}:bucket:${dest}`;
 /** Redis pub/sub channel carrying every committed SyncMessage to every web process (the configured prefix). */
