@@ -199,6 +199,24 @@ describe('DeliveryProcessor after a worker died mid-send', () => {
     expect(seen).toEqual([LEAVING, LEAVING]);
   });
 
+  it('leaves the mark to a sender that marks its requests itself, just before they go', async () => {
+    const { ledger } = afterDeadWorker();
+    const scheduler = { schedule: async () => undefined } as unknown as DeliveryScheduler;
+    const tag = deliveryTag(prefix, 'webhook');
+    const seen: (string | null)[] = [];
+    const sender: DeliverySender = {
+      marksLeaving: true,
+      send: async (b: DeliveryBatch) => {
+        seen.push(await redis.get(answeredKey(tag, b.batchId)));
+        b.leaving?.();
+        seen.push(await redis.get(answeredKey(tag, b.batchId)));
+        return { providerMessageId: 'p-1' };
+      },
+    };
+    await processorWith(ledger, scheduler, sendersWith('webhook', sender)).process(firstAttempt(), 'token');
+    expect(seen).toEqual([null, LEAVING, null, LEAVING]);
+  });
+
   it('does not send a dead worker’s batch again when the receiver’s answer was noted before it died', async () => {
     const { calls, ledger, sender } = afterDeadWorker();
     const scheduler = { schedule: async () => undefined } as unknown as DeliveryScheduler;

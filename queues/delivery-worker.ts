@@ -220,11 +220,21 @@ export class DeliveryProcessor {
         // flags it dirty). A batch sent again (a retry, a dead worker's) may have gaps: the ledger is read again.
         const reading = (more || rows.length >= MAX_BATCH) && !first.batchId ? this.ledger.waitingAfter(destinationKey, ids[ids.length - 1]!) : undefined;
         reading?.catch(() => undefined); // a failed read is done again when its turn comes
-        // Written to Redis's socket before the request is handed to its own (not waited for): a
-        // worker that dies after sending has marked it; one that dies before has not.
-        void this.redis.set(answered, LEAVING, 'PX', ANSWERED_MARK_MS).catch(() => undefined);
+        // Written to Redis's socket just before the request is handed to its own (not waited for):
+        // a worker that dies after sending has marked it; one that dies before has not.
+        const sender = this.senders[channel];
+        const leaving = () => void this.redis.set(answered, LEAVING, 'PX', ANSWERED_MARK_MS).catch(() => undefined);
+        if (!sender.marksLeaving) leaving();
         const r = await this.withTimeout(
-          this.senders[channel].send({ channel, address: first.address, thread: first.thread, batchId, messagesJson: rows.map((x) => x.messageJson), signing: { secrets, legacy } }),
+          sender.send({
+            channel,
+            address: first.address,
+            thread: first.thread,
+            batchId,
+            messagesJson: rows.map((x) => x.messageJson),
+            signing: { secrets, legacy },
+            ...(sender.marksLeaving ? { leaving } : {}),
+          }),
           channel,
         ).catch(async (err: unknown) => {
           observeSendFailed(channel, rows, err, job.opts.attempts ?? 1);

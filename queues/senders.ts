@@ -19,6 +19,12 @@ export interface DeliveryBatch {
   messagesJson: string[];
   /** Webhook secrets of the rows' subscriptions; `legacy`: some row's subscription has none (shared secret). */
   signing?: { secrets: string[]; legacy: boolean };
+  /**
+   * A sender that {@link DeliverySender.marksLeaving} calls this just before each request of the
+   * batch goes to the network (the worker notes the batch as leaving); for any other sender the
+   * worker notes it before `send`.
+   */
+  leaving?: () => void;
 }
 
 export interface DeliverySender {
@@ -27,6 +33,8 @@ export interface DeliverySender {
    * its own: the pace is the sender's (an SMS sending number), not each destination's.
    */
   readonly paceKey?: string;
+  /** It calls {@link DeliveryBatch.leaving} itself, as late as it can. */
+  readonly marksLeaving?: boolean;
   /** `note`: how it went out when not as asked (kept in the ledger), e.g. a WhatsApp template. */
   send(batch: DeliveryBatch): Promise<{ providerMessageId: string | null; note?: string }>;
 }
@@ -60,6 +68,7 @@ export function webhookBody(messagesJson: string[]): RawJson {
 
 export class WebhookDeliverySender implements DeliverySender {
   private readonly sender: WebhookSender;
+  readonly marksLeaving = true;
 
   constructor(
     private readonly secret: string,
@@ -77,7 +86,7 @@ export class WebhookDeliverySender implements DeliverySender {
     const legacy = batch.signing === undefined || batch.signing.legacy || batch.signing.secrets.length === 0;
     const signing = { secrets: [...(batch.signing?.secrets ?? []), ...(legacy ? [this.secret] : [])], v1: legacy };
     for (const [i, chunk] of chunks.entries()) {
-      const r = await this.sender.send(batch.address, webhookBody(chunk), chunks.length === 1 ? batch.batchId : `${batch.batchId}.${i + 1}`, signing);
+      const r = await this.sender.send(batch.address, webhookBody(chunk), chunks.length === 1 ? batch.batchId : `${batch.batchId}.${i + 1}`, signing, batch.leaving);
       providerMessageId = r.providerMessageId ?? providerMessageId;
     }
     return { providerMessageId };

@@ -56,6 +56,18 @@ describe('WebhookSender', () => {
     ]);
   });
 
+  it('calls beforeRequest once, after signing and before the receiver sees anything; not for a body it refuses', async () => {
+    const r = await receiver();
+    const seen: number[] = [];
+    await new WebhookSender({ secret }).send(r.url, message, 'dlv-before', undefined, () => seen.push(r.received.length));
+    expect(seen).toEqual([0]);
+    expect(r.received).toHaveLength(1);
+    const calls: string[] = [];
+    const err = await failure(new WebhookSender({ secret, maxBodyBytes: 10 }).send(r.url, message, 'dlv-big', undefined, () => calls.push('before')));
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(calls).toEqual([]);
+  });
+
   it('reports how long the request took (ms covers a slow receiver)', async () => {
     const r = await receiver(() => ({ status: 200, delayMs: 150 }));
     const res = await new WebhookSender({ secret }).send(r.url, message, 'dlv-slow');

@@ -153,9 +153,10 @@ export class WebhookSender {
    * POSTs `body` to `url`, signed, with `X-Chitty-Delivery: deliveryId`. `body` is serialized to
    * JSON once, or sent as it is when it is already JSON text ({@link RawJson}).
    * Resolves on 2xx; otherwise throws the classified {@link ChannelError} (see `classifyHttpFailure`);
-   * connection failures and timeouts throw {@link NetworkError}.
+   * connection failures and timeouts throw {@link NetworkError}. `beforeRequest` is called just
+   * before the request is handed to the connection (after validation, serialization and signing).
    */
-  async send(url: string, body: unknown, deliveryId: string, signing: WebhookSigning = { secrets: [this.#secret], v1: true }): Promise<WebhookSendResult> {
+  async send(url: string, body: unknown, deliveryId: string, signing: WebhookSigning = { secrets: [this.#secret], v1: true }, beforeRequest?: () => void): Promise<WebhookSendResult> {
     const target = validateWebhookUrl(url, this.#egress);
     if (deliveryId === '' || deliveryId.length > 200 || !/^[\x21-\x7e]+$/.test(deliveryId)) {
       throw new ValidationError(`${WEBHOOK_CHANNEL}: delivery id must be 1-200 printable ASCII characters without spaces`, WEBHOOK_CHANNEL);
@@ -199,6 +200,7 @@ export class WebhookSender {
       try {
         if (BLOCKED_PORTS.has(target.port)) throw new Error(`bad port ${target.port}`);
         // `request` follows no redirects: a 3xx is reported (classified as ValidationError) instead.
+        beforeRequest?.();
         res = await this.#agent.request({ origin: target.origin, path: target.pathname + target.search, method: 'POST', headers, body: raw, signal: abort.signal });
       } catch (cause) {
         throw this.#networkError(cause, where, url, elapsed());
