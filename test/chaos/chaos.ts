@@ -257,8 +257,7 @@ async function workerKill(mode: 'steady' | 'drain') {
       // Re-sent: rows that went out in more than one request (sends > 1); unconfirmed: a send with no outcome written (sends > attempts).
       ledger: { rows: ledger.rows, resent: ledger.multi, resentPercent: Math.round((ledger.multi / deliveries) * 10_000) / 100, unconfirmed: ledger.resent },
       // A drain re-sends what was on its way: one request (≤ 500 rows) per destination, all under
-      // their first delivery id; the ledger also counts the next batch, claimed while that one was
-      // out, as re-sent (a claim cannot tell whether its request left).
+      // their first delivery id.
       targetMet:
         mode === 'steady' ? lost === 0 && ledger.multi <= deliveries / 1000 : lost === 0 && duplicated <= receivers.length * 500 && receivers.every((r) => duplicatesPastDeliveryIdDedupe(r) === 0),
     };
