@@ -184,37 +184,36 @@ describe('DeliveryProcessor after a worker died mid-send', () => {
     expect(calls.slice(0, 2)).toEqual(['claim d1,d2 d1+1 (its last request never left)', 'send 2 d1+1']);
   });
 
-  it('marks each request as leaving in Redis before it is sent, and the answer replaces the mark', async () => {
+  /**
+   * The job after a dead worker, with a sender that reads each batch's mark in Redis as it starts
+   * (and, when it `marksLeaving`, calls `leaving` and reads the mark again): the marks it saw.
+   */
+  async function marksSeenBySender(marksLeaving: boolean): Promise<(string | null)[]> {
     const { ledger } = afterDeadWorker();
     const scheduler = { schedule: async () => undefined } as unknown as DeliveryScheduler;
     const tag = deliveryTag(prefix, 'webhook');
     const seen: (string | null)[] = [];
     const sender: DeliverySender = {
+      marksLeaving,
       send: async (b: DeliveryBatch) => {
         seen.push(await redis.get(answeredKey(tag, b.batchId)));
+        if (marksLeaving) {
+          b.leaving?.();
+          seen.push(await redis.get(answeredKey(tag, b.batchId)));
+        }
         return { providerMessageId: 'p-1' };
       },
     };
     await processorWith(ledger, scheduler, sendersWith('webhook', sender)).process(firstAttempt(), 'token');
-    expect(seen).toEqual([LEAVING, LEAVING]);
+    return seen;
+  }
+
+  it('marks each request as leaving in Redis before its sender runs', async () => {
+    expect(await marksSeenBySender(false)).toEqual([LEAVING, LEAVING]);
   });
 
   it('leaves the mark to a sender that marks its requests itself, just before they go', async () => {
-    const { ledger } = afterDeadWorker();
-    const scheduler = { schedule: async () => undefined } as unknown as DeliveryScheduler;
-    const tag = deliveryTag(prefix, 'webhook');
-    const seen: (string | null)[] = [];
-    const sender: DeliverySender = {
-      marksLeaving: true,
-      send: async (b: DeliveryBatch) => {
-        seen.push(await redis.get(answeredKey(tag, b.batchId)));
-        b.leaving?.();
-        seen.push(await redis.get(answeredKey(tag, b.batchId)));
-        return { providerMessageId: 'p-1' };
-      },
-    };
-    await processorWith(ledger, scheduler, sendersWith('webhook', sender)).process(firstAttempt(), 'token');
-    expect(seen).toEqual([null, LEAVING, null, LEAVING]);
+    expect(await marksSeenBySender(true)).toEqual([null, LEAVING, null, LEAVING]);
   });
 
   it('does not send a dead worker’s batch again when the receiver’s answer was noted before it died', async () => {

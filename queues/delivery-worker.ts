@@ -197,8 +197,7 @@ export class DeliveryProcessor {
           const mark = await this.redis.get(answered).catch(() => LEAVING);
           lastLeft = mark !== null;
           if (mark !== null && mark !== LEAVING) {
-            const providerMessageId = mark;
-            await this.ledger.markSent(batch, providerMessageId === '' ? null : providerMessageId);
+            await this.ledger.markSent(batch, mark === '' ? null : mark);
             observeSent(channel, rows);
             void this.redis.del(answered).catch(() => undefined);
             this.logger.info({ destination: destinationKey, batchId, rows: ids.length }, 'batch was answered before its worker died; marked sent, not sent again');
